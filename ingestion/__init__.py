@@ -1,0 +1,1 @@
+"""Channel connectors: declared contracts, tolerant readers, and a COPY-based loader into ``raw``."""

@@ -1,0 +1,61 @@
+"""Find files in the landing zone that have not been loaded yet.
+
+The landing zone is ``<landing>/<channel>/...``: a local folder by default, any fsspec URI
+(``s3://bucket/landing``) in production. A file is new unless a loaded batch of the same
+channel already has its path and size; the loader still checks its content hash, so a
+renamed copy of a loaded file is recognised there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+
+from ingestion.contracts import channels
+from ingestion.loader import files_in
+
+
+def _size(path: str) -> int:
+    if "://" in path:
+        import fsspec
+
+        fs, root = fsspec.core.url_to_fs(path)
+        return int(fs.size(root))
+    return Path(path).stat().st_size
+
+
+def landing_folder(landing_uri: str, channel: str) -> str:
+    return f"{landing_uri.rstrip('/')}/{channel}"
+
+
+def new_files(url: str, landing_uri: str) -> list[dict]:
+    """[{channel, path}] for every unloaded file, channel by channel, in name order."""
+    with psycopg.connect(url) as conn:
+        loaded = set(
+            conn.execute(
+                "select channel, source_file, file_bytes from ops.ingestion_batches"
+                " where status = 'loaded'"
+            ).fetchall()
+        )
+    found = []
+    for channel in channels():
+        folder = landing_folder(landing_uri, channel)
+        if "://" not in folder and not Path(folder).is_dir():
+            continue
+        for path in files_in(channel, folder):
+            if (channel, path, _size(path)) not in loaded:
+                found.append({"channel": channel, "path": path})
+    return found
+
+
+def landing_is_empty(landing_uri: str) -> bool:
+    for channel in channels():
+        folder = landing_folder(landing_uri, channel)
+        if "://" in folder or Path(folder).is_dir():
+            try:
+                if files_in(channel, folder):
+                    return False
+            except FileNotFoundError:
+                continue
+    return True

@@ -1,0 +1,262 @@
+"""Load channel files into ``raw`` as batches: one transaction each, every row accounted for.
+
+A batch is booked in ``ops.ingestion_batches`` before any work (status ``running``) and
+finished in the same transaction that COPYs its rows, so a crash leaves no partial data
+and the booked row shows ``interrupted`` on the next run. Files are identified by the
+SHA-256 of their content: loading the same content again changes nothing.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import io
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from psycopg import sql
+
+from ingestion.contracts import contract, presets
+from ingestion.errors import IngestionError
+from ingestion.mapping import match
+from ingestion.readers import RawRecords, read_records
+from ingestion.validate import validate
+
+# Namespaces for advisory locks: per file content (serialises two loaders of one file)
+# and per batch (held while a batch is live, so a crashed one can be told from a running one).
+_CONTENT_LOCK, _BATCH_LOCK = 7_310_101, 7_310_102
+_COPY_CHUNK = 8 << 20
+SUPPORTED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".ndjson", ".json"}
+
+
+@dataclass
+class BatchResult:
+    channel: str
+    source_file: str
+    status: str  # loaded | skipped | failed
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    batch_id: int | None = None
+    entity: str | None = None
+    raw_table: str | None = None
+    message: str = ""
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def read_bytes(source: str) -> bytes:
+    if "://" in source:
+        import fsspec  # object storage in production (s3://, gs://, ...)
+
+        with fsspec.open(source, "rb") as handle:
+            return handle.read()
+    return Path(source).read_bytes()
+
+
+def recover_interrupted(conn: psycopg.Connection) -> int:
+    """Mark batches whose loader died as interrupted (their rows were rolled back)."""
+    recovered = 0
+    running = conn.execute(
+        "select batch_id from ops.ingestion_batches where status = 'running'"
+    ).fetchall()
+    for (batch_id,) in running:
+        got = conn.execute("select pg_try_advisory_lock(%s, %s)", (_BATCH_LOCK, batch_id)).fetchone()
+        if got[0]:
+            conn.execute(
+                "update ops.ingestion_batches set status = 'interrupted', finished_at = now(),"
+                " error = 'the loading process stopped before the batch committed; none of its"
+                " rows were kept; load the file again' where batch_id = %s and status = 'running'",
+                (batch_id,),
+            )
+            conn.execute("select pg_advisory_unlock(%s, %s)", (_BATCH_LOCK, batch_id))
+            recovered += 1
+    return recovered
+
+
+def ingest_file(url: str, channel: str, source: str, preset: str | None = None) -> BatchResult:
+    """Load one file; returns what happened. Raises IngestionError for a file that is refused."""
+    started = time.perf_counter()
+    chan = contract(channel)
+    data = read_bytes(source)
+    digest = hashlib.sha256(data).hexdigest()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("select pg_advisory_lock(%s, hashtext(%s))", (_CONTENT_LOCK, channel + digest))
+        recover_interrupted(conn)
+        prior = conn.execute(
+            "select batch_id, source_file, finished_at from ops.ingestion_batches"
+            " where channel = %s and file_sha256 = %s and status = 'loaded'",
+            (channel, digest),
+        ).fetchone()
+        if prior:
+            return BatchResult(
+                channel, source, "skipped", batch_id=prior[0],
+                message=f"already loaded as batch {prior[0]} from {prior[1]} at "
+                        f"{prior[2]:%Y-%m-%d %H:%M:%S}; nothing changed",
+                seconds=time.perf_counter() - started,
+            )
+        batch_id = conn.execute(
+            "insert into ops.ingestion_batches (channel, source_file, file_sha256, file_bytes, status)"
+            " values (%s, %s, %s, %s, 'running') returning batch_id",
+            (channel, source, digest, len(data)),
+        ).fetchone()[0]
+        conn.execute("select pg_advisory_lock(%s, %s)", (_BATCH_LOCK, batch_id))
+        records: RawRecords | None = None
+        try:
+            records = read_records(data, source)
+            found = match(chan, records.table.column_names, source, preset)
+            checked = validate(records, found)
+            with conn.transaction():
+                _copy_rows(conn, found.entity.qualified_table, checked.good, batch_id, source)
+                _copy_rejects(conn, batch_id, channel, found.entity.entity, source, checked.rejected)
+                conn.execute(
+                    "update ops.ingestion_batches set status = 'loaded', entity = %s, raw_table = %s,"
+                    " preset = %s, file_format = %s, encoding = %s, rows_in = %s, rows_loaded = %s,"
+                    " rows_rejected = %s, finished_at = clock_timestamp(),"
+                    " duration_ms = %s where batch_id = %s",
+                    (found.entity.entity, found.entity.qualified_table, found.preset,
+                     records.file_format, records.encoding, records.rows_in,
+                     checked.good.num_rows, len(checked.rejected),
+                     int((time.perf_counter() - started) * 1000), batch_id),
+                )
+        except IngestionError as exc:
+            _fail(conn, batch_id, channel, source, records, exc, started)
+            raise
+        except BaseException:
+            # Unexpected (database gone, bug, Ctrl-C): nothing was committed; say so.
+            _mark_interrupted(conn, batch_id)
+            raise
+        return BatchResult(
+            channel, source, "loaded", records.rows_in, checked.good.num_rows,
+            len(checked.rejected), batch_id, found.entity.entity, found.entity.qualified_table,
+            _loaded_message(found, checked), time.perf_counter() - started,
+        )
+
+
+def _loaded_message(found, checked) -> str:
+    parts = [f"as {found.entity.entity}" + (f" (preset {found.preset})" if found.preset else "")]
+    if found.unmapped:
+        parts.append(f"unknown columns kept in _extra: {', '.join(found.unmapped)}")
+    return "; ".join(parts)
+
+
+def _mark_interrupted(conn: psycopg.Connection, batch_id: int) -> None:
+    try:
+        conn.execute(
+            "update ops.ingestion_batches set status = 'interrupted', finished_at = now(),"
+            " error = 'load aborted before commit; nothing was kept' where batch_id = %s",
+            (batch_id,),
+        )
+    except psycopg.Error:
+        pass  # the connection itself is gone; the next run's recovery marks it
+
+
+def _fail(conn, batch_id, channel, source, records, exc: IngestionError, started) -> None:
+    """A refused file: no raw rows; every record it had is kept as rejected with the reason."""
+    rejected = []
+    if records is not None:
+        table = records.table.to_pylist()
+        numbers = records.row_numbers.to_pylist()
+        import json
+
+        rejected = [
+            (num, json.dumps(row, ensure_ascii=False), exc.problem)
+            for num, row in zip(numbers, table, strict=True)
+        ]
+        rejected += [
+            (m.row_number, json.dumps({"_raw": m.raw}, ensure_ascii=False), exc.problem)
+            for m in records.malformed
+        ]
+    with conn.transaction():
+        _copy_rejects(conn, batch_id, channel, None, source, rejected)
+        conn.execute(
+            "update ops.ingestion_batches set status = 'failed', error = %s, rows_in = %s,"
+            " rows_loaded = 0, rows_rejected = %s, file_format = %s, encoding = %s,"
+            " finished_at = clock_timestamp(), duration_ms = %s where batch_id = %s",
+            (str(exc), len(rejected), len(rejected),
+             records.file_format if records else None, records.encoding if records else None,
+             int((time.perf_counter() - started) * 1000), batch_id),
+        )
+
+
+def _copy_rows(conn, qualified_table: str, good: pa.Table, batch_id: int, source: str) -> None:
+    if good.num_rows == 0:
+        return
+    n = good.num_rows
+    good = good.append_column("_batch_id", pa.repeat(pa.scalar(batch_id, pa.int64()), n))
+    good = good.append_column("_source_file", pa.repeat(pa.scalar(source, pa.string()), n))
+    schema, table = qualified_table.split(".")
+    statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(
+        sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, good.column_names))
+    )
+    _copy_arrow(conn, statement, good)
+
+
+def _copy_arrow(conn, statement, table: pa.Table) -> None:
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        for batch in table.to_batches(max_chunksize=100_000):
+            buffer = io.BytesIO()
+            pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=False,
+                                                               quoting_style="needed"))
+            copy.write(buffer.getbuffer())
+
+
+def _copy_rejects(conn, batch_id, channel, entity, source, rejected) -> None:
+    if not rejected:
+        return
+    rows = list(zip(*rejected, strict=True))
+    table = pa.table({
+        "batch_id": pa.repeat(pa.scalar(batch_id, pa.int64()), len(rejected)),
+        "channel": pa.repeat(pa.scalar(channel), len(rejected)),
+        "entity": pa.repeat(pa.scalar(entity, pa.string()), len(rejected)),
+        "source_file": pa.repeat(pa.scalar(source), len(rejected)),
+        "row_number": pa.array(rows[0], pa.int64()),
+        "raw_record": pa.array(rows[1], pa.string()),
+        "reason": pa.array(rows[2], pa.string()),
+    })
+    statement = sql.SQL("copy ops.rejected_rows ({}) from stdin (format csv)").format(
+        sql.SQL(", ").join(map(sql.Identifier, table.column_names))
+    )
+    _copy_arrow(conn, statement, table)
+
+
+def files_in(channel: str, path: str) -> list[str]:
+    """The data files of a folder (sorted), or the file itself; a preset's documentation is left out."""
+    if "://" in path:
+        import fsspec
+
+        fs, root = fsspec.core.url_to_fs(path)
+        protocol = path.split("://", 1)[0]
+        listing = [f"{protocol}://{p}" for p in sorted(fs.find(root))] if fs.isdir(root) else [path]
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise FileNotFoundError(f"{path}: no such file or folder")
+        listing = [str(f) for f in sorted(p.rglob("*")) if f.is_file()] if p.is_dir() else [str(p)]
+    ignored = [pattern for preset in presets(channel) for pattern in preset.ignore_files]
+    out = []
+    for name in listing:
+        base = name.rsplit("/", 1)[-1]
+        if base.startswith(".") or Path(base).suffix.lower() not in SUPPORTED_SUFFIXES:
+            continue
+        if any(fnmatch.fnmatch(base, pattern) for pattern in ignored):
+            continue
+        out.append(name)
+    return out
+
+
+def ingest_path(url: str, channel: str, path: str, preset: str | None = None) -> list[BatchResult]:
+    """Load a file or every file of a folder; a refused file is reported, the others still load."""
+    results = []
+    for source in files_in(channel, path):
+        try:
+            results.append(ingest_file(url, channel, source, preset))
+        except IngestionError as exc:
+            results.append(BatchResult(channel, source, "failed", message=str(exc)))
+    return results

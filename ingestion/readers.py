@@ -1,0 +1,243 @@
+"""Turn a channel file's bytes into a table of strings, whatever the exporter did.
+
+Handles UTF-8 with or without BOM, UTF-16 (ad platforms), GB18030/GBK (Chinese CRMs),
+comma/tab/semicolon/pipe separated text, Excel ``.xlsx`` and JSON Lines. Every record
+keeps its 1-based record number in the file; records that cannot even be split into
+fields are returned as ``malformed`` so the loader can keep them with a reason.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from ingestion.errors import IngestionError
+
+DELIMITERS = (",", "\t", ";", "|")
+JSON_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass
+class Malformed:
+    row_number: int
+    raw: str
+    reason: str
+
+
+@dataclass
+class RawRecords:
+    """Strings as sent: one column per source header, plus record numbers."""
+
+    table: pa.Table
+    row_numbers: pa.Array
+    file_format: str
+    encoding: str
+    malformed: list[Malformed] = field(default_factory=list)
+
+    @property
+    def rows_in(self) -> int:
+        return self.table.num_rows + len(self.malformed)
+
+
+def decode(data: bytes, source: str) -> tuple[str, str]:
+    """Return (text, encoding). BOMs win; then strict UTF-8; then GB18030 (a GBK superset)."""
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            return data.decode(encoding), encoding
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        raise IngestionError(
+            source,
+            f"cannot decode the file as UTF-8, UTF-16 or GB18030 (byte {exc.start})",
+            "export the file as UTF-8 CSV",
+        ) from exc
+
+
+def _unique_headers(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for index, header in enumerate(headers):
+        name = (header or "").strip().lstrip("\ufeff") or f"column_{index + 1}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 0
+        out.append(name)
+    return out
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _strip_nul(text: str) -> str:
+    # Postgres text cannot hold NUL; exporters that emit it mean nothing by it.
+    return text.replace("\x00", "") if "\x00" in text else text
+
+
+def read_delimited(text: str, source: str, encoding: str) -> RawRecords:
+    text = _strip_nul(text)
+    first_line = text.split("\n", 1)[0]
+    delimiter = _sniff_delimiter(first_line)
+    headers = _unique_headers(next(csv.reader([first_line], delimiter=delimiter), []))
+    if not any(headers):
+        raise IngestionError(source, "the file is empty (no header row)")
+    fmt = "tsv" if delimiter == "\t" else "csv"
+    invalid: list[int] = []
+
+    def on_invalid(_row) -> str:
+        invalid.append(1)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=headers, skip_rows=1),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in headers},
+                null_values=[""],
+                strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid:
+        invalid.append(1)
+    if not invalid:
+        return RawRecords(table, pa.array(range(1, table.num_rows + 1), pa.int64()), fmt, encoding)
+    # Some records do not split into the header's fields: re-read exactly, record by record,
+    # so each good row keeps its true record number and each bad one is kept with a reason.
+    return _read_delimited_exact(text, headers, delimiter, fmt, encoding)
+
+
+def _read_delimited_exact(
+    text: str, headers: list[str], delimiter: str, fmt: str, encoding: str
+) -> RawRecords:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    next(reader, None)
+    width = len(headers)
+    rows, numbers, malformed = [], [], []
+    for number, record in enumerate((r for r in reader if r), start=1):
+        if len(record) == width:
+            rows.append(record)
+            numbers.append(number)
+        else:
+            raw = delimiter.join(record)
+            malformed.append(
+                Malformed(number, raw, f"record has {len(record)} fields, the header has {width}")
+            )
+    columns = list(zip(*rows)) if rows else [()] * width
+    arrays = [pa.array([v if v != "" else None for v in col], pa.string()) for col in columns]
+    table = pa.Table.from_arrays(arrays, names=headers)
+    return RawRecords(table, pa.array(numbers, pa.int64()), fmt, encoding, malformed)
+
+
+def _cell(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    text = str(value)
+    return text if text.strip() else None
+
+
+def read_excel(data: bytes, source: str) -> RawRecords:
+    import openpyxl  # only Excel files pay for it
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+        raise IngestionError(source, f"not a readable .xlsx workbook ({exc})") from exc
+    sheet = book.worksheets[0]
+    rows = (r for r in sheet.iter_rows(values_only=True) if any(v is not None for v in r))
+    header_row = next(rows, None)
+    if header_row is None:
+        raise IngestionError(source, "the workbook's first sheet is empty")
+    headers = _unique_headers([_cell(v) or "" for v in header_row])
+    width = len(headers)
+    records, numbers, malformed = [], [], []
+    for number, row in enumerate(rows, start=1):
+        cells = [_cell(v) for v in row]
+        if len(cells) > width and any(c is not None for c in cells[width:]):
+            malformed.append(
+                Malformed(number, json.dumps(cells, ensure_ascii=False),
+                          f"row has values beyond the {width} header columns")
+            )
+            continue
+        records.append((cells + [None] * width)[:width])
+        numbers.append(number)
+    book.close()
+    columns = list(zip(*records)) if records else [()] * width
+    table = pa.Table.from_arrays([pa.array(c, pa.string()) for c in columns], names=headers)
+    return RawRecords(table, pa.array(numbers, pa.int64()), "xlsx", "xlsx", malformed)
+
+
+def _json_value(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def read_jsonl(text: str, source: str, encoding: str) -> RawRecords:
+    objects, numbers, malformed = [], [], []
+    for number, line in enumerate((ln for ln in _strip_nul(text).splitlines() if ln.strip()), 1):
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            malformed.append(Malformed(number, line, f"not valid JSON ({exc.msg} at {exc.pos})"))
+            continue
+        if not isinstance(obj, dict):
+            malformed.append(Malformed(number, line, "a JSON line must be an object"))
+            continue
+        objects.append(obj)
+        numbers.append(number)
+    headers: dict[str, None] = {}
+    for obj in objects:
+        headers.update(dict.fromkeys(obj))
+    names = list(headers)
+    arrays = [pa.array([_json_value(o.get(k)) for o in objects], pa.string()) for k in names]
+    table = pa.Table.from_arrays(arrays, names=names) if names else pa.table({})
+    if not names:
+        table = pa.table({"_empty": pa.nulls(len(objects), pa.string())})
+    return RawRecords(table, pa.array(numbers, pa.int64()), "jsonl", encoding, malformed)
+
+
+def read_records(data: bytes, source: str) -> RawRecords:
+    """Dispatch on content first (an .xlsx renamed .csv is still a workbook), then suffix."""
+    suffix = PurePath(source).suffix.lower()
+    if data.startswith(_ZIP_MAGIC) or suffix in EXCEL_SUFFIXES:
+        return read_excel(data, source)
+    text, encoding = decode(data, source)
+    if not text.strip():
+        raise IngestionError(source, "the file is empty")
+    if suffix in JSON_SUFFIXES or text.lstrip().startswith("{"):
+        return read_jsonl(text, source, encoding)
+    return read_delimited(text, source, encoding)

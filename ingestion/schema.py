@@ -1,0 +1,52 @@
+"""Raw landing tables, derived from the contracts (additive: new columns are added, none dropped)."""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+from ingestion.contracts import Entity, all_entities
+
+EXTRA_COLUMN = "_extra"
+
+
+def landing_columns(entity: Entity) -> list[tuple[str, str]]:
+    columns = [(c.name, c.sql_type) for c in entity.columns]
+    return columns + [
+        (EXTRA_COLUMN, "jsonb"),
+        ("_batch_id", "bigint not null"),
+        ("_source_file", "text not null"),
+        ("_row_number", "bigint not null"),
+        ("_record_hash", "text not null"),
+        ("_loaded_at", "timestamptz not null default now()"),
+    ]
+
+
+def ensure_raw_tables(conn: psycopg.Connection) -> None:
+    """Create every channel's raw table; no indexes, so COPY runs at full speed."""
+    with conn.transaction():
+        for entity in all_entities():
+            table = sql.Identifier("raw", entity.table)
+            cols = landing_columns(entity)
+            conn.execute(
+                sql.SQL("create table if not exists {} ({})").format(
+                    table,
+                    sql.SQL(", ").join(
+                        sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t in cols
+                    ),
+                )
+            )
+            for name, type_ in cols:
+                conn.execute(
+                    sql.SQL("alter table {} add column if not exists {} {}").format(
+                        table, sql.Identifier(name), sql.SQL(type_.replace(" not null", ""))
+                    )
+                )
+            conn.execute(sql.SQL("grant select, insert on {} to salesops_loader").format(table))
+            conn.execute(sql.SQL("grant select on {} to salesops_transformer").format(table))
+            conn.execute(
+                sql.SQL("comment on table {} is {}").format(
+                    table, sql.Literal(f"Landing table of channel {entity.channel}, "
+                                       f"entity {entity.entity}; append-only, one row per accepted record.")
+                )
+            )
