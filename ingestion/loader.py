@@ -8,6 +8,7 @@ SHA-256 of their content: loading the same content again changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import io
@@ -19,6 +20,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 
 from ingestion.contracts import contract, presets
 from ingestion.errors import IngestionError
@@ -29,7 +31,7 @@ from ingestion.validate import validate
 # Namespaces for advisory locks: per file content (serialises two loaders of one file)
 # and per batch (held while a batch is live, so a crashed one can be told from a running one).
 _CONTENT_LOCK, _BATCH_LOCK = 7_310_101, 7_310_102
-_COPY_CHUNK = 8 << 20
+_SLICE_ROWS = 100_000
 SUPPORTED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".ndjson", ".json"}
 
 
@@ -111,18 +113,16 @@ def ingest_file(url: str, channel: str, source: str, preset: str | None = None) 
         try:
             records = read_records(data, source)
             found = match(chan, records.table.column_names, source, preset)
-            checked = validate(records, found)
             with conn.transaction():
-                _copy_rows(conn, found.entity.qualified_table, checked.good, batch_id, source)
-                _copy_rejects(conn, batch_id, channel, found.entity.entity, source, checked.rejected)
+                loaded, rejected = _copy_validated(conn, records, found, batch_id, source)
+                _copy_rejects(conn, batch_id, channel, found.entity.entity, source, rejected)
                 conn.execute(
                     "update ops.ingestion_batches set status = 'loaded', entity = %s, raw_table = %s,"
                     " preset = %s, file_format = %s, encoding = %s, rows_in = %s, rows_loaded = %s,"
                     " rows_rejected = %s, finished_at = clock_timestamp(),"
                     " duration_ms = %s where batch_id = %s",
                     (found.entity.entity, found.entity.qualified_table, found.preset,
-                     records.file_format, records.encoding, records.rows_in,
-                     checked.good.num_rows, len(checked.rejected),
+                     records.file_format, records.encoding, records.rows_in, loaded, len(rejected),
                      int((time.perf_counter() - started) * 1000), batch_id),
                 )
         except IngestionError as exc:
@@ -133,13 +133,13 @@ def ingest_file(url: str, channel: str, source: str, preset: str | None = None) 
             _mark_interrupted(conn, batch_id)
             raise
         return BatchResult(
-            channel, source, "loaded", records.rows_in, checked.good.num_rows,
-            len(checked.rejected), batch_id, found.entity.entity, found.entity.qualified_table,
-            _loaded_message(found, checked), time.perf_counter() - started,
+            channel, source, "loaded", records.rows_in, loaded, len(rejected), batch_id,
+            found.entity.entity, found.entity.qualified_table, _loaded_message(found),
+            time.perf_counter() - started,
         )
 
 
-def _loaded_message(found, checked) -> str:
+def _loaded_message(found) -> str:
     parts = [f"as {found.entity.entity}" + (f" (preset {found.preset})" if found.preset else "")]
     if found.unmapped:
         parts.append(f"unknown columns kept in _extra: {', '.join(found.unmapped)}")
@@ -147,14 +147,13 @@ def _loaded_message(found, checked) -> str:
 
 
 def _mark_interrupted(conn: psycopg.Connection, batch_id: int) -> None:
-    try:
+    # If the connection itself is gone, the next run's recovery marks the batch instead.
+    with contextlib.suppress(psycopg.Error):
         conn.execute(
             "update ops.ingestion_batches set status = 'interrupted', finished_at = now(),"
             " error = 'load aborted before commit; nothing was kept' where batch_id = %s",
             (batch_id,),
         )
-    except psycopg.Error:
-        pass  # the connection itself is gone; the next run's recovery marks it
 
 
 def _fail(conn, batch_id, channel, source, records, exc: IngestionError, started) -> None:
@@ -185,26 +184,40 @@ def _fail(conn, batch_id, channel, source, records, exc: IngestionError, started
         )
 
 
-def _copy_rows(conn, qualified_table: str, good: pa.Table, batch_id: int, source: str) -> None:
-    if good.num_rows == 0:
-        return
-    n = good.num_rows
-    good = good.append_column("_batch_id", pa.repeat(pa.scalar(batch_id, pa.int64()), n))
-    good = good.append_column("_source_file", pa.repeat(pa.scalar(source, pa.string()), n))
-    schema, table = qualified_table.split(".")
+def _copy_validated(conn, records: RawRecords, found, batch_id: int, source: str):
+    """Validate slice by slice while a worker thread streams the previous slice to COPY.
+
+    The server parses COPY on one core while Python converts the next slice on the
+    other, so the load costs little more than the COPY itself.
+    """
+    columns = [c.name for c in found.entity.columns] + [
+        "_row_number", "_record_hash", "_extra", "_batch_id", "_source_file"]
     statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(
-        sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, good.column_names))
+        sql.Identifier(*found.entity.qualified_table.split(".")),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
     )
-    _copy_arrow(conn, statement, good)
+    loaded, rejected = 0, []
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    with conn.cursor() as cur, cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
+        for piece in records.slices(_SLICE_ROWS):
+            checked = validate(piece, found)
+            good, n = checked.good, checked.good.num_rows
+            good = good.append_column("_batch_id", pa.repeat(pa.scalar(batch_id, pa.int64()), n))
+            good = good.append_column("_source_file", pa.repeat(pa.scalar(source, pa.string()), n))
+            buffer = io.BytesIO()
+            pacsv.write_csv(good.select(columns), buffer, options)
+            copy.write(buffer.getbuffer())
+            loaded += n
+            rejected.extend(checked.rejected)
+    return loaded, rejected
 
 
 def _copy_arrow(conn, statement, table: pa.Table) -> None:
+    """COPY a small table (rejects) as CSV."""
+    buffer = io.BytesIO()
+    pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     with conn.cursor() as cur, cur.copy(statement) as copy:
-        for batch in table.to_batches(max_chunksize=100_000):
-            buffer = io.BytesIO()
-            pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=False,
-                                                               quoting_style="needed"))
-            copy.write(buffer.getbuffer())
+        copy.write(buffer.getbuffer())
 
 
 def _copy_rejects(conn, batch_id, channel, entity, source, rejected) -> None:

@@ -59,7 +59,7 @@ def match(contract: Contract, headers: list[str], source: str, preset: str | Non
         source,
         f"not a {contract.channel} file: {expected}; found columns: {', '.join(headers) or 'none'}",
         f"check that the file belongs to the {contract.channel} channel"
-        + (" or add a column-mapping preset under ingestion/presets/" if contract.channel == "crm_export" else ""),
+        + (" or add a column-mapping preset under ingestion/presets/" if presets(contract.channel) else ""),
     )
 
 

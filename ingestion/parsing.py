@@ -15,6 +15,10 @@ import pyarrow.compute as pc
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d.%m.%Y", "%Y年%m月%d日", "%Y%m%d", "%d/%m/%Y")
 TIME_SUFFIXES = (" %H:%M:%S", " %H:%M", "")
+ISO_WITH_OFFSET = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z")
+LOCAL_DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M") + tuple(
+    d + t for d in DATE_FORMATS for t in TIME_SUFFIXES
+)
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "x", "是", "✓")
 FALSE_WORDS = ("false", "f", "no", "n", "0", "否")
 # Currency symbols and words, longest first. "$" is read as USD and "¥" as CNY: say
@@ -129,29 +133,37 @@ def to_date(arr: pa.Array) -> Converted:
     # A timestamp given where a date is expected keeps its date part.
     text = pc.replace_substring_regex(text, pattern=r"[ T]\d{1,2}:\d{2}(:\d{2})?(\.\d+)?\S*$", replacement="")
     parsed = _strptime_best(text, list(DATE_FORMATS))
-    out = pc.cast(pc.cast(parsed, pa.date32()), pa.string())
+    out = pc.cast(parsed, pa.date32())
     return Converted(out, _invalid(arr, out), "a date such as 2017-03-15, 03/15/2017 or 15.03.2017")
 
 
 def to_timestamp(arr: pa.Array, timezone: str = "UTC") -> Converted:
-    """ISO 8601 (with or without offset) first, then the other date formats with a time."""
-    import pandas as pd
+    """ISO 8601 with an offset, then local date-times (read in ``timezone``), then the rest.
 
+    Arrow's strptime covers the common shapes in milliseconds; pandas' ISO parser only
+    sees what is left (fractional seconds, odd ISO variants).
+    """
     text = _digits_ascii(arr)
-    iso = pd.to_datetime(
-        pd.Series(text, dtype=pd.ArrowDtype(pa.string())), format="ISO8601", utc=True,
-        errors="coerce",
-    )
-    parsed = pa.array(iso, pa.timestamp("us", tz="UTC"))
+    aware = pc.coalesce(*(pc.strptime(text, format=f, unit="s", error_is_null=True)
+                          for f in ISO_WITH_OFFSET))
+    parsed = pc.cast(aware, pa.timestamp("s", tz="UTC"))
     missing = pc.and_(pc.is_valid(text), pc.is_null(parsed))
     if pc.any(missing).as_py():
-        formats = [d + t for d in DATE_FORMATS if d != "%Y-%m-%d" for t in TIME_SUFFIXES]
-        local = _strptime_best(pc.if_else(missing, text, None), formats)
+        rest = pc.if_else(missing, text, pa.scalar(None, pa.string()))
+        local = _strptime_best(rest, list(LOCAL_DATETIME_FORMATS))
         local = pc.assume_timezone(local, timezone=timezone, ambiguous="earliest",
                                    nonexistent="earliest")
-        parsed = pc.coalesce(parsed, pc.cast(local, pa.timestamp("us", tz="UTC")))
-    out = pc.strftime(parsed, format="%Y-%m-%d %H:%M:%S+00")
-    return Converted(out, _invalid(arr, out), "a date-time such as 2017-03-15T14:05:00Z")
+        parsed = pc.coalesce(parsed, pc.cast(local, pa.timestamp("s", tz="UTC")))
+    missing = pc.and_(pc.is_valid(text), pc.is_null(parsed))
+    if pc.any(missing).as_py():
+        import pandas as pd
+
+        rest = pc.if_else(missing, text, pa.scalar(None, pa.string()))
+        iso = pd.to_datetime(pd.Series(rest, dtype=pd.ArrowDtype(pa.string())), format="ISO8601",
+                             utc=True, errors="coerce")
+        parsed = pc.coalesce(parsed, pc.cast(pa.Array.from_pandas(iso),
+                                             pa.timestamp("s", tz="UTC"), safe=False))
+    return Converted(parsed, _invalid(arr, parsed), "a date-time such as 2017-03-15T14:05:00Z")
 
 
 def to_boolean(arr: pa.Array) -> Converted:

@@ -47,6 +47,17 @@ class RawRecords:
     def rows_in(self) -> int:
         return self.table.num_rows + len(self.malformed)
 
+    def slices(self, size: int):
+        """Consecutive pieces of at most ``size`` records; malformed ones ride with the last."""
+        total = self.table.num_rows
+        starts = list(range(0, total, size)) or [0]
+        for start in starts:
+            last = start == starts[-1]
+            yield RawRecords(
+                self.table.slice(start, size), self.row_numbers.slice(start, size),
+                self.file_format, self.encoding, self.malformed if last else [],
+            )
+
 
 def decode(data: bytes, source: str) -> tuple[str, str]:
     """Return (text, encoding). BOMs win; then strict UTF-8; then GB18030 (a GBK superset)."""
@@ -96,36 +107,59 @@ def _strip_nul(text: str) -> str:
     return text.replace("\x00", "") if "\x00" in text else text
 
 
-def read_delimited(text: str, source: str, encoding: str) -> RawRecords:
-    text = _strip_nul(text)
-    first_line = text.split("\n", 1)[0]
-    delimiter = _sniff_delimiter(first_line)
-    headers = _unique_headers(next(csv.reader([first_line], delimiter=delimiter), []))
-    if not any(headers):
-        raise IngestionError(source, "the file is empty (no header row)")
-    fmt = "tsv" if delimiter == "\t" else "csv"
+def _read_arrow(data: bytes, headers: list[str], delimiter: str) -> pa.Table | None:
+    """Arrow's multi-threaded reader; None when a record does not fit the header."""
     invalid: list[int] = []
 
     def on_invalid(_row) -> str:
         invalid.append(1)
         return "skip"
 
+    table = pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=headers, skip_rows=1),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={h: pa.string() for h in headers}, null_values=[""], strings_can_be_null=True
+        ),
+    )
+    return None if invalid else table
+
+
+def _header(first_line: str, source: str) -> tuple[list[str], str]:
+    delimiter = _sniff_delimiter(first_line)
+    headers = _unique_headers(next(csv.reader([first_line], delimiter=delimiter), []))
+    if not any(headers):
+        raise IngestionError(source, "the file is empty (no header row)")
+    return headers, delimiter
+
+
+def read_delimited_utf8(data: bytes, source: str) -> RawRecords | None:
+    """Read UTF-8 bytes directly; None if they are not UTF-8 or need the exact reader."""
+    newline = data.find(b"\n")
+    first = data[: newline if newline >= 0 else len(data)]
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=headers, skip_rows=1),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.string() for h in headers},
-                null_values=[""],
-                strings_can_be_null=True,
-            ),
-        )
+        headers, delimiter = _header(first.decode("utf-8").rstrip("\r"), source)
+        table = _read_arrow(data, headers, delimiter)
+    except (UnicodeDecodeError, pa.ArrowInvalid):
+        return None
+    if table is None:
+        return None
+    fmt = "tsv" if delimiter == "\t" else "csv"
+    return RawRecords(table, pa.array(range(1, table.num_rows + 1), pa.int64()), fmt, "utf-8")
+
+
+def read_delimited(text: str, source: str, encoding: str) -> RawRecords:
+    text = _strip_nul(text)
+    headers, delimiter = _header(text.split("\n", 1)[0].rstrip("\r"), source)
+    fmt = "tsv" if delimiter == "\t" else "csv"
+    try:
+        table = _read_arrow(text.encode("utf-8"), headers, delimiter)
     except pa.ArrowInvalid:
-        invalid.append(1)
-    if not invalid:
+        table = None
+    if table is not None:
         return RawRecords(table, pa.array(range(1, table.num_rows + 1), pa.int64()), fmt, encoding)
     # Some records do not split into the header's fields: re-read exactly, record by record,
     # so each good row keeps its true record number and each bad one is kept with a reason.
@@ -148,7 +182,7 @@ def _read_delimited_exact(
             malformed.append(
                 Malformed(number, raw, f"record has {len(record)} fields, the header has {width}")
             )
-    columns = list(zip(*rows)) if rows else [()] * width
+    columns = list(zip(*rows, strict=False)) if rows else [()] * width
     arrays = [pa.array([v if v != "" else None for v in col], pa.string()) for col in columns]
     table = pa.Table.from_arrays(arrays, names=headers)
     return RawRecords(table, pa.array(numbers, pa.int64()), fmt, encoding, malformed)
@@ -191,7 +225,7 @@ def read_excel(data: bytes, source: str) -> RawRecords:
         records.append((cells + [None] * width)[:width])
         numbers.append(number)
     book.close()
-    columns = list(zip(*records)) if records else [()] * width
+    columns = list(zip(*records, strict=False)) if records else [()] * width
     table = pa.Table.from_arrays([pa.array(c, pa.string()) for c in columns], names=headers)
     return RawRecords(table, pa.array(numbers, pa.int64()), "xlsx", "xlsx", malformed)
 
@@ -230,14 +264,25 @@ def read_jsonl(text: str, source: str, encoding: str) -> RawRecords:
     return RawRecords(table, pa.array(numbers, pa.int64()), "jsonl", encoding, malformed)
 
 
+def _utf8_without_bom(data: bytes) -> bool:
+    return not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
 def read_records(data: bytes, source: str) -> RawRecords:
     """Dispatch on content first (an .xlsx renamed .csv is still a workbook), then suffix."""
     suffix = PurePath(source).suffix.lower()
     if data.startswith(_ZIP_MAGIC) or suffix in EXCEL_SUFFIXES:
         return read_excel(data, source)
-    text, encoding = decode(data, source)
-    if not text.strip():
+    head = data[:4096].lstrip()
+    if not head.strip(b"\xef\xbb\xbf\xff\xfe\x00 \r\n\t"):
         raise IngestionError(source, "the file is empty")
-    if suffix in JSON_SUFFIXES or text.lstrip().startswith("{"):
+    json_like = suffix in JSON_SUFFIXES or head.startswith(b"{")
+    if not json_like and _utf8_without_bom(data) and b"\x00" not in head:
+        # Fast path for the common case: Arrow reads and validates UTF-8 itself, no decode.
+        fast = read_delimited_utf8(data, source)
+        if fast is not None:
+            return fast
+    text, encoding = decode(data, source)
+    if json_like or text.lstrip().startswith("{"):
         return read_jsonl(text, source, encoding)
     return read_delimited(text, source, encoding)

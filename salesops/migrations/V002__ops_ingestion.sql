@@ -36,7 +36,7 @@ create table if not exists ops.rejected_rows (
     entity text,
     source_file text not null,
     row_number bigint,
-    raw_record jsonb not null,
+    raw_record json not null,  -- json, not jsonb: keeps the sender's field order
     reason text not null,
     rejected_at timestamptz not null default clock_timestamp()
 );

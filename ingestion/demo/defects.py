@@ -1,0 +1,70 @@
+"""Deliberately invalid rows, so the loader's reject path gets exercised.
+
+Invalid rows are *extra* copies of random valid rows, inserted at random positions and then
+broken in exactly one way. Copying (instead of breaking real rows) keeps the data coherent:
+every Maven opportunity keeps its lead, every won deal keeps invoices that sum to its value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .config import INVALID_ROW_RATE
+from .rand import pick
+from .writers import n_rows
+
+Defect = Callable[[dict, np.ndarray, np.random.Generator], None]
+
+BAD_DATES = ("not a date", "2017-02-30", "32.13.2017", "TBD", "00/00/0000", "yesterday")
+BAD_SCORES = ("11", "-1", "42", "100")
+BAD_DURATIONS = ("-5", "-15", "-30")
+BAD_ACTIVITY_TYPES = ("sms", "visit", "wechat", "fax")
+BAD_AMOUNTS = ("N/A",)
+
+
+def add_invalid_rows(cols: dict, rng: np.random.Generator) -> tuple[dict, np.ndarray]:
+    """Insert round(INVALID_ROW_RATE * n) copies; return new columns and the copies' rows."""
+    n = n_rows(cols)
+    k = int(round(INVALID_ROW_RATE * n))
+    src = rng.integers(0, max(n, 1), k)
+    keys = np.concatenate([np.arange(n, dtype=float), rng.random(k) * n])
+    order = np.argsort(keys, kind="stable")
+    take = np.concatenate([np.arange(n), src])[order]
+    is_bad = np.concatenate([np.zeros(n, dtype=bool), np.ones(k, dtype=bool)])[order]
+    return {c: v[take] for c, v in cols.items()}, np.flatnonzero(is_bad)
+
+
+def apply_defects(cols: dict, bad: np.ndarray, rng: np.random.Generator,
+                  defects: dict[str, Defect]) -> None:
+    """Break each bad row in one way; kinds are spread evenly over the bad rows."""
+    kinds = rng.permutation(np.arange(len(bad)) % len(defects))
+    for j, fn in enumerate(defects.values()):
+        fn(cols, bad[kinds == j], rng)
+
+
+def make_invalid(cols: dict, rng: np.random.Generator, id_col: str,
+                 new_ids: Callable[[int], np.ndarray], defects: dict[str, Defect]) -> dict:
+    """add_invalid_rows, give the copies fresh ids (never reuse a real one), break them."""
+    cols, bad = add_invalid_rows(cols, rng)
+    cols[id_col][bad] = new_ids(len(bad))
+    apply_defects(cols, bad, rng, {"missing_id": set_none(id_col), **defects})
+    return cols
+
+
+def set_none(*columns: str) -> Defect:
+    def fn(cols: dict, idx: np.ndarray, rng: np.random.Generator) -> None:
+        for c in columns:
+            cols[c][idx] = None
+    return fn
+
+
+def set_choice(column: str, choices: tuple[str, ...]) -> Defect:
+    def fn(cols: dict, idx: np.ndarray, rng: np.random.Generator) -> None:
+        cols[column][idx] = pick(rng, choices, len(idx))
+    return fn
+
+
+def bad_date(column: str) -> Defect:
+    return set_choice(column, BAD_DATES)

@@ -1,0 +1,114 @@
+"""File writers: CSV/TSV in several encodings, JSONL and byte-reproducible XLSX.
+
+Columns arrive as a dict of equal-length object arrays holding str or None (None = empty
+field). pyarrow's CSV writer does the heavy lifting; other encodings are transcoded from its
+UTF-8 output. XLSX zips are rewritten with fixed timestamps so reruns are byte-identical.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pcsv
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+from .config import MAX_ROWS_PER_FILE
+
+Columns = Mapping[str, np.ndarray]
+_BOMS = {"utf-8-sig": b"\xef\xbb\xbf", "utf-16": b"\xff\xfe"}
+_ZIP_TIME = (2018, 1, 1, 0, 0, 0)
+_CORE_TIME = rb"\g<1>2018-01-01T00:00:00Z"
+
+
+def n_rows(cols: Columns) -> int:
+    return len(next(iter(cols.values())))
+
+
+def _table(cols: Columns, start: int, stop: int) -> pa.Table:
+    return pa.table({k: pa.array(v[start:stop], type=pa.string()) for k, v in cols.items()})
+
+
+def write_csv(cols: Columns, path: Path, encoding: str = "utf-8", delimiter: str = ",",
+              start: int = 0, stop: int | None = None) -> None:
+    """Write rows [start, stop) as CSV/TSV.
+
+    encoding: "utf-8", "utf-8-sig" (BOM), "utf-16" (little-endian with BOM, as Facebook
+    exports) or "gb18030".
+    """
+    stop = n_rows(cols) if stop is None else stop
+    opts = pcsv.WriteOptions(delimiter=delimiter, quoting_style="needed", quoting_header="none")
+    sink = pa.BufferOutputStream()
+    pcsv.write_csv(_table(cols, start, stop), sink, write_options=opts)
+    data = sink.getvalue().to_pybytes()
+    if encoding == "utf-16":
+        data = data.decode("utf-8").encode("utf-16-le")  # explicit LE: platform independent
+    elif encoding == "gb18030":
+        data = data.decode("utf-8").encode("gb18030")
+    elif encoding not in ("utf-8", "utf-8-sig"):
+        raise ValueError(encoding)
+    path.write_bytes(_BOMS.get(encoding, b"") + data)
+
+
+def part_paths(out_dir: Path, stem: str, ext: str, total: int) -> list[tuple[Path, int, int]]:
+    """Split `total` rows into files of <= MAX_ROWS_PER_FILE; a single part keeps the stem."""
+    n_parts = max(1, -(-total // MAX_ROWS_PER_FILE))
+    bounds = np.linspace(0, total, n_parts + 1).astype(int)
+    out = []
+    for i in range(n_parts):
+        name = f"{stem}.{ext}" if n_parts == 1 else f"{stem}_part{i + 1:03d}.{ext}"
+        out.append((out_dir / name, int(bounds[i]), int(bounds[i + 1])))
+    return out
+
+
+def write_csv_parts(cols: Columns, out_dir: Path, stem: str, ext: str = "csv",
+                    **kwargs: str) -> list[Path]:
+    parts = part_paths(out_dir, stem, ext, n_rows(cols))
+    for path, start, stop in parts:
+        write_csv(cols, path, start=start, stop=stop, **kwargs)
+    return [p for p, _, _ in parts]
+
+
+def write_jsonl(rows: Iterable[dict], path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="\n") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence], sheet: str) -> None:
+    """Write one sheet with openpyxl write_only, then pin zip/core timestamps."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet)
+    ws.append(list(header))
+    for row in rows:
+        ws.append([_cell(ws, v) for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    _normalise_zip(buf, path)
+
+
+def _cell(ws, value):
+    # A text value starting with "=" must stay text (it is injection *data*), not a formula.
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+def _normalise_zip(buf: io.BytesIO, path: Path) -> None:
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", _CORE_TIME, data)
+            zi = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(zi, data)

@@ -1,0 +1,134 @@
+"""Ingestion benchmark: salesops' loader vs a raw COPY of the same rows, in one run.
+
+Both load the same generated ad-lead CSV into the same server, in a scratch database
+that is dropped afterwards: the reference COPYs the file as-is into an unindexed table
+of text columns; salesops reads, decodes, validates, converts, hashes and books it.
+Each is run twice, alternating, and the faster time of each is compared, since the
+machines are shared and absolute times drift.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from psycopg import sql
+
+BENCH_DB = "salesops_bench"
+FIRST = np.array(["James", "Mary", "Wei", "Na", "Robert", "Linda", "Hiroshi", "Sofia", "Ahmed", "Olga"])
+LAST = np.array(["Smith", "Wang", "Li", "Garcia", "Müller", "Tanaka", "Rossi", "Kim", "Novak", "Silva"])
+PLATFORMS = np.array(["facebook", "instagram", "linkedin", "wechat", "baidu"])
+
+
+def write_leads_csv(path: Path, rows: int, seed: int = 7) -> None:
+    """A realistic ad-lead export: mixed phone formats, ~0.5% rows with a bad timestamp."""
+    rng = np.random.default_rng(seed)
+    ids = np.char.add("AL", np.arange(rows).astype(str))
+    first, last = FIRST[rng.integers(0, 10, rows)], LAST[rng.integers(0, 10, rows)]
+    names = np.char.add(np.char.add(first, " "), last)
+    emails = np.char.add(np.char.add(np.char.lower(first), np.arange(rows).astype(str)), "@example.com")
+    phones = np.char.add("+86 138 ", rng.integers(1000_0000, 9999_9999, rows).astype(str))
+    seconds = rng.integers(0, 365 * 86400, rows).astype("timedelta64[s]") + np.datetime64("2017-01-01")
+    created = np.datetime_as_string(seconds, unit="s").astype(object)
+    created[rng.random(rows) < 0.005] = "not a date"
+    table = pa.table({
+        "lead_id": ids, "created_time": pa.array(created, pa.string()),
+        "platform": PLATFORMS[rng.integers(0, 5, rows)],
+        "campaign_name": np.char.add("Q", rng.integers(1, 5, rows).astype(str)),
+        "ad_name": np.char.add("ad-", rng.integers(1, 40, rows).astype(str)),
+        "form_name": np.full(rows, "Contact us"), "full_name": names, "email": emails, "phone": phones,
+        "company": np.char.add("Company ", rng.integers(1, 5000, rows).astype(str)),
+        "job_title": np.full(rows, "Manager"), "city": np.full(rows, "Shanghai"),
+        "country": np.full(rows, "China"),
+    })
+    pacsv.write_csv(table, path)
+
+
+def _reference_copy(url: str, path: Path, columns: list[str]) -> float:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("drop table if exists public.bench_reference")
+        conn.execute(sql.SQL("create table public.bench_reference ({})").format(
+            sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in columns)))
+        started = time.perf_counter()
+        with conn.transaction(), conn.cursor() as cur, cur.copy(
+            "copy public.bench_reference from stdin (format csv, header true)"
+        ) as copy, path.open("rb") as handle:
+            while chunk := handle.read(8 << 20):
+                copy.write(chunk)
+        return time.perf_counter() - started
+
+
+def _salesops_load(url: str, path: Path) -> tuple[float, object]:
+    from ingestion.loader import ingest_file
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("truncate raw.ad_leads")
+        conn.execute("delete from ops.rejected_rows")
+        conn.execute("delete from ops.ingestion_batches")
+    started = time.perf_counter()
+    result = ingest_file(url, "ad_leads", str(path))
+    return time.perf_counter() - started, result
+
+
+def run_ingest_benchmark(rows: int, output: Path | None, echo: Callable = print) -> dict:
+    from salesops import warehouse
+    from salesops.setup_warehouse import prepare
+
+    base = warehouse.ensure_running()
+    admin = psycopg.conninfo.make_conninfo(base, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"drop database if exists {BENCH_DB}")
+        conn.execute(f"create database {BENCH_DB}")
+    url = psycopg.conninfo.make_conninfo(base, dbname=BENCH_DB)
+    try:
+        prepare(url)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "ad_leads_benchmark.csv"
+            started = time.perf_counter()
+            write_leads_csv(path, rows)
+            echo(f"generated {rows:,} leads ({path.stat().st_size / 1e6:.0f} MB) "
+                 f"in {time.perf_counter() - started:.1f}s")
+            columns = pacsv.read_csv(path, read_options=pacsv.ReadOptions(skip_rows_after_names=rows)
+                                     ).column_names
+            ref_times, our_times, result = [], [], None
+            for attempt in (1, 2):
+                ref_times.append(_reference_copy(url, path, columns))
+                seconds, result = _salesops_load(url, path)
+                our_times.append(seconds)
+                echo(f"run {attempt}: raw COPY {ref_times[-1]:.2f}s, salesops {our_times[-1]:.2f}s")
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"drop database if exists {BENCH_DB} with (force)")
+    ref, ours = min(ref_times), min(our_times)
+    outcome = {
+        "rows": rows, "raw_copy_s": ref, "salesops_s": ours,
+        "raw_copy_rows_per_s": rows / ref, "salesops_rows_per_s": rows / ours, "ratio": ref / ours,
+        "rows_loaded": result.rows_loaded, "rows_rejected": result.rows_rejected,
+    }
+    echo(f"raw COPY: {outcome['raw_copy_rows_per_s']:,.0f} rows/s; salesops: "
+         f"{outcome['salesops_rows_per_s']:,.0f} rows/s ({result.rows_loaded:,} loaded, "
+         f"{result.rows_rejected:,} rejected); ratio {outcome['ratio']:.2f}x raw COPY (target >= 0.5x)")
+    if output:
+        _append_markdown(output, outcome)
+    return outcome
+
+
+def _append_markdown(output: Path, o: dict) -> None:
+    new = not output.exists()
+    with output.open("a", encoding="utf-8") as handle:
+        if new:
+            handle.write("| date | machine | rows | raw COPY rows/s | salesops rows/s | ratio |\n"
+                         "|---|---|---:|---:|---:|---:|\n")
+        machine = f"{platform.machine()} {os.cpu_count()} cores"
+        handle.write(f"| {datetime.now(UTC):%Y-%m-%d} | {machine} | {o['rows']:,} | "
+                     f"{o['raw_copy_rows_per_s']:,.0f} | {o['salesops_rows_per_s']:,.0f} | "
+                     f"{o['ratio']:.2f} |\n")

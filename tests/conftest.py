@@ -1,0 +1,70 @@
+"""Shared fixtures: one real embedded Postgres per test session, a fresh database per test.
+
+SALESOPS_HOME points at a temporary folder before anything imports Airflow, so the
+suite never touches a developer's own warehouse or metadata DB.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="salesops-test-"))
+os.environ["SALESOPS_HOME"] = str(_SESSION_HOME)
+os.environ.pop("SALESOPS_WAREHOUSE_URL", None)
+os.environ.pop("SALESOPS_LANDING_URI", None)
+
+from salesops.config import apply_offline_env  # noqa: E402
+
+apply_offline_env()
+
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """URL of the session's embedded warehouse (database ``salesops``), migrated."""
+    from salesops import warehouse
+    from salesops.setup_warehouse import prepare
+
+    url = prepare()
+    yield url
+    warehouse.embedded().stop()
+
+
+@pytest.fixture()
+def db_url(server_url: str) -> str:
+    """A new, migrated database on the session's server, dropped after the test."""
+    import psycopg
+
+    from salesops.setup_warehouse import prepare
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = psycopg.conninfo.make_conninfo(server_url, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"create database {name}")
+    url = psycopg.conninfo.make_conninfo(server_url, dbname=name)
+    prepare(url)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"drop database if exists {name} with (force)")
+
+
+@pytest.fixture(scope="session")
+def maven_dir() -> Path:
+    """The real Maven export (CI has shared/ beside the clone)."""
+    from salesops.config import maven_export_dir
+
+    found = maven_export_dir()
+    assert found is not None, "Maven export not found: set SALESOPS_MAVEN_DIR or put shared/ beside the repo"
+    return found
+
+
+def query(url: str, statement: str, params=None) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute(statement, params).fetchall()
