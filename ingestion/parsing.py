@@ -146,14 +146,14 @@ def to_timestamp(arr: pa.Array, timezone: str = "UTC") -> Converted:
     text = _digits_ascii(arr)
     aware = pc.coalesce(*(pc.strptime(text, format=f, unit="s", error_is_null=True)
                           for f in ISO_WITH_OFFSET))
-    parsed = pc.cast(aware, pa.timestamp("s", tz="UTC"))
+    parsed = pc.cast(aware, pa.timestamp("us", tz="UTC"))
     missing = pc.and_(pc.is_valid(text), pc.is_null(parsed))
     if pc.any(missing).as_py():
         rest = pc.if_else(missing, text, pa.scalar(None, pa.string()))
         local = _strptime_best(rest, list(LOCAL_DATETIME_FORMATS))
         local = pc.assume_timezone(local, timezone=timezone, ambiguous="earliest",
                                    nonexistent="earliest")
-        parsed = pc.coalesce(parsed, pc.cast(local, pa.timestamp("s", tz="UTC")))
+        parsed = pc.coalesce(parsed, pc.cast(local, pa.timestamp("us", tz="UTC")))
     missing = pc.and_(pc.is_valid(text), pc.is_null(parsed))
     if pc.any(missing).as_py():
         import pandas as pd
@@ -161,8 +161,8 @@ def to_timestamp(arr: pa.Array, timezone: str = "UTC") -> Converted:
         rest = pc.if_else(missing, text, pa.scalar(None, pa.string()))
         iso = pd.to_datetime(pd.Series(rest, dtype=pd.ArrowDtype(pa.string())), format="ISO8601",
                              utc=True, errors="coerce")
-        parsed = pc.coalesce(parsed, pc.cast(pa.Array.from_pandas(iso),
-                                             pa.timestamp("s", tz="UTC"), safe=False))
+        utc = pa.array(iso.dt.tz_convert(None).to_numpy(), pa.timestamp("us"), from_pandas=True)
+        parsed = pc.coalesce(parsed, pc.cast(utc, pa.timestamp("us", tz="UTC")))
     return Converted(parsed, _invalid(arr, parsed), "a date-time such as 2017-03-15T14:05:00Z")
 
 

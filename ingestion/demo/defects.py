@@ -33,7 +33,9 @@ def add_invalid_rows(cols: dict, rng: np.random.Generator) -> tuple[dict, np.nda
     order = np.argsort(keys, kind="stable")
     take = np.concatenate([np.arange(n), src])[order]
     is_bad = np.concatenate([np.zeros(n, dtype=bool), np.ones(k, dtype=bool)])[order]
-    return {c: v[take] for c, v in cols.items()}, np.flatnonzero(is_bad)
+    # object dtype: a numpy str array would turn an assigned None into the text "None"
+    return ({c: np.asarray(v, dtype=object)[take] for c, v in cols.items()},
+            np.flatnonzero(is_bad))
 
 
 def apply_defects(cols: dict, bad: np.ndarray, rng: np.random.Generator,
@@ -45,10 +47,12 @@ def apply_defects(cols: dict, bad: np.ndarray, rng: np.random.Generator,
 
 
 def make_invalid(cols: dict, rng: np.random.Generator, id_col: str,
-                 new_ids: Callable[[int], np.ndarray], defects: dict[str, Defect]) -> dict:
-    """add_invalid_rows, give the copies fresh ids (never reuse a real one), break them."""
+                 new_ids: Callable[[int], np.ndarray] | None, defects: dict[str, Defect]) -> dict:
+    """add_invalid_rows, give the copies fresh row ids (never reuse a real one; new_ids=None
+    when id_col is not a row id, e.g. event_id), then break each copy once."""
     cols, bad = add_invalid_rows(cols, rng)
-    cols[id_col][bad] = new_ids(len(bad))
+    if new_ids is not None:
+        cols[id_col][bad] = new_ids(len(bad))
     apply_defects(cols, bad, rng, {"missing_id": set_none(id_col), **defects})
     return cols
 

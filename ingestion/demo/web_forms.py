@@ -61,8 +61,8 @@ def _columns(people: People, records: Records, rows: np.ndarray, rng, site: str)
     cols = {
         "submission_id": uuids(rng, n) if site == "global" else seq_ids("9", 7_000_000, n, 7),
         "submitted_at": fmt_ts(records.ts[rows], "iso_z" if site == "global" else "iso_cn"),
-        "form_id": pick(rng, FORMS, n),
-        "page_url": "https://www.example.com/" + pick(rng, FORMS, n),
+        "form_id": (form := pick(rng, FORMS, n)),
+        "page_url": "https://www.example.com/" + form,
         **{k: f[k] for k in ("first_name", "last_name", "full_name", "email", "phone",
                              "company", "job_title", "country")},
         "message": blank(pick(rng, WEB_MESSAGES, n), rng, 0.5),
@@ -75,7 +75,7 @@ def _columns(people: People, records: Records, rows: np.ndarray, rng, site: str)
     k = KEYS[site]
     inject(cols, rng, (k.get("last_name", "name"), k["company"], k["message"]))
     new_ids = ((lambda m: uuids(rng, m)) if site == "global"
-               else (lambda m: seq_ids("9", 8_000_000, m, 7)))
+               else (lambda m: seq_ids("9", 7_000_000 + n, m, 7)))
     return make_invalid(cols, rng, k["submission_id"], new_ids, {
         "bad_date": bad_date(k["submitted_at"]),
         "no_contact": set_none(k["email"], k["phone"]),

@@ -7,6 +7,7 @@ UTF-8 output. XLSX zips are rewritten with fixed timestamps so reruns are byte-i
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
@@ -33,7 +34,8 @@ def n_rows(cols: Columns) -> int:
 
 
 def _table(cols: Columns, start: int, stop: int) -> pa.Table:
-    return pa.table({k: pa.array(v[start:stop], type=pa.string()) for k, v in cols.items()})
+    return pa.table({k: pa.array(np.asarray(v[start:stop], dtype=object), type=pa.string())
+                     for k, v in cols.items()})
 
 
 def write_csv(cols: Columns, path: Path, encoding: str = "utf-8", delimiter: str = ",",
@@ -69,11 +71,23 @@ def part_paths(out_dir: Path, stem: str, ext: str, total: int) -> list[tuple[Pat
 
 
 def write_csv_parts(cols: Columns, out_dir: Path, stem: str, ext: str = "csv",
-                    **kwargs: str) -> list[Path]:
+                    **kwargs: str) -> list[tuple[Path, int]]:
+    """Write in parts; return (path, data rows) per file."""
     parts = part_paths(out_dir, stem, ext, n_rows(cols))
     for path, start, stop in parts:
         write_csv(cols, path, start=start, stop=stop, **kwargs)
-    return [p for p, _, _ in parts]
+    return [(p, stop - start) for p, start, stop in parts]
+
+
+def write_xlsx_parts(cols: Columns, out_dir: Path, stem: str, sheet: str,
+                     kinds: Mapping[str, str]) -> list[tuple[Path, int]]:
+    """XLSX in parts; kinds maps columns to excel_value kinds (date, datetime, number, bool)."""
+    out = []
+    for path, start, stop in part_paths(out_dir, stem, "xlsx", n_rows(cols)):
+        part = {k: v[start:stop] for k, v in cols.items()}
+        write_xlsx(path, list(part), excel_rows(part, kinds), sheet)
+        out.append((path, stop - start))
+    return out
 
 
 def write_jsonl(rows: Iterable[dict], path: Path) -> None:
@@ -112,3 +126,27 @@ def _normalise_zip(buf: io.BytesIO, path: Path) -> None:
             zi = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
             zi.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(zi, data)
+
+
+def excel_value(kind: str, v: str | None):
+    """Typed Excel cell from our string column; unparseable (deliberately invalid) stays text."""
+    if v is None:
+        return None
+    try:
+        if kind == "date":
+            return dt.date.fromisoformat(v)
+        if kind == "datetime":
+            return dt.datetime.fromisoformat(v)
+        if kind == "number":
+            return float(v)
+        if kind == "bool":
+            return {"true": True, "false": False}[v]
+    except (ValueError, KeyError):
+        return v
+    return v
+
+
+def excel_rows(cols: Columns, kinds: Mapping[str, str]):
+    keys = list(cols)
+    for i in range(n_rows(cols)):
+        yield [excel_value(kinds[k], cols[k][i]) if k in kinds else cols[k][i] for k in keys]

@@ -68,35 +68,148 @@ AIRFLOW_SHARED = (
 # --- the subset of the Compose Specification this validator knows --------------------------
 
 TOP_LEVEL_KEYS = {
-    "version", "name", "include", "services", "networks", "volumes", "secrets", "configs", "models",
+    "version",
+    "name",
+    "include",
+    "services",
+    "networks",
+    "volumes",
+    "secrets",
+    "configs",
+    "models",
 }
 SERVICE_KEYS = {
-    "annotations", "attach", "blkio_config", "build", "cap_add", "cap_drop", "cgroup",
-    "cgroup_parent", "command", "configs", "container_name", "cpu_count", "cpu_percent",
-    "cpu_period", "cpu_quota", "cpu_rt_period", "cpu_rt_runtime", "cpu_shares", "cpus", "cpuset",
-    "credential_spec", "depends_on", "deploy", "develop", "device_cgroup_rules", "devices", "dns",
-    "dns_opt", "dns_search", "domainname", "entrypoint", "env_file", "environment", "expose",
-    "extends", "external_links", "extra_hosts", "gpus", "group_add", "healthcheck", "hostname",
-    "image", "init", "ipc", "isolation", "label_file", "labels", "links", "logging", "mac_address",
-    "mem_limit", "mem_reservation", "mem_swappiness", "memswap_limit", "models", "network_mode",
-    "networks", "oom_kill_disable", "oom_score_adj", "pid", "pids_limit", "platform", "ports",
-    "post_start", "pre_stop", "privileged", "profiles", "provider", "pull_policy",
-    "pull_refresh_after", "read_only", "restart", "runtime", "scale", "secrets", "security_opt",
-    "shm_size", "stdin_open", "stop_grace_period", "stop_signal", "storage_opt", "sysctls", "tmpfs",
-    "tty", "ulimits", "use_api_socket", "user", "userns_mode", "uts", "volumes", "volumes_from",
+    "annotations",
+    "attach",
+    "blkio_config",
+    "build",
+    "cap_add",
+    "cap_drop",
+    "cgroup",
+    "cgroup_parent",
+    "command",
+    "configs",
+    "container_name",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpu_shares",
+    "cpus",
+    "cpuset",
+    "credential_spec",
+    "depends_on",
+    "deploy",
+    "develop",
+    "device_cgroup_rules",
+    "devices",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "domainname",
+    "entrypoint",
+    "env_file",
+    "environment",
+    "expose",
+    "extends",
+    "external_links",
+    "extra_hosts",
+    "gpus",
+    "group_add",
+    "healthcheck",
+    "hostname",
+    "image",
+    "init",
+    "ipc",
+    "isolation",
+    "label_file",
+    "labels",
+    "links",
+    "logging",
+    "mac_address",
+    "mem_limit",
+    "mem_reservation",
+    "mem_swappiness",
+    "memswap_limit",
+    "models",
+    "network_mode",
+    "networks",
+    "oom_kill_disable",
+    "oom_score_adj",
+    "pid",
+    "pids_limit",
+    "platform",
+    "ports",
+    "post_start",
+    "pre_stop",
+    "privileged",
+    "profiles",
+    "provider",
+    "pull_policy",
+    "pull_refresh_after",
+    "read_only",
+    "restart",
+    "runtime",
+    "scale",
+    "secrets",
+    "security_opt",
+    "shm_size",
+    "stdin_open",
+    "stop_grace_period",
+    "stop_signal",
+    "storage_opt",
+    "sysctls",
+    "tmpfs",
+    "tty",
+    "ulimits",
+    "use_api_socket",
+    "user",
+    "userns_mode",
+    "uts",
+    "volumes",
+    "volumes_from",
     "working_dir",
 }
 BUILD_KEYS = {
-    "context", "dockerfile", "dockerfile_inline", "entitlements", "args", "ssh", "labels",
-    "cache_from", "cache_to", "no_cache", "additional_contexts", "network", "pull", "target",
-    "shm_size", "extra_hosts", "isolation", "privileged", "secrets", "tags", "ulimits", "platforms",
+    "context",
+    "dockerfile",
+    "dockerfile_inline",
+    "entitlements",
+    "args",
+    "ssh",
+    "labels",
+    "cache_from",
+    "cache_to",
+    "no_cache",
+    "additional_contexts",
+    "network",
+    "pull",
+    "target",
+    "shm_size",
+    "extra_hosts",
+    "isolation",
+    "privileged",
+    "secrets",
+    "tags",
+    "ulimits",
+    "platforms",
 }
 HEALTHCHECK_KEYS = {"disable", "interval", "retries", "test", "timeout", "start_period", "start_interval"}
 DEPENDS_ON_KEYS = {"condition", "restart", "required"}
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 RESTART_POLICIES = {"no", "always", "on-failure", "unless-stopped"}
 VOLUME_MOUNT_KEYS = {
-    "type", "source", "target", "read_only", "consistency", "bind", "volume", "tmpfs", "image",
+    "type",
+    "source",
+    "target",
+    "read_only",
+    "consistency",
+    "bind",
+    "volume",
+    "tmpfs",
+    "image",
 }
 DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$")
 NAME = re.compile(r"^[a-zA-Z0-9._-]+$")
@@ -336,9 +449,7 @@ def validate_compose(doc: dict) -> list[str]:
             host_ip, port, protocol = binding
             for (other_ip, other_port, other_protocol), other in bound.items():
                 wildcard = "0.0.0.0" in (host_ip, other_ip) or "::" in (host_ip, other_ip)
-                if (port, protocol) == (other_port, other_protocol) and (
-                    wildcard or host_ip == other_ip
-                ):
+                if (port, protocol) == (other_port, other_protocol) and (wildcard or host_ip == other_ip):
                     problems.append(f"{where}: host port {port}/{protocol} already used by {other!r}")
             bound[binding] = name
 
@@ -411,23 +522,42 @@ def test_required_services_exist(services):
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d["services"]["mlflow"]["depends_on"].update({"ghost": {"condition": "service_started"}}),
-         "depends_on unknown service 'ghost'"),
-        (lambda d: d["services"]["mlflow"]["depends_on"]["warehouse"].update(condition="service_ready"),
-         "invalid condition 'service_ready'"),
-        (lambda d: d["services"]["warehouse"].pop("healthcheck"),
-         "waits for 'warehouse' to be healthy, but it has no healthcheck"),
-        (lambda d: d["services"]["airflow-init"].update(restart="always"),
-         "waits for 'airflow-init' to complete, but it restarts forever"),
-        (lambda d: d["volumes"].pop("mlflow-artifacts"),
-         "named volume 'mlflow-artifacts' is used but not declared"),
-        (lambda d: d["services"]["mlflow"].update(ports=["127.0.0.1:8080:5000"]),
-         "host port 8080/tcp already used"),
-        (lambda d: d["services"]["warehouse"].update(depend_on=["airflow-metadata"]),
-         "unknown key 'depend_on'"),
-        (lambda d: d["services"]["airflow-metadata"].update(
-            depends_on={"airflow-init": {"condition": "service_completed_successfully"}}),
-         "depends_on cycle"),
+        (
+            lambda d: d["services"]["mlflow"]["depends_on"].update(
+                {"ghost": {"condition": "service_started"}}
+            ),
+            "depends_on unknown service 'ghost'",
+        ),
+        (
+            lambda d: d["services"]["mlflow"]["depends_on"]["warehouse"].update(condition="service_ready"),
+            "invalid condition 'service_ready'",
+        ),
+        (
+            lambda d: d["services"]["warehouse"].pop("healthcheck"),
+            "waits for 'warehouse' to be healthy, but it has no healthcheck",
+        ),
+        (
+            lambda d: d["services"]["airflow-init"].update(restart="always"),
+            "waits for 'airflow-init' to complete, but it restarts forever",
+        ),
+        (
+            lambda d: d["volumes"].pop("mlflow-artifacts"),
+            "named volume 'mlflow-artifacts' is used but not declared",
+        ),
+        (
+            lambda d: d["services"]["mlflow"].update(ports=["127.0.0.1:8080:5000"]),
+            "host port 8080/tcp already used",
+        ),
+        (
+            lambda d: d["services"]["warehouse"].update(depend_on=["airflow-metadata"]),
+            "unknown key 'depend_on'",
+        ),
+        (
+            lambda d: d["services"]["airflow-metadata"].update(
+                depends_on={"airflow-init": {"condition": "service_completed_successfully"}}
+            ),
+            "depends_on cycle",
+        ),
     ],
 )
 def test_validation_catches_broken_files(mutate, expected):
@@ -438,7 +568,11 @@ def test_validation_catches_broken_files(mutate, expected):
 
 
 def test_interpolation_helpers():
-    assert interpolations("a ${X:-1} $$HOME $${Y} $Z ${W}") == [("X", ":-", "1"), ("Z", None, None), ("W", None, None)]
+    assert interpolations("a ${X:-1} $$HOME $${Y} $Z ${W}") == [
+        ("X", ":-", "1"),
+        ("Z", None, None),
+        ("W", None, None),
+    ]
     assert interpolate("${X:-d}|${X-d}|$${H}|${Y:-}", {"X": ""}) == "d||${H}|"
     with pytest.raises(ValueError):
         interpolate("${X:?needed}")
@@ -598,10 +732,10 @@ def _salesops_vars_read_by_code() -> set[str]:
 
 def test_salesops_variables_match_what_the_code_reads(compose, services):
     read_by_code = _salesops_vars_read_by_code()
-    assert SALESOPS_VARS <= read_by_code, f"the code no longer reads {SALESOPS_VARS - read_by_code}"
+    assert read_by_code >= SALESOPS_VARS, f"the code no longer reads {SALESOPS_VARS - read_by_code}"
     for name in AIRFLOW_SERVICES:
         set_here = {k for k in environment(services[name]) if k.startswith("SALESOPS_")}
-        assert SALESOPS_VARS <= set_here, f"{name} lacks {SALESOPS_VARS - set_here}"
+        assert set_here >= SALESOPS_VARS, f"{name} lacks {SALESOPS_VARS - set_here}"
         assert set_here <= read_by_code, f"{name} sets variables no code reads: {set_here - read_by_code}"
 
 
@@ -646,8 +780,18 @@ def test_telemetry_covers_the_codes_offline_env(compose):
 def test_dags_and_dbt_are_mounted_read_only_from_the_repo(services):
     for name in AIRFLOW_SERVICES:
         by_source = {m["source"]: m for m in mounts(services[name]) if m["type"] == "bind"}
-        assert by_source["./dags"] == {"type": "bind", "source": "./dags", "target": "/opt/salesops/dags", "read_only": True}
-        assert by_source["./dbt"] == {"type": "bind", "source": "./dbt", "target": "/opt/salesops/dbt", "read_only": True}
+        assert by_source["./dags"] == {
+            "type": "bind",
+            "source": "./dags",
+            "target": "/opt/salesops/dags",
+            "read_only": True,
+        }
+        assert by_source["./dbt"] == {
+            "type": "bind",
+            "source": "./dbt",
+            "target": "/opt/salesops/dbt",
+            "read_only": True,
+        }
     # dags/ and dbt/ are created by the lead engineer; once there they must be what is mounted.
     for folder in ("dags", "dbt"):
         if (REPO / folder).exists():
@@ -782,7 +926,11 @@ def test_dockerfile_installs_the_repo_with_its_constraints():
     assert "--no-cache-dir" in install and "-c constraints.txt" in install and install.rstrip().endswith(" .")
     assert re.search(r"SALESOPS_HOME=/opt/salesops/home\b", text)
     # The build context must keep what the install needs and drop the heavy/local state.
-    ignored = {line.strip() for line in DOCKERIGNORE.read_text().splitlines() if line.strip() and not line.startswith("#")}
+    ignored = {
+        line.strip()
+        for line in DOCKERIGNORE.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     assert {".git", ".venv", ".env", ".salesops"} <= ignored
     for needed in ("pyproject.toml", "constraints.txt", "salesops", "dags", "dbt"):
         assert not any(fnmatch.fnmatch(needed, pattern) for pattern in ignored), needed
