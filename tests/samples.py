@@ -66,7 +66,7 @@ GOOD = [
         'R2,2017-02-02,partner,Betatech,Li Lei,li@x.cn,"¥8,800",CNY\n'
         'R3,2017-02-03,partner,Betatech,Eva,eva@x.de,"€1.234,50",\n'
         'R4,2017-02-04,alien,Zorg,Zed,z@x.com,N/A,\n'
-    ).encode("utf-8"), rows_in=4, rows_rejected=1),
+    ).encode(), rows_in=4, rows_rejected=1),
     Sample("ad_leads", "facebook.tsv", (
         "id\tcreated_time\tplatform\tcampaign_name\tfull_name\temail\tphone_number\n"
         "L1\t2017-03-15T10:00:00+0000\tfacebook\tQ1\tAnn Lee\tANN@X.COM\t+1-415-555-0123\n"
@@ -91,22 +91,22 @@ GOOD = [
         ["O4", "Z063OYW0", "Isdom", "2017-03-12", "GTX Pro", 1, "€10", "€10", "USD", "open"],
     ]), rows_in=4, rows_rejected=2),
     Sample("surveys", "nps.csv", (
-        "response_id;date;survey;rating;account;email;comment\n"
-        "S1;15.03.2017;NPS;9;Cancity;a@x.com;great\n"
-        "S2;16.03.2017;csat;4;Isdom;b@x.com;\"ok; fine\"\n"
-        "S3;17.03.2017;nps;11;Isdom;c@x.com;too high\n"
-        "S4;18.03.2017;nps;7;Isdom;c@x.com;extra;field\n"
-    ).encode("utf-8"), rows_in=4, rows_rejected=2),
+        b"response_id;date;survey;rating;account;email;comment\n"
+        b"S1;15.03.2017;NPS;9;Cancity;a@x.com;great\n"
+        b"S2;16.03.2017;csat;4;Isdom;b@x.com;\"ok; fine\"\n"
+        b"S3;17.03.2017;nps;11;Isdom;c@x.com;too high\n"
+        b"S4;18.03.2017;nps;7;Isdom;c@x.com;extra;field\n"
+    ), rows_in=4, rows_rejected=2),
     Sample("crm_export", "salesforce_leads.csv", (
-        "Lead ID,First Name,Last Name,Email,Phone,Company / Account,Lead Source,Lead Status,"
-        "Lead Owner,Create Date,Converted Opportunity ID\n"
-        "00Q1,Ann,Lee,ann@x.com,,Cancity,Web,Converted,Moses Frase,3/1/2017,1C1I7A6R\n"
-        "00Q2,Bob,Ray,,,Isdom,Event,Open,Moses Frase,3/2/2017,\n"
-    ).encode("utf-8"), rows_in=2, rows_rejected=1),
+        b"Lead ID,First Name,Last Name,Email,Phone,Company / Account,Lead Source,Lead Status,"
+        b"Lead Owner,Create Date,Converted Opportunity ID\n"
+        b"00Q1,Ann,Lee,ann@x.com,,Cancity,Web,Converted,Moses Frase,3/1/2017,1C1I7A6R\n"
+        b"00Q2,Bob,Ray,,,Isdom,Event,Open,Moses Frase,3/2/2017,\n"
+    ), rows_in=2, rows_rejected=1),
     Sample("crm_export", "hubspot_deals.csv", (
-        "Record ID,Deal Name,Deal Stage,Amount,Currency,Create Date,Close Date,Deal owner\n"
-        "901,Cancity renewal,closedwon,\"2,500\",EUR,2017-01-05 10:00,2017-02-01 00:00,Moses Frase\n"
-    ).encode("utf-8"), rows_in=1, rows_rejected=0),
+        b"Record ID,Deal Name,Deal Stage,Amount,Currency,Create Date,Close Date,Deal owner\n"
+        b"901,Cancity renewal,closedwon,\"2,500\",EUR,2017-01-05 10:00,2017-02-01 00:00,Moses Frase\n"
+    ), rows_in=1, rows_rejected=0),
 ]
 
 # Files that are not the channel's format at all: refused whole, with a clear error.

@@ -17,8 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import config as C
-from .defects import (BAD_ACTIVITY_TYPES, BAD_DURATIONS, bad_date, make_invalid, set_choice,
-                      set_none)
+from .defects import BAD_ACTIVITY_TYPES, BAD_DURATIONS, bad_date, make_invalid, set_choice, set_none
 from .maven import Maven
 from .people import OppWindows, People, obj
 from .rand import rng_for, seq_ids
@@ -44,6 +43,7 @@ LEAD_ID_SHARE = 0.8  # lead activities that carry the CRM lead id (when the lead
 EMAIL_SHARE = 0.5  # ... that carry the contact's email as well
 OPP_LEAD_SHARE = 0.3  # opportunity activities that also name the converted lead / email
 EMAIL_UPPER_RATE = 0.03
+WORK_START, WORK_LEN = 7 * 3600, 14 * 3600  # activities are logged 07:00-20:59
 ROWS_PER_PART = math.floor(C.MAX_ROWS_PER_FILE / (1 + C.INVALID_ROW_RATE)) - 1
 
 
@@ -80,7 +80,7 @@ def write(out_dir: Path, people: People, maven: Maven, windows: OppWindows, scal
         rng = rng_for(seed, "activities", part)
         cols = _part(ctx, rng, int(bounds[part]), int(bounds[part + 1] - bounds[part]), part)
         name = "crm_activities.csv" if n_parts == 1 else f"crm_activities_part{part + 1:03d}.csv"
-        write_csv(cols, out_dir / name)
+        write_csv(cols, out_dir / name, quote_all=True)
         written.append((out_dir / name, len(cols["activity_id"])))
     return written
 
@@ -98,7 +98,8 @@ def _part(ctx: _Context, rng: np.random.Generator, first: int, m: int, part: int
     pp = np.maximum(p, 0)
     start = np.where(on_opp, w.origin[o], pe.t0[pp])
     end = np.where(on_opp, w.end[o], ctx.lead_end[pp])
-    ts = start + (rng.random(m) * (end - start + 1)).astype(np.int64)
+    day = start // C.DAY + (rng.random(m) * (end // C.DAY - start // C.DAY + 1)).astype(np.int64)
+    ts = np.clip(day * C.DAY + WORK_START + rng.integers(0, WORK_LEN, m), start, end)
     order = np.argsort(ts, kind="stable")
     on_opp, o, p, pp, ts = on_opp[order], o[order], p[order], pp[order], ts[order]
 

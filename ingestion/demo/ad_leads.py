@@ -24,11 +24,11 @@ from .rand import pick, rng_for, seq_ids
 from .timefmt import fmt_ts
 from .writers import write_csv_parts
 
-# platform -> (file stem, ext, encoding, delimiter, ts style, country style, chinese tool)
+# platform -> (file stem, ext, encoding, delimiter, eol, ts style, country style, chinese)
 PLATFORMS = {
-    "facebook": ("facebook_lead_ads", "tsv", "utf-16", "\t", "iso_utc", "iso", False),
-    "linkedin": ("linkedin_leads", "csv", "utf-8-sig", ",", "us_min", "en", False),
-    "baidu": ("baidu_wechat_leads", "csv", "gb18030", ",", "iso_space", "cn", True),
+    "facebook": ("facebook_lead_ads", "tsv", "utf-16", "\t", "\n", "iso_utc", "iso", False),
+    "linkedin": ("linkedin_leads", "csv", "utf-8-sig", ",", "\r\n", "us_min", "en", False),
+    "baidu": ("baidu_wechat_leads", "csv", "gb18030", ",", "\r\n", "iso_space", "cn", True),
 }
 HEADERS = {  # canonical -> header, per platform
     "facebook": {"lead_id": "id", "created_time": "created_time", "ad_name": "ad_name",
@@ -54,10 +54,11 @@ def write(out_dir: Path, people: People, records: Records, seed: int) -> list[tu
     u, v = rng.random(len(rows)), rng.random(len(rows))
     platform = np.where(is_cn & (u < 0.8), "baidu", np.where(v < 0.55, "facebook", "linkedin"))
     written = []
-    for name, (stem, ext, enc, delim, *_) in PLATFORMS.items():
+    for name, (stem, ext, enc, delim, eol, *_) in PLATFORMS.items():
         cols = _columns(people, records, rows[platform == name], rng_for(seed, "ad_leads", name),
                         name)
-        written += write_csv_parts(cols, out_dir, stem, ext, encoding=enc, delimiter=delim)
+        written += write_csv_parts(cols, out_dir, stem, ext, encoding=enc, delimiter=delim,
+                                   eol=eol)
     return written
 
 

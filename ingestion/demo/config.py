@@ -38,8 +38,9 @@ INVOICE_SPLIT_PROBS = (0.6, 0.3, 0.1)  # a won deal is billed in 1, 2 or 3 invoi
 SURVEYED_WON_SHARE = 0.35  # won deals whose account answers a survey
 
 # Messiness (per row and field unless stated otherwise).
-INVALID_ROW_RATE = 0.0075  # injected invalid rows = round(rate * valid rows) per file
-INVALID_SHARE_RANGE = (0.005, 0.010)  # resulting invalid share per file (files >= 200 rows)
+INVALID_ROW_RATE = 0.0075  # invalid rows added per file: round(rate * valid rows), <= 1%
+INVALID_SHARE_RANGE = (0.005, 0.010)  # resulting share in files of >= 250 rows; files of
+# 100-249 rows get 1-2 invalid rows, files under 100 rows none
 MISSING_OPTIONAL_RATE = 0.10  # optional text fields left empty
 MISSING_EMAIL_RATE = 0.08
 MISSING_PHONE_RATE = 0.15  # never together with a missing email on a valid row

@@ -58,7 +58,7 @@ def write_salesforce(out_dir: Path, people: People, maven: Maven,
                             "bad_date": bad_date("Create Date"),
                             "no_contact": set_none("Email", "Phone"),
                         })
-    return write_csv_parts(cols, out_dir, "salesforce_leads")
+    return write_csv_parts(cols, out_dir, "salesforce_leads", quote_all=True)
 
 
 def write_hubspot(out_dir: Path, people: People, maven: Maven, scale: float,

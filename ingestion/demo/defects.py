@@ -24,10 +24,15 @@ BAD_ACTIVITY_TYPES = ("sms", "visit", "wechat", "fax")
 BAD_AMOUNTS = ("N/A",)
 
 
+def invalid_count(n: int) -> int:
+    """round(INVALID_ROW_RATE * n), but never above 1% (so files under 100 rows get none)."""
+    return min(round(INVALID_ROW_RATE * n), n // 100)
+
+
 def add_invalid_rows(cols: dict, rng: np.random.Generator) -> tuple[dict, np.ndarray]:
-    """Insert round(INVALID_ROW_RATE * n) copies; return new columns and the copies' rows."""
+    """Insert invalid_count(n) copies; return new columns and the copies' rows."""
     n = n_rows(cols)
-    k = int(round(INVALID_ROW_RATE * n))
+    k = invalid_count(n)
     src = rng.integers(0, max(n, 1), k)
     keys = np.concatenate([np.arange(n, dtype=float), rng.random(k) * n])
     order = np.argsort(keys, kind="stable")

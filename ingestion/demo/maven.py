@@ -46,6 +46,7 @@ class Maven:
     close_day: np.ndarray
     close_cents: np.ndarray  # -1 when empty
     region: np.ndarray  # regional office of each opportunity's agent
+    file_rows: dict[str, int]  # data rows per Maven file
 
     @property
     def n_opp(self) -> int:
@@ -65,7 +66,8 @@ def _days(values: pd.Series) -> np.ndarray:
     return days.fillna(-1).to_numpy(dtype=np.int64)
 
 
-def _build(accounts: pd.DataFrame, teams: pd.DataFrame, pipeline: pd.DataFrame) -> Maven:
+def _build(accounts: pd.DataFrame, products: pd.DataFrame, teams: pd.DataFrame,
+           pipeline: pd.DataFrame) -> Maven:
     value = pd.to_numeric(pipeline["close_value"].replace("", None), errors="coerce")
     region = dict(zip(teams["sales_agent"], teams["regional_office"], strict=True))
     return Maven(
@@ -73,6 +75,8 @@ def _build(accounts: pd.DataFrame, teams: pd.DataFrame, pipeline: pd.DataFrame) 
         engage_day=_days(pipeline["engage_date"]), close_day=_days(pipeline["close_date"]),
         close_cents=(value * 100).round().fillna(-1).to_numpy(dtype=np.int64),
         region=pipeline["sales_agent"].map(region).fillna("").to_numpy(dtype=object),
+        file_rows={name: len(df) for name, df in zip(FILES, (accounts, products, teams,
+                                                              pipeline), strict=True)},
     )
 
 
@@ -80,8 +84,7 @@ def load(maven_dir: Path, out_dir: Path) -> Maven:
     """Copy the four data files byte for byte (defects included) and parse them."""
     for name in FILES:
         shutil.copyfile(maven_dir / name, out_dir / name)
-    return _build(*(_read(maven_dir / n) for n in ("accounts.csv", "sales_teams.csv",
-                                                   "sales_pipeline.csv")))
+    return _build(*(_read(maven_dir / name) for name in FILES))
 
 
 def _opportunity_ids(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -126,7 +129,7 @@ def synthesise(seed: int, scale: float, out_dir: Path) -> Maven:
                                                                 "sales_price"])
     for name, df in zip(FILES, (accounts, products, teams, pipeline), strict=True):
         write_csv({c: df[c].to_numpy(dtype=object) for c in df.columns}, out_dir / name)
-    return _build(accounts, teams, pipeline)
+    return _build(accounts, products, teams, pipeline)
 
 
 def _pipeline(rng: np.random.Generator, n: int, agents: list[str], accounts: list[str]):

@@ -7,6 +7,7 @@ UTF-8 output. XLSX zips are rewritten with fixed timestamps so reruns are byte-i
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -25,6 +26,8 @@ from .config import MAX_ROWS_PER_FILE
 
 Columns = Mapping[str, np.ndarray]
 _BOMS = {"utf-8-sig": b"\xef\xbb\xbf", "utf-16": b"\xff\xfe"}
+_CODECS = {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "utf-16": "utf-16-le",
+           "gb18030": "gb18030"}  # explicit LE: platform independent
 _ZIP_TIME = (2018, 1, 1, 0, 0, 0)
 _CORE_TIME = rb"\g<1>2018-01-01T00:00:00Z"
 
@@ -39,24 +42,32 @@ def _table(cols: Columns, start: int, stop: int) -> pa.Table:
 
 
 def write_csv(cols: Columns, path: Path, encoding: str = "utf-8", delimiter: str = ",",
-              start: int = 0, stop: int | None = None) -> None:
+              start: int = 0, stop: int | None = None, quote_all: bool = False,
+              eol: str = "\n") -> None:
     """Write rows [start, stop) as CSV/TSV.
 
     encoding: "utf-8", "utf-8-sig" (BOM), "utf-16" (little-endian with BOM, as Facebook
-    exports) or "gb18030".
+    exports) or "gb18030". quote_all: pyarrow's fast writer, which quotes every text value
+    (as Salesforce does); otherwise the csv module quotes only where needed.
     """
-    stop = n_rows(cols) if stop is None else stop
-    opts = pcsv.WriteOptions(delimiter=delimiter, quoting_style="needed", quoting_header="none")
-    sink = pa.BufferOutputStream()
-    pcsv.write_csv(_table(cols, start, stop), sink, write_options=opts)
-    data = sink.getvalue().to_pybytes()
-    if encoding == "utf-16":
-        data = data.decode("utf-8").encode("utf-16-le")  # explicit LE: platform independent
-    elif encoding == "gb18030":
-        data = data.decode("utf-8").encode("gb18030")
-    elif encoding not in ("utf-8", "utf-8-sig"):
+    if encoding not in ("utf-8", "utf-8-sig", "utf-16", "gb18030"):
         raise ValueError(encoding)
-    path.write_bytes(_BOMS.get(encoding, b"") + data)
+    stop = n_rows(cols) if stop is None else stop
+    if quote_all:
+        opts = pcsv.WriteOptions(delimiter=delimiter, quoting_style="needed",
+                                 quoting_header="none")
+        sink = pa.BufferOutputStream()
+        pcsv.write_csv(_table(cols, start, stop), sink, write_options=opts)
+        data = sink.getvalue().to_pybytes()
+        if encoding in ("utf-16", "gb18030"):
+            data = data.decode("utf-8").encode(_CODECS[encoding])
+        path.write_bytes(_BOMS.get(encoding, b"") + data)
+        return
+    with path.open("w", encoding=_CODECS[encoding], newline="") as fh:
+        fh.write("\ufeff" if encoding == "utf-16" else "")  # utf-8-sig adds its own BOM
+        writer = csv.writer(fh, delimiter=delimiter, lineterminator=eol)
+        writer.writerow(list(cols))
+        writer.writerows(zip(*(v[start:stop] for v in cols.values()), strict=True))
 
 
 def part_paths(out_dir: Path, stem: str, ext: str, total: int) -> list[tuple[Path, int, int]]:
@@ -71,7 +82,7 @@ def part_paths(out_dir: Path, stem: str, ext: str, total: int) -> list[tuple[Pat
 
 
 def write_csv_parts(cols: Columns, out_dir: Path, stem: str, ext: str = "csv",
-                    **kwargs: str) -> list[tuple[Path, int]]:
+                    **kwargs) -> list[tuple[Path, int]]:
     """Write in parts; return (path, data rows) per file."""
     parts = part_paths(out_dir, stem, ext, n_rows(cols))
     for path, start, stop in parts:

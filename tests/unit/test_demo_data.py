@@ -1,0 +1,456 @@
+"""Demo-data generator: determinism, volumes, Maven coherence, encodings and defect rates.
+
+Files are checked against the contracts/presets YAML with a small independent validator, so a
+header or format drift between generator and contracts fails here, not in the loader.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+from openpyxl import load_workbook
+
+from ingestion.demo import CHANNELS, generate
+from ingestion.demo import config as C
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED_MAVEN = Path("/work/shared/datasets/maven_crm")
+MAVEN_FILES = ("accounts.csv", "products.csv", "sales_teams.csv", "sales_pipeline.csv")
+LEAD_CHANNELS = ("web_forms", "marketing_events", "referrals", "ad_leads")
+SCALE, SEED = 0.1, 7
+PERIOD = (C.PERIOD_START, C.PERIOD_END)
+
+
+# ---------------------------------------------------------------- runs (shared per module)
+
+@pytest.fixture(scope="module")
+def maven_dir(tmp_path_factory) -> Path:
+    """The shared Maven export when present, else a synthesised one (no skip either way)."""
+    if SHARED_MAVEN.is_dir():
+        return SHARED_MAVEN
+    out = tmp_path_factory.mktemp("maven_src")
+    generate(out, scale=1.0, seed=1)
+    return out / "crm_export"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, maven_dir):
+    base = tmp_path_factory.mktemp("demo")
+    out = {}
+    for name, scale, seed, mdir in (("maven", SCALE, SEED, maven_dir),
+                                    ("maven_again", SCALE, SEED, maven_dir),
+                                    ("maven_half", SCALE / 2, SEED, maven_dir),
+                                    ("synthetic", SCALE, SEED, None),
+                                    ("synthetic_again", SCALE, SEED, None),
+                                    ("other_seed", SCALE, SEED + 1, None)):
+        out[name] = (base / name, generate(base / name, scale=scale, seed=seed,
+                                           maven_dir=mdir))
+    return out
+
+
+@pytest.fixture(scope="module")
+def contracts():
+    load = lambda p: yaml.safe_load(p.read_text(encoding="utf-8"))  # noqa: E731
+    return ({p.stem: load(p) for p in (ROOT / "ingestion/contracts").glob("*.yml")},
+            {p.stem: load(p) for p in (ROOT / "ingestion/presets").glob("*.yml")})
+
+
+# ---------------------------------------------------------------- reading and validating
+
+def decode(path: Path) -> str:
+    raw = path.read_bytes()
+    if raw.startswith(b"\xff\xfe"):
+        return raw[2:].decode("utf-16-le")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030")
+
+
+def read_rows(path: Path) -> tuple[list[str], list[dict]]:
+    """Header and rows (str/number/date/bool values, None for empty) of any demo file."""
+    if path.suffix == ".jsonl":
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        return sorted({k for r in rows for k in r}), rows
+    if path.suffix == ".xlsx":
+        ws = load_workbook(path, read_only=True).worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        header = list(next(it))
+        return header, [dict(zip(header, r, strict=True)) for r in it]
+    text = decode(path)
+    reader = csv.reader(io.StringIO(text, newline=""),
+                        delimiter="\t" if path.suffix == ".tsv" else ",")
+    header = next(reader)
+    return header, [{h: (v if v != "" else None) for h, v in zip(header, r, strict=True)}
+                    for r in reader]
+
+
+def all_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def spec_for(path: Path, channel: str, contracts) -> tuple[dict, dict[str, str]]:
+    """(entity spec, header -> canonical) for a file, via contract aliases or a CRM preset."""
+    cons, presets = contracts
+    entities = {e["entity"]: e for e in cons[channel]["entities"]}
+    if channel == "crm_export":
+        preset, entity = {
+            "accounts.csv": ("maven", "accounts"), "products.csv": ("maven", "products"),
+            "sales_teams.csv": ("maven", "sales_reps"),
+            "sales_pipeline.csv": ("maven", "opportunities"),
+        }.get(path.name) or (("salesforce", "leads") if "salesforce" in path.name
+                             else ("hubspot", "contacts"))
+        mapping = {v: k for k, v in presets[preset]["entities"][entity].items()}
+        return entities[entity], mapping
+    (entity,) = entities.values()
+    mapping = {}
+    for col in entity["columns"]:
+        for name in (col["name"], *col.get("aliases", ())):
+            mapping[name] = col["name"]
+    return entity, mapping
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%d.%m.%Y %H:%M", "%Y/%m/%d %H:%M", "iso")
+BOOLEANS = {True, False, "true", "false", "yes", "no", "Yes", "No", "是", "否"}
+
+
+def parse_date(value, fmt: str) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        if fmt == "iso":
+            return dt.datetime.fromisoformat(value).date()
+        return dt.datetime.strptime(value, fmt).date()
+    except (TypeError, ValueError):
+        return None
+
+
+def date_format(values: list) -> str:
+    """The one format the column is written in (the one most values parse with)."""
+    texts = [v for v in values if isinstance(v, str)]
+    return max(DATE_FORMATS, key=lambda f: sum(parse_date(v, f) is not None for v in texts))
+
+
+def parse_amount(value) -> Decimal | None:
+    if isinstance(value, int | float):
+        return Decimal(str(value))
+    s = re.sub(r"[^\d,.\-]", "", value)
+    if not re.search(r"\d", s):
+        return None
+    s = s.replace(".", "").replace(",", ".") if re.search(r",\d{2}$", s) else s.replace(",", "")
+    return Decimal(s)
+
+
+def validate(path: Path, channel: str, contracts) -> dict:
+    """Check a file against its contract; return header map, rows, bad rows and dates."""
+    entity, mapping = spec_for(path, channel, contracts)
+    header, rows = read_rows(path)
+    unknown = [h for h in header if h not in mapping]
+    assert channel == "web_forms" or not unknown, f"{path.name}: unmapped headers {unknown}"
+    cols = {c["name"]: c for c in entity["columns"]}
+    canon = [{mapping[k]: v for k, v in r.items() if k in mapping} for r in rows]
+    fmts = {c: date_format([r.get(c) for r in canon]) for c, s in cols.items()
+            if s["type"] in ("date", "timestamp")}
+    bad, dates = set(), defaultdict(dict)
+    for i, r in enumerate(canon):
+        for name, col in cols.items():
+            v = r.get(name)
+            if v is None or v == "":
+                if col.get("required"):
+                    bad.add(i)
+                continue
+            kind = col["type"]
+            if kind in ("date", "timestamp"):
+                d = parse_date(v, fmts[name])
+                if d is None:
+                    bad.add(i)
+                else:
+                    dates[name][i] = d
+            elif kind == "integer":
+                ok = re.fullmatch(r"-?\d+", str(v).removesuffix(".0")) is not None
+                if not ok or not col.get("min", -1e18) <= int(float(v)) <= col.get("max", 1e18):
+                    bad.add(i)
+            elif kind == "numeric":
+                float(v)
+            elif kind == "amount" and parse_amount(v) is None or kind == "boolean" and v not in BOOLEANS:
+                bad.add(i)
+            if "allowed" in col and v not in col["allowed"]:
+                bad.add(i)
+        for group in entity.get("require_any", ()):
+            if all(r.get(c) in (None, "") for c in group):
+                bad.add(i)
+    return {"header": header, "rows": canon, "bad": bad, "dates": dates, "formats": fmts}
+
+
+@pytest.fixture(scope="module")
+def checked(runs, contracts):
+    """validate() for every file of the Maven-based and the synthetic run."""
+    out = {}
+    for name in ("maven", "synthetic"):
+        root = runs[name][0]
+        out[name] = {p: validate(p, p.parent.name, contracts) for p in all_files(root)}
+    return out
+
+
+def by_name(checked_run: dict, channel: str, stem: str) -> dict:
+    (hit,) = [v for p, v in checked_run.items() if p.parent.name == channel
+              and p.name.startswith(stem)]
+    return hit
+
+
+# ---------------------------------------------------------------- tests
+
+def test_same_seed_and_scale_gives_byte_identical_files(runs):
+    for a, b in (("maven", "maven_again"), ("synthetic", "synthetic_again")):
+        files_a, files_b = all_files(runs[a][0]), all_files(runs[b][0])
+        assert [p.relative_to(runs[a][0]) for p in files_a] == \
+               [p.relative_to(runs[b][0]) for p in files_b]
+        for pa_, pb_ in zip(files_a, files_b, strict=True):
+            assert pa_.read_bytes() == pb_.read_bytes(), pa_.name
+    other = runs["other_seed"][0]
+    assert (other / "activities/crm_activities.csv").read_bytes() != \
+           (runs["synthetic"][0] / "activities/crm_activities.csv").read_bytes()
+
+
+def test_every_channel_gets_files_and_stats_match_files(runs, checked):
+    for name in ("maven", "synthetic"):
+        root, stats = runs[name]
+        assert set(stats) == set(CHANNELS)
+        for ch in CHANNELS:
+            files = all_files(root / ch)
+            assert files and stats[ch]["files"] == len(files), ch
+            rows = sum(len(checked[name][p]["rows"]) for p in files)
+            assert stats[ch]["rows"] == rows, ch
+    exts = {p.suffix for p in all_files(runs["maven"][0])}
+    assert {".csv", ".tsv", ".jsonl", ".xlsx"} <= exts
+    assert all_files(runs["maven"][0] / "marketing_events")[-1].suffix == ".xlsx"
+    assert any(p.suffix == ".xlsx" for p in all_files(runs["maven"][0] / "orders"))
+
+
+def test_volumes_scale_linearly(runs):
+    full, half = runs["maven"][1], runs["maven_half"][1]
+    leads = lambda s: sum(s[c]["rows"] for c in LEAD_CHANNELS)  # noqa: E731
+    assert leads(full) == pytest.approx(10_000 * SCALE, rel=0.02)
+    assert full["activities"]["rows"] == pytest.approx(100_000 * SCALE, rel=0.02)
+    assert leads(full) / leads(half) == pytest.approx(2, rel=0.02)
+    assert full["activities"]["rows"] / half["activities"]["rows"] == pytest.approx(2, rel=0.02)
+
+
+def test_maven_files_copied_unchanged(runs, maven_dir):
+    crm = runs["maven"][0] / "crm_export"
+    for name in MAVEN_FILES:
+        assert (crm / name).read_bytes() == (maven_dir / name).read_bytes()
+    assert not (crm / "data_dictionary.csv").exists()
+
+
+def test_synthetic_maven_has_the_maven_layout(runs, checked, maven_dir):
+    crm = runs["synthetic"][0] / "crm_export"
+    for name in MAVEN_FILES:
+        src_header = read_rows(maven_dir / name)[0]
+        assert read_rows(crm / name)[0] == src_header
+    teams = read_rows(crm / "sales_teams.csv")[1]
+    assert len(teams) == 35
+    assert len({t["manager"] for t in teams}) == 6
+    assert len({t["regional_office"] for t in teams}) == 3
+    assert len(read_rows(crm / "accounts.csv")[1]) == 85
+    assert len(read_rows(crm / "products.csv")[1]) == 7
+    pipeline = read_rows(crm / "sales_pipeline.csv")[1]
+    assert len(pipeline) == pytest.approx(C.SYNTH_OPPORTUNITIES_PER_UNIT * SCALE, rel=0.01)
+    assert {r["deal_stage"] for r in pipeline} == {"Won", "Lost", "Engaging", "Prospecting"}
+
+
+def _pipeline(root: Path) -> dict[str, dict]:
+    return {r["opportunity_id"]: r for r in read_rows(root / "crm_export/sales_pipeline.csv")[1]}
+
+
+def _valid(check: dict):
+    return (r for i, r in enumerate(check["rows"]) if i not in check["bad"])
+
+
+@pytest.mark.parametrize("run", ["maven", "synthetic"])
+def test_converted_leads_are_the_maven_opportunities(runs, checked, run):
+    opps = _pipeline(runs[run][0])
+    sf = by_name(checked[run], "crm_export", "salesforce_leads")
+    converted = [r for r in _valid(sf) if r.get("converted_opportunity_id")]
+    assert len(converted) >= 0.2 * sum(runs[run][1][c]["rows"] for c in LEAD_CHANNELS) * 0.85
+    ids = [r["converted_opportunity_id"] for r in converted]
+    assert len(ids) == len(set(ids)) and set(ids) <= set(opps)
+    for r in converted:
+        opp = opps[r["converted_opportunity_id"]]
+        assert r["owner_name"] == opp["sales_agent"]
+        assert r["lead_status"] == "Closed - Converted"
+        if opp["account"]:
+            assert r["company"] == opp["account"]
+        if opp["engage_date"]:
+            created = dt.datetime.strptime(r["created_at"], "%m/%d/%Y").date()
+            gap = (dt.date.fromisoformat(opp["engage_date"]) - created).days
+            assert 1 <= gap <= 60
+    sources = {r["lead_source"] for r in _valid(sf)}
+    assert sources == {"Web", "Event", "Referral", "Advertisement"}
+
+
+def _orders(checked_run: dict) -> list[dict]:
+    return [r for p, c in checked_run.items() if p.parent.name == "orders" for r in _valid(c)]
+
+
+@pytest.mark.parametrize("run", ["maven", "synthetic"])
+def test_invoices_sum_to_close_value_on_or_after_close(runs, checked, run):
+    opps = _pipeline(runs[run][0])
+    totals, count = defaultdict(Decimal), defaultdict(int)
+    for r in _orders(checked[run]):
+        opp = opps[r["opportunity_id"]]
+        assert opp["deal_stage"] == "Won"
+        close = dt.date.fromisoformat(opp["close_date"])
+        assert close <= parse_date(r["order_date"], "%d.%m.%Y") or \
+            close <= parse_date(r["order_date"], "%Y-%m-%d") <= C.PERIOD_END
+        totals[r["opportunity_id"]] += parse_amount(r["amount"])
+        count[r["opportunity_id"]] += 1
+    won = {k for k, o in opps.items() if o["deal_stage"] == "Won"}
+    assert set(totals) == won
+    for k in won:
+        assert totals[k] == Decimal(opps[k]["close_value"]), k
+    assert set(count.values()) == {1, 2, 3}
+
+
+@pytest.mark.parametrize("run", ["maven", "synthetic"])
+def test_dates_are_in_period_and_ordered(runs, checked, run):
+    opps = _pipeline(runs[run][0])
+    sf = by_name(checked[run], "crm_export", "salesforce_leads")
+    lead = {r["lead_id"]: r for r in _valid(sf)}
+    created = {k: dt.datetime.strptime(r["created_at"], "%m/%d/%Y").date()
+               for k, r in lead.items()}
+    close = {k: dt.date.fromisoformat(o["close_date"]) for k, o in opps.items() if o["close_date"]}
+    for p, c in checked[run].items():
+        if p.name not in MAVEN_FILES:
+            for col in c["dates"].values():
+                assert all(PERIOD[0] <= d <= PERIOD[1] for d in col.values()), p.name
+    act = by_name(checked[run], "activities", "crm_activities")
+    n_lead = n_opp = 0
+    for i, r in enumerate(act["rows"]):
+        if i in act["bad"]:
+            continue
+        day = act["dates"]["occurred_at"][i]
+        if r.get("lead_id"):
+            n_lead += 1
+            assert day >= created[r["lead_id"]]
+            conv = lead[r["lead_id"]].get("converted_opportunity_id")
+            if conv in close:
+                assert day <= close[conv]
+        if r.get("opportunity_id") in close:
+            n_opp += 1
+            assert day <= close[r["opportunity_id"]]
+    assert n_lead > 100 and n_opp > 100
+    last_order = defaultdict(lambda: dt.date.min)
+    for p, c in checked[run].items():
+        if p.parent.name == "orders":
+            for i, r in enumerate(c["rows"]):
+                if i not in c["bad"]:
+                    d = c["dates"]["order_date"][i]
+                    last_order[r["opportunity_id"]] = max(last_order[r["opportunity_id"]], d)
+    n_surveys = 0
+    for p, c in checked[run].items():
+        if p.parent.name == "surveys":
+            for i, r in enumerate(c["rows"]):
+                if i not in c["bad"]:
+                    n_surveys += 1
+                    assert c["dates"]["responded_at"][i] > last_order[r["opportunity_id"]]
+    assert n_surveys > 0
+
+
+def test_one_date_format_per_column_and_several_across_files(checked):
+    formats = set()
+    for p, c in checked["maven"].items():
+        for col, fmt in c["formats"].items():
+            texts = [r[col] for r in c["rows"] if isinstance(r.get(col), str)]
+            failing = sum(parse_date(v, fmt) is None for v in texts)
+            assert failing <= len(c["bad"]), (p.name, col)
+            if texts:
+                formats.add(fmt)
+    assert {"%m/%d/%Y", "%d.%m.%Y", "%Y年%m月%d日", "%Y/%m/%d %H:%M", "iso"} <= formats
+
+
+def test_encodings(runs):
+    root = runs["maven"][0]
+    gb = [root / "marketing_events/cn_roadshow_signups.csv",
+          root / "ad_leads/baidu_wechat_leads.csv"]
+    for path in gb:
+        raw = path.read_bytes()
+        with pytest.raises(UnicodeDecodeError):
+            raw.decode("utf-8")
+        text = raw.decode("gb18030")
+        assert {"姓名", "邮箱", "手机", "公司"} <= set(text.splitlines()[0].split(","))
+    fb = (root / "ad_leads/facebook_lead_ads.tsv").read_bytes()
+    assert fb[:2] == b"\xff\xfe"
+    assert fb.decode("utf-16").splitlines()[0].split("\t")[:2] == ["id", "created_time"]
+    assert (root / "ad_leads/linkedin_leads.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
+
+
+def test_invalid_row_share_in_stated_range(checked):
+    lo, hi = C.INVALID_SHARE_RANGE
+    for run in ("maven", "synthetic"):
+        for p, c in checked[run].items():
+            n, bad = len(c["rows"]), len(c["bad"])
+            if p.name in MAVEN_FILES:
+                assert bad == 0, p.name  # the Maven export itself is valid
+                continue
+            assert bad / n <= hi, (p.name, bad, n)
+            if n >= 250:
+                assert lo <= bad / n, (p.name, bad, n)
+            if n >= 101:
+                assert bad >= 1, (p.name, n)
+
+
+def test_realistic_mess_is_present(checked):
+    text = []
+    for c in checked["maven"].values():
+        for r in c["rows"]:
+            text.extend(str(v) for v in r.values() if v is not None)
+    blob = "\n".join(text)
+    assert "Robert'); DROP TABLE raw.ad_leads;--" in blob
+    assert '=HYPERLINK("http://x")' in blob
+    assert re.search(r"[ｂ-ｚ]+＠", blob)  # full-width email
+    assert re.search(r"[０-９]{4}", blob)  # full-width digits
+    for pattern in (r"\+86 1\d\d \d{4} \d{4}", r"\b1[3-8]\d{9}\b", r"\(\d{3}\) 555-\d{4}",
+                    r"\+1-\d{3}-555-\d{4}", r"0044 20 7946 \d{4}"):
+        assert re.search(pattern, blob), pattern
+    assert re.search(r"^\s+\S+@\S+$|^\S+@\S+\s+$", blob, re.M)  # stray whitespace
+    assert re.search(r"^[A-Z0-9.]+@[A-Z0-9.]+$", blob, re.M)  # upper-cased email
+    assert "王" in blob and "李" in blob
+    assert re.search(r"[$¥€£][\d,.]+", blob) and re.search(r"€\d{1,3}(\.\d{3})*,\d{2}", blob)
+    web = [r for p, c in checked["maven"].items() if p.suffix == ".jsonl" for r in c["rows"]]
+    assert web
+
+
+def test_web_forms_jsonl_have_extra_keys_and_offsets(runs):
+    root = runs["maven"][0] / "web_forms"
+    glob_ = [json.loads(x) for x in (root / "website_forms_global.jsonl").read_text().splitlines()]
+    cn = [json.loads(x) for x in (root / "website_forms_cn.jsonl").read_text().splitlines()]
+    assert any("_meta" in r for r in glob_) and any("ip_address" in r for r in cn)
+    assert all(r["submitted_at"].endswith("Z") for r in glob_ if "T" in r.get("submitted_at", ""))
+    assert any(r["created_at"].endswith("+08:00") for r in cn if r.get("created_at"))
+
+
+def test_xlsx_injection_text_stays_text(runs):
+    for p in all_files(runs["maven"][0]):
+        if p.suffix == ".xlsx":
+            ws = load_workbook(p).worksheets[0]
+            assert not [c for row in ws.iter_rows() for c in row if c.data_type == "f"]
+
+
+def test_rejects_non_positive_scale(tmp_path):
+    with pytest.raises(ValueError):
+        generate(tmp_path, scale=0)
