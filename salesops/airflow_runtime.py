@@ -6,6 +6,7 @@ Airflow reads its configuration from the environment when first imported, so
 
 from __future__ import annotations
 
+import logging
 import os
 from functools import cache
 
@@ -27,9 +28,12 @@ def configure() -> None:
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": "salesops",
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+    # Cosmos warns at import that the OpenLineage provider is absent; lineage is off by choice.
+    logging.getLogger("cosmos.operators.local").setLevel(logging.ERROR)
 
 
 def ensure_metadata_db() -> None:

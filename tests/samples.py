@@ -85,7 +85,8 @@ GOOD = [
     Sample("orders", "orders.xlsx", _xlsx([
         ["Order Number", "Deal ID", "Customer", "Invoice Date", "Product", "Qty", "Price", "Total",
          "Currency", "Payment Status"],
-        ["O1", "1C1I7A6R", "Cancity", "2017-03-01", "GTX Plus Basic", 1, "1,054.00", "$1,054.00", "USD", "paid"],
+        ["O1", "1C1I7A6R", "Cancity", "2017-03-01", "GTX Plus Basic", 1, "1,054.00", "$1,054.00", "USD",
+         "paid"],
         ["O2", "Z063OYW0", "Isdom", "2017-03-11", "GTX Pro", 1, 4514, 4514, None, "open"],
         ["O3", "Z063OYW0", "Isdom", "someday", "GTX Pro", 1, 10, 10, "USD", "open"],
         ["O4", "Z063OYW0", "Isdom", "2017-03-12", "GTX Pro", 1, "€10", "€10", "USD", "open"],

@@ -2,10 +2,10 @@
 
 facebook_lead_ads.tsv     UTF-16 LE with BOM, tab-separated; ids "l:<15 digits>",
                           created_time "2017-03-15T14:05:09+00:00", country ISO code.
-linkedin_leads.csv        UTF-8 with BOM; alias headers (created_at, campaign, ad, form, name,
+linkedin_leads.csv        UTF-8 with BOM, CRLF; alias headers (created_at, campaign, ad, form, name,
                           email_address, ...); created_at "03/15/2017 14:05".
-baidu_wechat_leads.csv    GB18030, Chinese headers (线索id, 提交时间, 平台, 广告系列, 姓名, 邮箱, 手机,
-                          公司, 职位, 城市, 国家); 提交时间 "2017-03-15 14:05:09".
+baidu_wechat_leads.csv    GB18030, CRLF; Chinese headers (线索id, 提交时间, 平台, 广告系列,
+                          姓名, 邮箱, 手机, 公司, 职位, 城市, 国家); 提交时间 "2017-03-15 14:05:09".
 Chinese people mostly come through Baidu/WeChat, others through Facebook/LinkedIn.
 """
 
@@ -80,8 +80,10 @@ def _columns(people: People, records: Records, rows: np.ndarray, rng, name: str)
     h = HEADERS[name]
     cols = {h[k]: values[k] for k in h}
     inject(cols, rng, (h["full_name"], h["company"]))
-    new = lambda m: seq_ids(ID_PREFIX[name], n + 1, m, width)  # noqa: E731
-    return make_invalid(cols, rng, h["lead_id"], new, {
+    def new_ids(m: int) -> np.ndarray:
+        return seq_ids(ID_PREFIX[name], n + 1, m, width)
+
+    return make_invalid(cols, rng, h["lead_id"], new_ids, {
         "bad_date": bad_date(h["created_time"]),
         "no_contact": set_none(h["email"], h["phone"]),
     })

@@ -1,8 +1,9 @@
 """Deliberately invalid rows, so the loader's reject path gets exercised.
 
-Invalid rows are *extra* copies of random valid rows, inserted at random positions and then
-broken in exactly one way. Copying (instead of breaking real rows) keeps the data coherent:
-every Maven opportunity keeps its lead, every won deal keeps invoices that sum to its value.
+Invalid rows are *extra* rows broken in exactly one way: copies of random valid rows
+inserted at random positions (activities, which nothing references, simply generate the
+extra rows). Adding rows instead of breaking real ones keeps the data coherent: every Maven
+opportunity keeps its lead, every won deal keeps invoices that sum to its value.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .config import INVALID_ROW_RATE
 from .rand import pick
@@ -62,16 +65,31 @@ def make_invalid(cols: dict, rng: np.random.Generator, id_col: str,
     return cols
 
 
+def _assign(cols: dict, column: str, idx: np.ndarray, values: np.ndarray | None) -> None:
+    """cols[column][idx] = values (None: empty), for object arrays and Arrow arrays alike.
+    idx must be ascending (Arrow's replace_with_mask fills in mask order)."""
+    col = cols[column]
+    if not isinstance(col, pa.Array):
+        col[idx] = values
+        return
+    mask = np.zeros(len(col), dtype=bool)
+    mask[idx] = True
+    if values is None:
+        cols[column] = pc.if_else(pa.array(mask), pa.scalar(None, col.type), col)
+    else:
+        cols[column] = pc.replace_with_mask(col, pa.array(mask), pa.array(values, col.type))
+
+
 def set_none(*columns: str) -> Defect:
     def fn(cols: dict, idx: np.ndarray, rng: np.random.Generator) -> None:
         for c in columns:
-            cols[c][idx] = None
+            _assign(cols, c, idx, None)
     return fn
 
 
 def set_choice(column: str, choices: tuple[str, ...]) -> Defect:
     def fn(cols: dict, idx: np.ndarray, rng: np.random.Generator) -> None:
-        cols[column][idx] = pick(rng, choices, len(idx))
+        _assign(cols, column, idx, pick(rng, choices, len(idx)))
     return fn
 
 

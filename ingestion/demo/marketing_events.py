@@ -5,9 +5,10 @@ tradeshow_attendees.csv    UTF-8, canonical headers; event_date "2017-03-15",
 webinar_attendees.xlsx     alias headers (event_code, event, date, registration_time,
                            firstname, lastname, e_mail, ...); native Excel date/datetime and
                            boolean cells.
-cn_roadshow_signups.csv    GB18030, Chinese headers (活动名称, 活动日期, 姓名, 邮箱, 手机, 公司, 职位,
-                           国家, 是否参加) plus event_id and registration_time; 活动日期 "2017年3月15日",
-                           registration_time "2017/03/15 14:05", 是否参加 是/否.
+cn_roadshow_signups.csv    GB18030, Chinese headers (活动名称, 活动日期, 姓名, 邮箱,
+                           手机, 公司, 职位, 国家, 是否参加) plus event_id and
+                           registration_time; 活动日期 "2017年3月15日", registration_time
+                           "2017/03/15 14:05", 是否参加 是/否.
 Every registration precedes its event date (events are the next one in the series).
 """
 

@@ -36,7 +36,8 @@ CHINESE_GIVEN = (
     ("霞", "Xia"), ("平", "Ping"), ("刚", "Gang"), ("桂英", "Guiying"), ("华", "Hua"),
     ("芳", "Fang"), ("建华", "Jianhua"), ("建国", "Jianguo"), ("晓明", "Xiaoming"),
     ("婷", "Ting"), ("浩", "Hao"), ("宇", "Yu"), ("欣怡", "Xinyi"), ("子涵", "Zihan"),
-    ("梓轩", "Zixuan"), ("思远", "Siyuan"), ("雨桐", "Yutong"), ("嘉怡", "Jiayi"), ("俊杰", "Junjie"),
+    ("梓轩", "Zixuan"), ("思远", "Siyuan"), ("雨桐", "Yutong"), ("嘉怡", "Jiayi"),
+    ("俊杰", "Junjie"),
 )
 
 # Generated prospect companies: western brand + suffix, Chinese city + brand + trade.
@@ -66,7 +67,8 @@ JOB_TITLES = (
     "Marketing Director", "Operations Manager", "Data Analyst", "Founder", "IT Manager",
     "Purchasing Lead", "Product Manager", "Office Manager",
 )
-JOB_TITLES_CN = ("总经理", "技术总监", "采购经理", "市场部经理", "销售总监", "IT经理", "工程师", "财务总监")
+JOB_TITLES_CN = ("总经理", "技术总监", "采购经理", "市场部经理", "销售总监", "IT经理", "工程师",
+                 "财务总监")
 
 # Country: (ISO code, English name, Chinese name, share of people, chinese-name share).
 COUNTRIES = (
@@ -85,7 +87,8 @@ COUNTRY_VARIANTS = {  # how different tools spell the same country
 }
 CITIES = {
     "CN": (("Beijing", "北京"), ("Shanghai", "上海"), ("Shenzhen", "深圳"), ("Hangzhou", "杭州")),
-    "US": (("San Francisco", "旧金山"), ("New York", "纽约"), ("Chicago", "芝加哥"), ("Austin", "奥斯汀")),
+    "US": (("San Francisco", "旧金山"), ("New York", "纽约"), ("Chicago", "芝加哥"),
+           ("Austin", "奥斯汀")),
     "GB": (("London", "伦敦"), ("Manchester", "曼彻斯特")),
     "DE": (("Berlin", "柏林"), ("Munich", "慕尼黑")),
     "SG": (("Singapore", "新加坡"),),

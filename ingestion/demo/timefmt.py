@@ -11,6 +11,8 @@ import datetime as dt
 from functools import cache
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .config import DAY, N_DAYS, PERIOD_START
 
@@ -84,6 +86,23 @@ def fmt_ts(secs: np.ndarray, style: str) -> np.ndarray:
     _check(days)
     out = _date_table(date_style)[days] + sep + _time_table(time_style)[secs % DAY]
     return out + suffix if suffix else out
+
+
+@cache
+def _arrow_table(kind: str, style: str) -> pa.Array:
+    return pa.array(_date_table(style) if kind == "date" else _time_table(style), pa.string())
+
+
+def fmt_ts_arrow(secs: np.ndarray, style: str) -> pa.Array:
+    """fmt_ts producing an Arrow array without creating Python strings (large volumes)."""
+    secs = np.asarray(secs, dtype=np.int64)
+    date_style, sep, time_style, suffix = TS_STYLES[style]
+    days = secs // DAY
+    _check(days)
+    out = pc.binary_join_element_wise(_arrow_table("date", date_style).take(pa.array(days)),
+                                      _arrow_table("time", time_style).take(pa.array(secs % DAY)),
+                                      sep)
+    return pc.binary_join_element_wise(out, pa.scalar(suffix), "") if suffix else out
 
 
 def to_datetime(secs: np.ndarray) -> list[dt.datetime]:

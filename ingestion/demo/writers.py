@@ -1,8 +1,9 @@
 """File writers: CSV/TSV in several encodings, JSONL and byte-reproducible XLSX.
 
 Columns arrive as a dict of equal-length object arrays holding str or None (None = empty
-field). pyarrow's CSV writer does the heavy lifting; other encodings are transcoded from its
-UTF-8 output. XLSX zips are rewritten with fixed timestamps so reruns are byte-identical.
+field), or Arrow string arrays (the activities' fast path). pyarrow's CSV writer does the
+heavy lifting for big files, the csv module (minimal quoting) for the rest; other encodings
+are transcoded. XLSX zips are rewritten with fixed timestamps so reruns are byte-identical.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pyarrow.csv as pcsv
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from .config import MAX_ROWS_PER_FILE
+from . import config as C
 
 Columns = Mapping[str, np.ndarray]
 _BOMS = {"utf-8-sig": b"\xef\xbb\xbf", "utf-16": b"\xff\xfe"}
@@ -36,9 +37,14 @@ def n_rows(cols: Columns) -> int:
     return len(next(iter(cols.values())))
 
 
+def _arrow(v, start: int, stop: int) -> pa.Array:
+    if isinstance(v, pa.Array):
+        return v.slice(start, stop - start)
+    return pa.array(np.asarray(v[start:stop], dtype=object), type=pa.string())
+
+
 def _table(cols: Columns, start: int, stop: int) -> pa.Table:
-    return pa.table({k: pa.array(np.asarray(v[start:stop], dtype=object), type=pa.string())
-                     for k, v in cols.items()})
+    return pa.table({k: _arrow(v, start, stop) for k, v in cols.items()})
 
 
 def write_csv(cols: Columns, path: Path, encoding: str = "utf-8", delimiter: str = ",",
@@ -67,12 +73,14 @@ def write_csv(cols: Columns, path: Path, encoding: str = "utf-8", delimiter: str
         fh.write("\ufeff" if encoding == "utf-16" else "")  # utf-8-sig adds its own BOM
         writer = csv.writer(fh, delimiter=delimiter, lineterminator=eol)
         writer.writerow(list(cols))
-        writer.writerows(zip(*(v[start:stop] for v in cols.values()), strict=True))
+        columns = (_arrow(v, start, stop).to_pylist() if isinstance(v, pa.Array) else v[start:stop]
+                   for v in cols.values())
+        writer.writerows(zip(*columns, strict=True))
 
 
 def part_paths(out_dir: Path, stem: str, ext: str, total: int) -> list[tuple[Path, int, int]]:
     """Split `total` rows into files of <= MAX_ROWS_PER_FILE; a single part keeps the stem."""
-    n_parts = max(1, -(-total // MAX_ROWS_PER_FILE))
+    n_parts = max(1, -(-total // C.MAX_ROWS_PER_FILE))
     bounds = np.linspace(0, total, n_parts + 1).astype(int)
     out = []
     for i in range(n_parts):

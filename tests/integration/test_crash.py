@@ -14,7 +14,8 @@ from ingestion.loader import ingest_file
 from salesops.benchmark import write_leads_csv
 from tests.conftest import query
 
-LOADER = "import sys; from ingestion.loader import ingest_file; ingest_file(sys.argv[1], 'ad_leads', sys.argv[2])"
+LOADER = ("import sys; from ingestion.loader import ingest_file; "
+          "ingest_file(sys.argv[1], 'ad_leads', sys.argv[2])")
 
 
 def _wait_for(predicate, timeout: float, what: str):

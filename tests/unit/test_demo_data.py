@@ -10,7 +10,11 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import re
+import subprocess
+import sys
+import unicodedata
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +25,7 @@ from openpyxl import load_workbook
 
 from ingestion.demo import CHANNELS, generate
 from ingestion.demo import config as C
+from ingestion.demo.defects import BAD_ACTIVITY_TYPES, BAD_DATES, BAD_SCORES
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_MAVEN = Path("/work/shared/datasets/maven_crm")
@@ -155,8 +160,27 @@ def parse_amount(value) -> Decimal | None:
     return Decimal(s)
 
 
+def value_ok(col: dict, v, fmt: str | None) -> bool:
+    kind = col["type"]
+    if kind in ("date", "timestamp"):
+        ok = parse_date(v, fmt) is not None
+    elif kind == "integer":
+        text = str(v).removesuffix(".0")
+        ok = re.fullmatch(r"-?\d+", text) is not None and \
+            col.get("min", -1e18) <= int(text) <= col.get("max", 1e18)
+    elif kind == "numeric":
+        ok = re.fullmatch(r"-?\d+(\.\d+)?", str(v)) is not None
+    elif kind == "amount":
+        ok = parse_amount(v) is not None
+    elif kind == "boolean":
+        ok = v in BOOLEANS
+    else:
+        ok = True
+    return ok and ("allowed" not in col or v in col["allowed"])
+
+
 def validate(path: Path, channel: str, contracts) -> dict:
-    """Check a file against its contract; return header map, rows, bad rows and dates."""
+    """Check a file against its contract; return header, canonical rows, bad rows, dates."""
     entity, mapping = spec_for(path, channel, contracts)
     header, rows = read_rows(path)
     unknown = [h for h in header if h not in mapping]
@@ -172,24 +196,10 @@ def validate(path: Path, channel: str, contracts) -> dict:
             if v is None or v == "":
                 if col.get("required"):
                     bad.add(i)
-                continue
-            kind = col["type"]
-            if kind in ("date", "timestamp"):
-                d = parse_date(v, fmts[name])
-                if d is None:
-                    bad.add(i)
-                else:
-                    dates[name][i] = d
-            elif kind == "integer":
-                ok = re.fullmatch(r"-?\d+", str(v).removesuffix(".0")) is not None
-                if not ok or not col.get("min", -1e18) <= int(float(v)) <= col.get("max", 1e18):
-                    bad.add(i)
-            elif kind == "numeric":
-                float(v)
-            elif kind == "amount" and parse_amount(v) is None or kind == "boolean" and v not in BOOLEANS:
+            elif not value_ok(col, v, fmts.get(name)):
                 bad.add(i)
-            if "allowed" in col and v not in col["allowed"]:
-                bad.add(i)
+            elif name in fmts:
+                dates[name][i] = parse_date(v, fmts[name])
         for group in entity.get("require_any", ()):
             if all(r.get(c) in (None, "") for c in group):
                 bad.add(i)
@@ -216,14 +226,26 @@ def by_name(checked_run: dict, channel: str, stem: str) -> dict:
 
 def test_same_seed_and_scale_gives_byte_identical_files(runs):
     for a, b in (("maven", "maven_again"), ("synthetic", "synthetic_again")):
-        files_a, files_b = all_files(runs[a][0]), all_files(runs[b][0])
-        assert [p.relative_to(runs[a][0]) for p in files_a] == \
-               [p.relative_to(runs[b][0]) for p in files_b]
-        for pa_, pb_ in zip(files_a, files_b, strict=True):
-            assert pa_.read_bytes() == pb_.read_bytes(), pa_.name
+        assert snapshot(runs[a][0]) == snapshot(runs[b][0])
     other = runs["other_seed"][0]
     assert (other / "activities/crm_activities.csv").read_bytes() != \
            (runs["synthetic"][0] / "activities/crm_activities.csv").read_bytes()
+
+
+def test_output_does_not_depend_on_the_process(runs, maven_dir, tmp_path):
+    """Another interpreter with another hash seed writes the same bytes."""
+    out = tmp_path / "sub"
+    code = ("import sys; from pathlib import Path; from ingestion.demo import generate; "
+            "generate(Path(sys.argv[1]), scale=float(sys.argv[2]), seed=int(sys.argv[3]), "
+            "maven_dir=Path(sys.argv[4]))")
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-c", code, str(out), str(SCALE / 2), str(SEED),
+                    str(maven_dir)], check=True, env=env, cwd=ROOT)
+    assert snapshot(out) == snapshot(runs["maven_half"][0])
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in all_files(root)}
 
 
 def test_every_channel_gets_files_and_stats_match_files(runs, checked):
@@ -235,10 +257,20 @@ def test_every_channel_gets_files_and_stats_match_files(runs, checked):
             assert files and stats[ch]["files"] == len(files), ch
             rows = sum(len(checked[name][p]["rows"]) for p in files)
             assert stats[ch]["rows"] == rows, ch
-    exts = {p.suffix for p in all_files(runs["maven"][0])}
-    assert {".csv", ".tsv", ".jsonl", ".xlsx"} <= exts
-    assert all_files(runs["maven"][0] / "marketing_events")[-1].suffix == ".xlsx"
-    assert any(p.suffix == ".xlsx" for p in all_files(runs["maven"][0] / "orders"))
+    files = all_files(runs["maven"][0])
+    assert {".csv", ".tsv", ".jsonl", ".xlsx"} <= {p.suffix for p in files}
+    assert {p.parent.name for p in files if p.suffix == ".xlsx"} == {"marketing_events", "orders"}
+
+
+def test_big_outputs_are_split_into_parts(tmp_path, monkeypatch):
+    monkeypatch.setattr(C, "MAX_ROWS_PER_FILE", 3_000)
+    stats = generate(tmp_path, scale=0.05, seed=SEED)
+    parts = all_files(tmp_path / "activities")
+    assert [p.name for p in parts] == ["crm_activities_part001.csv", "crm_activities_part002.csv"]
+    sizes = [len(read_rows(p)[1]) for p in parts]
+    assert max(sizes) <= 3_000 and sum(sizes) == stats["activities"]["rows"]
+    ids = [r["activity_id"] for p in parts for r in read_rows(p)[1] if r["activity_id"]]
+    assert len(ids) == len(set(ids))
 
 
 def test_volumes_scale_linearly(runs):
@@ -248,6 +280,8 @@ def test_volumes_scale_linearly(runs):
     assert full["activities"]["rows"] == pytest.approx(100_000 * SCALE, rel=0.02)
     assert leads(full) / leads(half) == pytest.approx(2, rel=0.02)
     assert full["activities"]["rows"] / half["activities"]["rows"] == pytest.approx(2, rel=0.02)
+    synthetic = runs["synthetic"][1]
+    assert leads(synthetic) == leads(full)
 
 
 def test_maven_files_copied_unchanged(runs, maven_dir):
@@ -257,11 +291,10 @@ def test_maven_files_copied_unchanged(runs, maven_dir):
     assert not (crm / "data_dictionary.csv").exists()
 
 
-def test_synthetic_maven_has_the_maven_layout(runs, checked, maven_dir):
+def test_synthetic_maven_has_the_maven_layout(runs, maven_dir):
     crm = runs["synthetic"][0] / "crm_export"
     for name in MAVEN_FILES:
-        src_header = read_rows(maven_dir / name)[0]
-        assert read_rows(crm / name)[0] == src_header
+        assert read_rows(crm / name)[0] == read_rows(maven_dir / name)[0]
     teams = read_rows(crm / "sales_teams.csv")[1]
     assert len(teams) == 35
     assert len({t["manager"] for t in teams}) == 6
@@ -271,6 +304,17 @@ def test_synthetic_maven_has_the_maven_layout(runs, checked, maven_dir):
     pipeline = read_rows(crm / "sales_pipeline.csv")[1]
     assert len(pipeline) == pytest.approx(C.SYNTH_OPPORTUNITIES_PER_UNIT * SCALE, rel=0.01)
     assert {r["deal_stage"] for r in pipeline} == {"Won", "Lost", "Engaging", "Prospecting"}
+    agents = {t["sales_agent"] for t in teams}
+    assert {r["sales_agent"] for r in pipeline} <= agents
+
+
+def test_crm_reports_use_the_exact_preset_headers(runs, contracts):
+    presets = contracts[1]
+    crm = runs["maven"][0] / "crm_export"
+    assert read_rows(crm / "salesforce_leads.csv")[0] == \
+        list(presets["salesforce"]["entities"]["leads"].values())
+    assert read_rows(crm / "hubspot_contacts.csv")[0] == \
+        list(presets["hubspot"]["entities"]["contacts"].values())
 
 
 def _pipeline(root: Path) -> dict[str, dict]:
@@ -278,15 +322,16 @@ def _pipeline(root: Path) -> dict[str, dict]:
 
 
 def _valid(check: dict):
-    return (r for i, r in enumerate(check["rows"]) if i not in check["bad"])
+    return ((i, r) for i, r in enumerate(check["rows"]) if i not in check["bad"])
 
 
 @pytest.mark.parametrize("run", ["maven", "synthetic"])
 def test_converted_leads_are_the_maven_opportunities(runs, checked, run):
     opps = _pipeline(runs[run][0])
     sf = by_name(checked[run], "crm_export", "salesforce_leads")
-    converted = [r for r in _valid(sf) if r.get("converted_opportunity_id")]
-    assert len(converted) >= 0.2 * sum(runs[run][1][c]["rows"] for c in LEAD_CHANNELS) * 0.85
+    converted = [r for _, r in _valid(sf) if r.get("converted_opportunity_id")]
+    people = sum(runs[run][1][c]["rows"] for c in LEAD_CHANNELS) * (1 - C.DUPLICATE_PERSON_SHARE)
+    assert len(converted) == pytest.approx(C.MAX_CONVERTED_SHARE * people, rel=0.03)
     ids = [r["converted_opportunity_id"] for r in converted]
     assert len(ids) == len(set(ids)) and set(ids) <= set(opps)
     for r in converted:
@@ -299,26 +344,23 @@ def test_converted_leads_are_the_maven_opportunities(runs, checked, run):
             created = dt.datetime.strptime(r["created_at"], "%m/%d/%Y").date()
             gap = (dt.date.fromisoformat(opp["engage_date"]) - created).days
             assert 1 <= gap <= 60
-    sources = {r["lead_source"] for r in _valid(sf)}
+    sources = {r["lead_source"] for _, r in _valid(sf)}
     assert sources == {"Web", "Event", "Referral", "Advertisement"}
-
-
-def _orders(checked_run: dict) -> list[dict]:
-    return [r for p, c in checked_run.items() if p.parent.name == "orders" for r in _valid(c)]
 
 
 @pytest.mark.parametrize("run", ["maven", "synthetic"])
 def test_invoices_sum_to_close_value_on_or_after_close(runs, checked, run):
     opps = _pipeline(runs[run][0])
     totals, count = defaultdict(Decimal), defaultdict(int)
-    for r in _orders(checked[run]):
-        opp = opps[r["opportunity_id"]]
-        assert opp["deal_stage"] == "Won"
-        close = dt.date.fromisoformat(opp["close_date"])
-        assert close <= parse_date(r["order_date"], "%d.%m.%Y") or \
-            close <= parse_date(r["order_date"], "%Y-%m-%d") <= C.PERIOD_END
-        totals[r["opportunity_id"]] += parse_amount(r["amount"])
-        count[r["opportunity_id"]] += 1
+    for p, c in checked[run].items():
+        if p.parent.name != "orders":
+            continue
+        for i, r in _valid(c):
+            opp = opps[r["opportunity_id"]]
+            assert opp["deal_stage"] == "Won"
+            assert dt.date.fromisoformat(opp["close_date"]) <= c["dates"]["order_date"][i]
+            totals[r["opportunity_id"]] += parse_amount(r["amount"])
+            count[r["opportunity_id"]] += 1
     won = {k for k, o in opps.items() if o["deal_stage"] == "Won"}
     assert set(totals) == won
     for k in won:
@@ -329,8 +371,9 @@ def test_invoices_sum_to_close_value_on_or_after_close(runs, checked, run):
 @pytest.mark.parametrize("run", ["maven", "synthetic"])
 def test_dates_are_in_period_and_ordered(runs, checked, run):
     opps = _pipeline(runs[run][0])
+    agents = {r["sales_agent"] for r in read_rows(runs[run][0] / "crm_export/sales_teams.csv")[1]}
     sf = by_name(checked[run], "crm_export", "salesforce_leads")
-    lead = {r["lead_id"]: r for r in _valid(sf)}
+    lead = {r["lead_id"]: r for _, r in _valid(sf)}
     created = {k: dt.datetime.strptime(r["created_at"], "%m/%d/%Y").date()
                for k, r in lead.items()}
     close = {k: dt.date.fromisoformat(o["close_date"]) for k, o in opps.items() if o["close_date"]}
@@ -340,34 +383,34 @@ def test_dates_are_in_period_and_ordered(runs, checked, run):
                 assert all(PERIOD[0] <= d <= PERIOD[1] for d in col.values()), p.name
     act = by_name(checked[run], "activities", "crm_activities")
     n_lead = n_opp = 0
-    for i, r in enumerate(act["rows"]):
-        if i in act["bad"]:
-            continue
+    for i, r in _valid(act):
         day = act["dates"]["occurred_at"][i]
+        assert r["rep_name"] in agents
         if r.get("lead_id"):
             n_lead += 1
             assert day >= created[r["lead_id"]]
             conv = lead[r["lead_id"]].get("converted_opportunity_id")
             if conv in close:
                 assert day <= close[conv]
-        if r.get("opportunity_id") in close:
-            n_opp += 1
-            assert day <= close[r["opportunity_id"]]
+        if r.get("opportunity_id"):
+            assert r["rep_name"] == opps[r["opportunity_id"]]["sales_agent"]
+            if r["opportunity_id"] in close:
+                n_opp += 1
+                assert day <= close[r["opportunity_id"]]
     assert n_lead > 100 and n_opp > 100
     last_order = defaultdict(lambda: dt.date.min)
     for p, c in checked[run].items():
         if p.parent.name == "orders":
-            for i, r in enumerate(c["rows"]):
-                if i not in c["bad"]:
-                    d = c["dates"]["order_date"][i]
-                    last_order[r["opportunity_id"]] = max(last_order[r["opportunity_id"]], d)
+            for i, r in _valid(c):
+                d = c["dates"]["order_date"][i]
+                last_order[r["opportunity_id"]] = max(last_order[r["opportunity_id"]], d)
     n_surveys = 0
     for p, c in checked[run].items():
         if p.parent.name == "surveys":
-            for i, r in enumerate(c["rows"]):
-                if i not in c["bad"]:
-                    n_surveys += 1
-                    assert c["dates"]["responded_at"][i] > last_order[r["opportunity_id"]]
+            for i, r in _valid(c):
+                n_surveys += 1
+                assert c["dates"]["responded_at"][i] > last_order[r["opportunity_id"]]
+                assert r["account_name"] == opps[r["opportunity_id"]]["account"]
     assert n_surveys > 0
 
 
@@ -376,8 +419,8 @@ def test_one_date_format_per_column_and_several_across_files(checked):
     for p, c in checked["maven"].items():
         for col, fmt in c["formats"].items():
             texts = [r[col] for r in c["rows"] if isinstance(r.get(col), str)]
-            failing = sum(parse_date(v, fmt) is None for v in texts)
-            assert failing <= len(c["bad"]), (p.name, col)
+            failing = {v for v in texts if parse_date(v, fmt) is None}
+            assert failing <= set(BAD_DATES), (p.name, col, failing)  # only deliberate rows
             if texts:
                 formats.add(fmt)
     assert {"%m/%d/%Y", "%d.%m.%Y", "%Y年%m月%d日", "%Y/%m/%d %H:%M", "iso"} <= formats
@@ -385,14 +428,13 @@ def test_one_date_format_per_column_and_several_across_files(checked):
 
 def test_encodings(runs):
     root = runs["maven"][0]
-    gb = [root / "marketing_events/cn_roadshow_signups.csv",
-          root / "ad_leads/baidu_wechat_leads.csv"]
-    for path in gb:
+    for path in (root / "marketing_events/cn_roadshow_signups.csv",
+                 root / "ad_leads/baidu_wechat_leads.csv"):
         raw = path.read_bytes()
         with pytest.raises(UnicodeDecodeError):
             raw.decode("utf-8")
-        text = raw.decode("gb18030")
-        assert {"姓名", "邮箱", "手机", "公司"} <= set(text.splitlines()[0].split(","))
+        header = raw.decode("gb18030").splitlines()[0].split(",")
+        assert {"姓名", "邮箱", "手机", "公司"} <= set(header)
     fb = (root / "ad_leads/facebook_lead_ads.tsv").read_bytes()
     assert fb[:2] == b"\xff\xfe"
     assert fb.decode("utf-16").splitlines()[0].split("\t")[:2] == ["id", "created_time"]
@@ -414,41 +456,63 @@ def test_invalid_row_share_in_stated_range(checked):
                 assert bad >= 1, (p.name, n)
 
 
+def test_each_kind_of_invalid_row_occurs(checked):
+    rows = [r for c in checked["maven"].values() for i, r in enumerate(c["rows"]) if i in c["bad"]]
+    assert any(r.get("activity_type") in BAD_ACTIVITY_TYPES for r in rows)
+    assert any(str(r.get("duration_minutes", "")).startswith("-") for r in rows)
+    assert any(r.get("score") in BAD_SCORES for r in rows)
+    assert any(r.get("amount") == "N/A" for r in rows)
+    assert any(r.get("order_date") in BAD_DATES for r in rows)
+    assert any("activity_id" in r and not r["activity_id"] for r in rows)
+    assert any("email" in r and not r.get("email") and not r.get("phone") for r in rows)
+
+
 def test_realistic_mess_is_present(checked):
-    text = []
-    for c in checked["maven"].values():
-        for r in c["rows"]:
-            text.extend(str(v) for v in r.values() if v is not None)
+    text = [str(v) for c in checked["maven"].values() for r in c["rows"] for v in r.values()
+            if v is not None]
     blob = "\n".join(text)
     assert "Robert'); DROP TABLE raw.ad_leads;--" in blob
     assert '=HYPERLINK("http://x")' in blob
-    assert re.search(r"[ｂ-ｚ]+＠", blob)  # full-width email
-    assert re.search(r"[０-９]{4}", blob)  # full-width digits
+    assert re.search("[\uff41-\uff5a\uff10-\uff19]+\uff20", blob)  # full-width email
+    assert re.search("[\uff10-\uff19]{4}", blob)  # full-width digits
     for pattern in (r"\+86 1\d\d \d{4} \d{4}", r"\b1[3-8]\d{9}\b", r"\(\d{3}\) 555-\d{4}",
                     r"\+1-\d{3}-555-\d{4}", r"0044 20 7946 \d{4}"):
         assert re.search(pattern, blob), pattern
-    assert re.search(r"^\s+\S+@\S+$|^\S+@\S+\s+$", blob, re.M)  # stray whitespace
-    assert re.search(r"^[A-Z0-9.]+@[A-Z0-9.]+$", blob, re.M)  # upper-cased email
     assert "王" in blob and "李" in blob
-    assert re.search(r"[$¥€£][\d,.]+", blob) and re.search(r"€\d{1,3}(\.\d{3})*,\d{2}", blob)
-    web = [r for p, c in checked["maven"].items() if p.suffix == ".jsonl" for r in c["rows"]]
-    assert web
+    assert re.search(r"€\d{1,3}(\.\d{3})*,\d{2}", blob) and re.search(r"¥\d{1,3}(,\d{3})+", blob)
+
+
+def test_same_people_appear_across_channels_spelled_differently(checked):
+    seen = defaultdict(lambda: (set(), set()))  # normalised email -> (channels, raw spellings)
+    for p, c in checked["maven"].items():
+        if p.parent.name in LEAD_CHANNELS:
+            for r in c["rows"]:
+                if r.get("email"):
+                    key = unicodedata.normalize("NFKC", r["email"]).strip().lower()
+                    seen[key][0].add(p.parent.name)
+                    seen[key][1].add(r["email"])
+    assert sum(len(ch) >= 2 for ch, _ in seen.values()) >= 20
+    assert sum(len(raw) >= 2 for _, raw in seen.values()) >= 20
 
 
 def test_web_forms_jsonl_have_extra_keys_and_offsets(runs):
     root = runs["maven"][0] / "web_forms"
-    glob_ = [json.loads(x) for x in (root / "website_forms_global.jsonl").read_text().splitlines()]
-    cn = [json.loads(x) for x in (root / "website_forms_cn.jsonl").read_text().splitlines()]
-    assert any("_meta" in r for r in glob_) and any("ip_address" in r for r in cn)
-    assert all(r["submitted_at"].endswith("Z") for r in glob_ if "T" in r.get("submitted_at", ""))
-    assert any(r["created_at"].endswith("+08:00") for r in cn if r.get("created_at"))
+    load = lambda n: [json.loads(x) for x in (root / n).read_text("utf-8").splitlines()]  # noqa: E731
+    world, cn = load("website_forms_global.jsonl"), load("website_forms_cn.jsonl")
+    assert any("_meta" in r for r in world) and any("ip_address" in r for r in cn)
+    stamps = [r["submitted_at"] for r in world if r.get("submitted_at")]
+    assert sum(s.endswith("Z") for s in stamps) >= 0.99 * len(stamps)
+    assert sum(r.get("created_at", "").endswith("+08:00") for r in cn) >= 0.98 * len(cn)
 
 
-def test_xlsx_injection_text_stays_text(runs):
+def test_xlsx_keeps_formula_like_text_as_text(runs):
+    texts = []
     for p in all_files(runs["maven"][0]):
         if p.suffix == ".xlsx":
-            ws = load_workbook(p).worksheets[0]
-            assert not [c for row in ws.iter_rows() for c in row if c.data_type == "f"]
+            for row in load_workbook(p).worksheets[0].iter_rows():
+                assert all(c.data_type != "f" for c in row), p.name
+                texts += [c.value for c in row if isinstance(c.value, str)]
+    assert any(t.startswith("=") for t in texts)
 
 
 def test_rejects_non_positive_scale(tmp_path):
