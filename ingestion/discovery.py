@@ -1,9 +1,11 @@
 """Find files in the landing zone that have not been loaded yet.
 
 The landing zone is ``<landing>/<channel>/...``: a local folder by default, any fsspec URI
-(``s3://bucket/landing``) in production. A file is new unless a loaded batch of the same
-channel already has its path and size; the loader still checks its content hash, so a
-renamed copy of a loaded file is recognised there.
+(``s3://bucket/landing``) in production. A file is new unless a batch of the same channel
+already has its path and size: loaded ones, and refused ones too, since a refused file
+will not pass until it (or its contract or preset) changes; `salesops ingest` retries a
+file by hand. The loader still checks content hashes, so a renamed copy of a loaded file
+is recognised there.
 """
 
 from __future__ import annotations
@@ -30,12 +32,12 @@ def landing_folder(landing_uri: str, channel: str) -> str:
 
 
 def new_files(url: str, landing_uri: str) -> list[dict]:
-    """[{channel, path}] for every unloaded file, channel by channel, in name order."""
+    """[{channel, path}] for every file not seen yet, channel by channel, in name order."""
     with psycopg.connect(url) as conn:
         loaded = set(
             conn.execute(
                 "select channel, source_file, file_bytes from ops.ingestion_batches"
-                " where status = 'loaded'"
+                " where status in ('loaded', 'failed')"
             ).fetchall()
         )
     found = []

@@ -254,8 +254,7 @@ def files_in(channel: str, path: str) -> list[str]:
         import fsspec
 
         fs, root = fsspec.core.url_to_fs(path)
-        protocol = path.split("://", 1)[0]
-        listing = [f"{protocol}://{p}" for p in sorted(fs.find(root))] if fs.isdir(root) else [path]
+        listing = [fs.unstrip_protocol(p) for p in sorted(fs.find(root))] if fs.isdir(root) else [path]
     else:
         p = Path(path)
         if not p.exists():
