@@ -45,6 +45,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
+
 from . import (
     activities,
     ad_leads,
@@ -96,16 +98,21 @@ def generate(landing_dir: Path, scale: float = 1.0, seed: int = 42,
     mv = (maven.load(Path(maven_dir), crm) if maven_dir is not None
           else maven.synthesise(seed, scale, crm))
     who, records, windows = people.build(seed, scale, mv)
-    written = {
-        "crm_export": [(crm / name, n) for name, n in mv.file_rows.items()]
+    steps = {
+        "crm_export": lambda: [(crm / name, n) for name, n in mv.file_rows.items()]
         + crm_reports.write_salesforce(crm, who, mv, seed)
         + crm_reports.write_hubspot(crm, who, mv, scale, seed),
-        "web_forms": web_forms.write(dirs["web_forms"], who, records, seed),
-        "marketing_events": marketing_events.write(dirs["marketing_events"], who, records, seed),
-        "referrals": referrals.write(dirs["referrals"], who, records, mv, seed),
-        "ad_leads": ad_leads.write(dirs["ad_leads"], who, records, seed),
-        "activities": activities.write(dirs["activities"], who, mv, windows, scale, seed),
-        "orders": orders.write(dirs["orders"], mv, seed),
-        "surveys": surveys.write(dirs["surveys"], who, mv, seed),
+        "web_forms": lambda: web_forms.write(dirs["web_forms"], who, records, seed),
+        "marketing_events": lambda: marketing_events.write(dirs["marketing_events"], who, records,
+                                                           seed),
+        "referrals": lambda: referrals.write(dirs["referrals"], who, records, mv, seed),
+        "ad_leads": lambda: ad_leads.write(dirs["ad_leads"], who, records, seed),
+        "activities": lambda: activities.write(dirs["activities"], who, mv, windows, scale, seed),
+        "orders": lambda: orders.write(dirs["orders"], mv, seed),
+        "surveys": lambda: surveys.write(dirs["surveys"], who, mv, seed),
     }
+    written = {}
+    for channel, step in steps.items():
+        written[channel] = step()
+        pa.default_memory_pool().release_unused()  # peak memory: one channel at a time
     return {ch: {"files": len(w), "rows": sum(n for _, n in w)} for ch, w in written.items()}

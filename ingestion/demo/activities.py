@@ -1,7 +1,8 @@
 """activities/: CRM activity exports (call/email/meeting/task), the bulk of the volume.
 
-crm_activities[_partNNN].csv  UTF-8, canonical headers, occurred_at "2017-03-15 14:05:09",
-                              each part <= MAX_ROWS_PER_FILE rows, sorted by occurred_at.
+crm_activities[_partNNN].csv  UTF-8, canonical headers, every text value quoted,
+                              occurred_at "2017-03-15 14:05:09" (07:00-20:59), each part
+                              <= MAX_ROWS_PER_FILE rows, sorted by occurred_at.
 An activity is linked to an opportunity (opportunity_id, sometimes also the converted lead)
 or to a lead (lead_id when the lead is in the Salesforce report, else contact_email only),
 lies between the lead's creation and the deal's close (or LEAD_ACTIVITY_WINDOW_DAYS after

@@ -1,6 +1,7 @@
 """crm_export/ reports next to the Maven files: a Salesforce leads report, HubSpot contacts.
 
-salesforce_leads.csv   headers of presets/salesforce.yml -> leads; every converted person
+salesforce_leads.csv   headers of presets/salesforce.yml -> leads, every value quoted (as
+                       Salesforce exports); every converted person
                        (Lead Status "Closed - Converted", Converted Opportunity ID = the Maven
                        opportunity, Company / Account = its account, Lead Owner = its agent)
                        plus SALESFORCE_UNCONVERTED_SHARE of the rest; Create Date "03/15/2017".

@@ -128,7 +128,8 @@ def synthesise(seed: int, scale: float, out_dir: Path) -> Maven:
     products = pd.DataFrame([p[:3] for p in PRODUCTS], columns=["product", "series",
                                                                 "sales_price"])
     for name, df in zip(FILES, (accounts, products, teams, pipeline), strict=True):
-        write_csv({c: df[c].to_numpy(dtype=object) for c in df.columns}, out_dir / name)
+        write_csv({c: df[c].to_numpy(dtype=object) for c in df.columns}, out_dir / name,
+                  eol="\r\n")  # CRLF, as the real export
     return _build(accounts, products, teams, pipeline)
 
 
@@ -145,7 +146,7 @@ def _pipeline(rng: np.random.Generator, n: int, agents: list[str], accounts: lis
     day = np.datetime64(C.PERIOD_START) + np.arange(C.N_DAYS)
     iso = np.datetime_as_string(day, unit="D").astype(object)
     names = np.array(["GTXPro" if p[0] == "GTX Pro" else p[0] for p in PRODUCTS], dtype=object)
-    return pd.DataFrame({
+    df = pd.DataFrame({
         "opportunity_id": _opportunity_ids(rng, n),
         "sales_agent": pick(rng, agents, n),
         "product": names[prod],  # "GTXPro": the real export's product-name defect
@@ -155,4 +156,7 @@ def _pipeline(rng: np.random.Generator, n: int, agents: list[str], accounts: lis
         "close_date": np.where(closed, iso[close], ""),
         "close_value": np.where(closed, np.where(stage == "Won", value, 0).astype(str), ""),
     }).astype(object)
+    # Like the real export: ordered by engage date, prospects (no date yet) last.
+    order = np.argsort(np.where(stage == "Prospecting", C.N_DAYS, engage), kind="stable")
+    return df.iloc[order].reset_index(drop=True)
 

@@ -62,12 +62,16 @@ def write_csv(cols: Columns, path: Path, encoding: str = "utf-8", delimiter: str
     if quote_all:
         opts = pcsv.WriteOptions(delimiter=delimiter, quoting_style="needed",
                                  quoting_header="none")
-        sink = pa.BufferOutputStream()
-        pcsv.write_csv(_table(cols, start, stop), sink, write_options=opts)
-        data = sink.getvalue().to_pybytes()
+        table = _table(cols, start, stop)
         if encoding in ("utf-16", "gb18030"):
-            data = data.decode("utf-8").encode(_CODECS[encoding])
-        path.write_bytes(_BOMS.get(encoding, b"") + data)
+            sink = pa.BufferOutputStream()
+            pcsv.write_csv(table, sink, write_options=opts)
+            data = sink.getvalue().to_pybytes().decode("utf-8").encode(_CODECS[encoding])
+            path.write_bytes(_BOMS[encoding] + data if encoding in _BOMS else data)
+            return
+        with path.open("wb") as fh:  # UTF-8: stream straight to disk
+            fh.write(_BOMS.get(encoding, b""))
+            pcsv.write_csv(table, fh, write_options=opts)
         return
     with path.open("w", encoding=_CODECS[encoding], newline="") as fh:
         fh.write("\ufeff" if encoding == "utf-16" else "")  # utf-8-sig adds its own BOM

@@ -271,6 +271,12 @@ def test_big_outputs_are_split_into_parts(tmp_path, monkeypatch):
     assert max(sizes) <= 3_000 and sum(sizes) == stats["activities"]["rows"]
     ids = [r["activity_id"] for p in parts for r in read_rows(p)[1] if r["activity_id"]]
     assert len(ids) == len(set(ids))
+    # A rerun replaces its own earlier files (other part counts) and leaves others alone.
+    (tmp_path / "activities/notes.txt").write_text("keep me")
+    monkeypatch.undo()
+    generate(tmp_path, scale=0.05, seed=SEED)
+    assert sorted(p.name for p in (tmp_path / "activities").iterdir()) == \
+        ["crm_activities.csv", "notes.txt"]
 
 
 def test_volumes_scale_linearly(runs):
