@@ -114,6 +114,38 @@ def to_currency(arr: pa.Array) -> Converted:
     return Converted(parsed, _invalid(arr, parsed), "a currency code such as USD or CNY")
 
 
+_FIELD = {"%Y": r"(?P<y>\d{4})", "%m": r"(?P<m>\d{1,2})", "%d": r"(?P<d>\d{1,2})"}
+
+
+def _no_rollover(text: pa.Array, parsed: pa.Array, fmt: str) -> pa.Array:
+    """Null out dates strptime rolled over ('2017-02-30' -> March 2nd).
+
+    A rolled-over date lands on day 1-3 of the next month, so only those rows are
+    checked: their day field must exist in their month.
+    """
+    suspect = pc.fill_null(pc.less_equal(pc.day(parsed), 3), False)
+    if not pc.any(suspect).as_py():
+        return parsed
+    date_part = fmt.split(" ")[0].split("T")[0]
+    pattern = "^" + "".join(_FIELD.get(date_part[i:i + 2], "") if date_part[i] == "%" else
+                            ("" if i > 0 and date_part[i - 1] == "%" else _escape(date_part[i]))
+                            for i in range(len(date_part)))
+    rows = np.flatnonzero(suspect.to_numpy(zero_copy_only=False))
+    fields = pc.extract_regex(text.take(rows), pattern=pattern)
+    y, m, d = (pc.cast(pc.struct_field(fields, k), pa.int32()).to_numpy(zero_copy_only=False)
+               for k in ("y", "m", "d"))
+    months = (y - 1970) * 12 + (m - 1)
+    length = (np.array(months + 1, "datetime64[M]").astype("datetime64[D]")
+              - np.array(months, "datetime64[M]").astype("datetime64[D]")).astype(int)
+    bad = np.zeros(len(parsed), dtype=bool)
+    bad[rows] = (d > length) | (m > 12) | (m < 1)
+    return pc.if_else(pa.array(bad), pa.scalar(None, parsed.type), parsed)
+
+
+def _escape(char: str) -> str:
+    return "\\" + char if char in ".^$*+?()[]{}|\\/" else char
+
+
 def _strptime_best(text: pa.Array, formats: list[str]) -> pa.Array:
     """Parse with the formats in order of how many rows of a sample they fit.
 
@@ -136,8 +168,9 @@ def _strptime_best(text: pa.Array, formats: list[str]) -> pa.Array:
         todo = pc.and_(pc.is_valid(text), pc.is_null(parsed))
         if not pc.any(todo).as_py():
             break
-        attempt = pc.strptime(pc.if_else(todo, text, None), format=fmt, unit="s", error_is_null=True)
-        parsed = pc.coalesce(parsed, attempt)
+        candidates = pc.if_else(todo, text, None)
+        attempt = pc.strptime(candidates, format=fmt, unit="s", error_is_null=True)
+        parsed = pc.coalesce(parsed, _no_rollover(candidates, attempt, fmt))
     return parsed
 
 
@@ -168,8 +201,16 @@ def to_timestamp(arr: pa.Array, timezone: str = "UTC") -> Converted:
         todo = pc.and_(pc.is_valid(text), pc.is_null(parsed))
         if not pc.any(todo).as_py():
             break
-        attempt = pc.strptime(pc.if_else(todo, text, None), format=fmt, unit="us", error_is_null=True)
-        if fmt not in ISO_WITH_OFFSET:
+        candidates = pc.if_else(todo, text, None)
+        attempt = pc.strptime(candidates, format=fmt, unit="us", error_is_null=True)
+        if fmt in ISO_WITH_OFFSET:
+            # Check the calendar on the written (local) date, before the offset shifts it.
+            local = pc.strptime(pc.utf8_slice_codeunits(candidates, 0, 10), format="%Y-%m-%d",
+                                unit="us", error_is_null=True)
+            attempt = pc.if_else(pc.is_null(_no_rollover(candidates, local, "%Y-%m-%d")),
+                                 pa.scalar(None, attempt.type), attempt)
+        else:
+            attempt = _no_rollover(candidates, attempt, fmt)
             attempt = pc.assume_timezone(attempt, timezone=timezone, ambiguous="earliest",
                                          nonexistent="earliest")
         parsed = pc.coalesce(parsed, pc.cast(attempt, utc))

@@ -1,0 +1,78 @@
+"""Tolerant converters: what real exports send, and what must be refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+
+from ingestion import parsing
+
+
+def values(converted):
+    return converted.values.to_pylist()
+
+
+@pytest.mark.parametrize(("text", "amount", "currency"), [
+    ("$12,500.00", "12500.00", "USD"), ("¥8,800", "8800", "CNY"), ("€1.234,50", "1234.50", "EUR"),
+    ("USD 1,000", "1000", "USD"), ("4,514.00 USD", "4514.00", "USD"), ("(12.00)", "-12.00", None),
+    ("１２３", "123", None), ("1 234,5", "1234.5", None), ("£3,200.00", "3200.00", "GBP"),
+    ("N/A", None, None),
+])
+def test_amounts_keep_exact_digits_and_their_currency(text, amount, currency):
+    converted, found = parsing.split_amount(pa.array([text]))
+    assert values(converted) == [amount]
+    assert found.to_pylist() == [currency]
+    assert converted.invalid.tolist() == [amount is None]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2017-03-15", dt.date(2017, 3, 15)), ("2017/3/5", dt.date(2017, 3, 5)),
+    ("15.03.2017", dt.date(2017, 3, 15)), ("2017年3月15日", dt.date(2017, 3, 15)),
+    ("2017-03-15T10:00:00Z", dt.date(2017, 3, 15)), ("２０１７-03-15", dt.date(2017, 3, 15)),
+    ("2016-02-29", dt.date(2016, 2, 29)),
+    ("2017-02-30", None), ("2017-02-29", None), ("31.04.2017", None), ("00/00/0000", None),
+    ("32.13.2017", None), ("TBD", None),
+])
+def test_dates(text, expected):
+    assert values(parsing.to_date(pa.array([text]))) == [expected]
+
+
+def test_month_first_or_day_first_is_decided_per_column():
+    us = parsing.to_date(pa.array(["03/04/2017", "12/31/2017"]))
+    eu = parsing.to_date(pa.array(["03/04/2017", "31/12/2017"]))
+    assert values(us) == [dt.date(2017, 3, 4), dt.date(2017, 12, 31)]
+    assert values(eu) == [dt.date(2017, 4, 3), dt.date(2017, 12, 31)]
+
+
+def test_timestamps_with_and_without_offsets():
+    utc = dt.UTC
+    got = values(parsing.to_timestamp(pa.array([
+        "2017-03-15T10:00:00Z", "2017-03-15T18:00:00+08:00", "2017-03-15T10:00:00+0000",
+        "03/15/2017 14:05", "2017/03/15 14:05", "15.03.2017 14:05", "2017-03-15T10:00:00.5Z",
+        "2017-02-30T10:00:00Z", "yesterday", None,
+    ])))
+    assert [v.astimezone(utc).replace(tzinfo=None) if v else None for v in got] == [
+        dt.datetime(2017, 3, 15, 10), dt.datetime(2017, 3, 15, 10), dt.datetime(2017, 3, 15, 10),
+        dt.datetime(2017, 3, 15, 14, 5), dt.datetime(2017, 3, 15, 14, 5), dt.datetime(2017, 3, 15, 14, 5),
+        dt.datetime(2017, 3, 15, 10, 0, 0, 500000), None, None, None,
+    ]
+
+
+def test_integers_currency_booleans_allowed_and_bounds():
+    assert values(parsing.to_integer(pa.array(["3", "3.0", "1,000", "3.5", "x"]))) == [
+        "3", "3", "1000", None, None]
+    assert values(parsing.to_currency(pa.array(["usd", "RMB", "¥", "dollars"]))) == [
+        "USD", "CNY", "CNY", None]
+    assert values(parsing.to_boolean(pa.array(["Yes", "no", "是", "否", "maybe"]))) == [
+        "true", "false", "true", "false", None]
+    assert values(parsing.to_allowed(pa.array(["Call", "fax"]), ("call",))) == ["call", None]
+    assert parsing.out_of_range(pa.array(["5", "11", None, "-1"]), 0, 10).tolist() == [
+        False, True, False, True]
+
+
+def test_missing_values_are_not_invalid():
+    converted = parsing.to_date(pa.array([None, "2017-01-01"], pa.string()))
+    assert converted.invalid.tolist() == [False, False]
+    assert parsing.clean_text(pa.array(["  x\u3000", "   ", None])).to_pylist() == ["x", None, None]
