@@ -25,7 +25,7 @@ from psycopg.copy import QueuedLibpqWriter
 from ingestion.contracts import contract, presets
 from ingestion.errors import IngestionError
 from ingestion.mapping import match
-from ingestion.readers import RawRecords, read_records
+from ingestion.readers import NotStreamable, RawRecords, StreamedRecords, read_records
 from ingestion.validate import validate
 
 # Namespaces for advisory locks: per file content (serialises two loaders of one file)
@@ -109,23 +109,19 @@ def ingest_file(url: str, channel: str, source: str, preset: str | None = None) 
             (channel, source, digest, len(data)),
         ).fetchone()[0]
         conn.execute("select pg_advisory_lock(%s, %s)", (_BATCH_LOCK, batch_id))
-        records: RawRecords | None = None
+        records = None
         try:
-            records = read_records(data, source)
-            found = match(chan, records.table.column_names, source, preset)
-            with conn.transaction():
-                loaded, rejected = _copy_validated(conn, records, found, batch_id, source)
-                _copy_rejects(conn, batch_id, channel, found.entity.entity, source, rejected)
-                conn.execute(
-                    "update ops.ingestion_batches set status = 'loaded', entity = %s, raw_table = %s,"
-                    " preset = %s, file_format = %s, encoding = %s, rows_in = %s, rows_loaded = %s,"
-                    " rows_rejected = %s, finished_at = clock_timestamp(),"
-                    " duration_ms = %s where batch_id = %s",
-                    (found.entity.entity, found.entity.qualified_table, found.preset,
-                     records.file_format, records.encoding, records.rows_in, loaded, len(rejected),
-                     int((time.perf_counter() - started) * 1000), batch_id),
-                )
+            records = read_records(data, source, stream=True)
+            found = match(chan, records.column_names, source, preset)
+            try:
+                loaded, rejected = _load_batch(conn, records, found, batch_id, source, started)
+            except NotStreamable:
+                # A record does not fit the header: nothing was committed; read it exactly.
+                records = read_records(data, source)
+                loaded, rejected = _load_batch(conn, records, found, batch_id, source, started)
         except IngestionError as exc:
+            if isinstance(records, StreamedRecords):
+                records = read_records(data, source)
             _fail(conn, batch_id, channel, source, records, exc, started)
             raise
         except BaseException:
@@ -137,6 +133,23 @@ def ingest_file(url: str, channel: str, source: str, preset: str | None = None) 
             found.entity.entity, found.entity.qualified_table, _loaded_message(found),
             time.perf_counter() - started,
         )
+
+
+def _load_batch(conn, records, found, batch_id: int, source: str, started: float):
+    """One transaction: the good rows, the rejected ones, and the batch marked loaded."""
+    with conn.transaction():
+        loaded, rejected = _copy_validated(conn, records, found, batch_id, source)
+        _copy_rejects(conn, batch_id, found.entity.channel, found.entity.entity, source, rejected)
+        conn.execute(
+            "update ops.ingestion_batches set status = 'loaded', entity = %s, raw_table = %s,"
+            " preset = %s, file_format = %s, encoding = %s, rows_in = %s, rows_loaded = %s,"
+            " rows_rejected = %s, finished_at = clock_timestamp(),"
+            " duration_ms = %s where batch_id = %s",
+            (found.entity.entity, found.entity.qualified_table, found.preset,
+             records.file_format, records.encoding, records.rows_in, loaded, len(rejected),
+             int((time.perf_counter() - started) * 1000), batch_id),
+        )
+    return loaded, rejected
 
 
 def _loaded_message(found) -> str:
@@ -184,13 +197,13 @@ def _fail(conn, batch_id, channel, source, records, exc: IngestionError, started
         )
 
 
-def _copy_validated(conn, records: RawRecords, found, batch_id: int, source: str):
+def _copy_validated(conn, records: RawRecords | StreamedRecords, found, batch_id: int, source: str):
     """Validate slice by slice while a worker thread streams the previous slice to COPY.
 
     The server parses COPY on one core while Python converts the next slice on the
     other, so the load costs little more than the COPY itself.
     """
-    columns = [c.name for c in found.entity.columns] + ["_row_number", "_record_hash", "_extra"]
+    columns = [c.name for c in found.entity.columns] + ["_row_number", "_record_hash", "_extra", "_batch_id"]
     statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(
         sql.Identifier(*found.entity.qualified_table.split(".")),
         sql.SQL(", ").join(map(sql.Identifier, columns)),
@@ -199,13 +212,13 @@ def _copy_validated(conn, records: RawRecords, found, batch_id: int, source: str
     options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
     # Timestamps travel as UTC wall-clock text: formatting them with a zone costs Arrow 20x more.
     conn.execute("set local timezone = 'UTC'")
-    # The raw tables' defaults for _batch_id and _source_file read these.
-    conn.execute("select set_config('salesops.batch_id', %s, true),"
-                 " set_config('salesops.source_file', %s, true)", (str(batch_id), source))
+    # The raw tables' default for _source_file reads it.
+    conn.execute("select set_config('salesops.source_file', %s, true)", (source,))
     with conn.cursor() as cur, cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
         for piece in records.slices(_SLICE_ROWS):
             checked = validate(piece, found)
             good, n = checked.good, checked.good.num_rows
+            good = good.append_column("_batch_id", pa.repeat(pa.scalar(batch_id, pa.int64()), n))
             good = pa.table([_naive_utc(col) for col in good.columns], names=good.column_names)
             buffer = io.BytesIO()
             pacsv.write_csv(good.select(columns), buffer, options)

@@ -24,6 +24,8 @@ DELIMITERS = (",", "\t", ";", "|")
 JSON_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 _ZIP_MAGIC = b"PK\x03\x04"
+# Arrow parses a stream in blocks of this size (~50k records of a typical lead export).
+_STREAM_BLOCK_BYTES = 8 << 20
 
 
 @dataclass
@@ -46,6 +48,10 @@ class RawRecords:
     @property
     def rows_in(self) -> int:
         return self.table.num_rows + len(self.malformed)
+
+    @property
+    def column_names(self) -> list[str]:
+        return self.table.column_names
 
     def slices(self, size: int):
         """Consecutive pieces of at most ``size`` records; malformed ones ride with the last."""
@@ -121,9 +127,7 @@ def _read_arrow(data: bytes, headers: list[str], delimiter: str) -> pa.Table | N
         parse_options=pacsv.ParseOptions(
             delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
         ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={h: pa.string() for h in headers}, null_values=[""], strings_can_be_null=True
-        ),
+        convert_options=_string_columns(headers),
     )
     return None if invalid else table
 
@@ -134,6 +138,75 @@ def _header(first_line: str, source: str) -> tuple[list[str], str]:
     if not any(headers):
         raise IngestionError(source, "the file is empty (no header row)")
     return headers, delimiter
+
+
+class NotStreamable(Exception):
+    """A record did not fit the header mid-stream: read the file with the exact reader."""
+
+
+@dataclass
+class StreamedRecords:
+    """A clean UTF-8 CSV read block by block, so loading starts before the whole file is parsed.
+
+    Only valid while every record fits the header; the first one that does not raises
+    ``NotStreamable`` (the loader then rolls back and uses ``read_records(stream=False)``).
+    """
+
+    data: bytes
+    headers: list[str]
+    delimiter: str
+    file_format: str
+    encoding: str = "utf-8"
+    malformed: list[Malformed] = field(default_factory=list)
+    rows_in: int = 0
+
+    @property
+    def column_names(self) -> list[str]:
+        return self.headers
+
+    def slices(self, size: int):
+        invalid: list[int] = []
+
+        def on_invalid(_row) -> str:
+            invalid.append(1)
+            return "skip"
+
+        reader = pacsv.open_csv(
+            io.BytesIO(self.data),
+            read_options=pacsv.ReadOptions(column_names=self.headers, skip_rows=1,
+                                           block_size=_STREAM_BLOCK_BYTES),
+            parse_options=pacsv.ParseOptions(delimiter=self.delimiter, newlines_in_values=True,
+                                             invalid_row_handler=on_invalid),
+            convert_options=_string_columns(self.headers),
+        )
+        self.rows_in = 0
+        try:
+            for batch in reader:
+                if invalid:
+                    raise NotStreamable()
+                numbers = pa.array(range(self.rows_in + 1, self.rows_in + batch.num_rows + 1), pa.int64())
+                self.rows_in += batch.num_rows
+                yield RawRecords(pa.Table.from_batches([batch]), numbers, self.file_format, self.encoding)
+        except pa.ArrowInvalid as exc:
+            raise NotStreamable() from exc
+        if invalid:
+            raise NotStreamable()
+
+
+def _string_columns(headers: list[str]) -> pacsv.ConvertOptions:
+    return pacsv.ConvertOptions(column_types={h: pa.string() for h in headers}, null_values=[""],
+                                strings_can_be_null=True)
+
+
+def stream_delimited_utf8(data: bytes, source: str) -> StreamedRecords | None:
+    """A streamed reader for UTF-8 delimited text; None if the header is not UTF-8."""
+    newline = data.find(b"\n")
+    first = data[: newline if newline >= 0 else len(data)]
+    try:
+        headers, delimiter = _header(first.decode("utf-8").rstrip("\r"), source)
+    except UnicodeDecodeError:
+        return None
+    return StreamedRecords(data, headers, delimiter, "tsv" if delimiter == "\t" else "csv")
 
 
 def read_delimited_utf8(data: bytes, source: str) -> RawRecords | None:
@@ -268,8 +341,11 @@ def _utf8_without_bom(data: bytes) -> bool:
     return not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
 
 
-def read_records(data: bytes, source: str) -> RawRecords:
-    """Dispatch on content first (an .xlsx renamed .csv is still a workbook), then suffix."""
+def read_records(data: bytes, source: str, stream: bool = False) -> RawRecords | StreamedRecords:
+    """Dispatch on content first (an .xlsx renamed .csv is still a workbook), then suffix.
+
+    ``stream=True`` may return StreamedRecords for large UTF-8 delimited files.
+    """
     suffix = PurePath(source).suffix.lower()
     if data.startswith(_ZIP_MAGIC) or suffix in EXCEL_SUFFIXES:
         return read_excel(data, source)
@@ -279,6 +355,10 @@ def read_records(data: bytes, source: str) -> RawRecords:
     json_like = suffix in JSON_SUFFIXES or head.startswith(b"{")
     if not json_like and _utf8_without_bom(data) and b"\x00" not in head:
         # Fast path for the common case: Arrow reads and validates UTF-8 itself, no decode.
+        if stream and len(data) > _STREAM_BLOCK_BYTES:
+            streamed = stream_delimited_utf8(data, source)
+            if streamed is not None:
+                return streamed
         fast = read_delimited_utf8(data, source)
         if fast is not None:
             return fast

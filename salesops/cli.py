@@ -159,13 +159,14 @@ def run(scale: float) -> None:
 
 @main.command("benchmark")
 @click.option("--rows", default=1_000_000, show_default=True, help="Generated leads to ingest.")
+@click.option("--rounds", default=3, show_default=True, help="Alternating rounds; the median ratio counts.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Append the result as a markdown row to this file (e.g. docs/benchmarks.md).")
-def benchmark(rows: int, output: Path | None) -> None:
+def benchmark(rows: int, rounds: int, output: Path | None) -> None:
     """Ingest generated leads and compare with a raw COPY of the same rows, in one run."""
     from salesops.benchmark import run_ingest_benchmark
 
-    run_ingest_benchmark(rows, output, echo=click.echo)
+    run_ingest_benchmark(rows, output, echo=click.echo, rounds=rounds)
 
 
 if __name__ == "__main__":

