@@ -1,0 +1,59 @@
+"""Run the dbt project against the configured warehouse.
+
+dbt reads its connection from ``SALESOPS_PG_*`` (see ``dbt/profiles.yml``), derived here
+from the warehouse URL, so the embedded server, an external one and the compose stack
+all use the same profile. Build output goes under ``$SALESOPS_HOME/dbt`` so the project
+folder can be read-only (as it is in the containers).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from salesops.config import REPO_ROOT, apply_offline_env, settings
+
+
+def project_dir() -> Path:
+    return Path(os.environ.get("SALESOPS_DBT_PROJECT_DIR", REPO_ROOT / "dbt"))
+
+
+def dbt_env(url: str) -> dict[str, str]:
+    """The environment dbt (and Cosmos) needs to reach the warehouse at ``url``."""
+    import psycopg
+
+    parts = psycopg.conninfo.conninfo_to_dict(url)
+    home = settings().home / "dbt"
+    return {
+        "SALESOPS_PG_HOST": str(parts.get("host", "127.0.0.1")),
+        "SALESOPS_PG_PORT": str(parts.get("port", 5432)),
+        "SALESOPS_PG_USER": str(parts.get("user", "postgres")),
+        # Cosmos' profile mapping insists on a non-empty password; trust auth ignores it.
+        "SALESOPS_PG_PASSWORD": str(parts.get("password") or "salesops"),
+        "SALESOPS_PG_DBNAME": str(parts.get("dbname", "salesops")),
+        "DBT_TARGET_PATH": str(home / "target"),
+        "DBT_LOG_PATH": str(home / "logs"),
+        "DBT_PROFILES_DIR": str(project_dir()),
+        "DBT_PROJECT_DIR": str(project_dir()),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DO_NOT_TRACK": "1",
+    }
+
+
+def configure(url: str) -> None:
+    apply_offline_env()
+    os.environ.update(dbt_env(url))
+
+
+def run_dbt(args: list[str], url: str | None = None):
+    """Invoke dbt in-process (``dbtRunner``); returns its result. Raises on failure."""
+    from salesops import warehouse
+
+    configure(url or warehouse.ensure_running())
+    from dbt.cli.main import dbtRunner
+
+    result = dbtRunner().invoke([*args, "--project-dir", str(project_dir()),
+                                 "--profiles-dir", str(project_dir())])
+    if not result.success:
+        raise RuntimeError(f"dbt {' '.join(args)} failed: {result.exception or 'see the log above'}")
+    return result
