@@ -146,31 +146,44 @@ def _escape(char: str) -> str:
     return "\\" + char if char in ".^$*+?()[]{}|\\/" else char
 
 
-def _strptime_best(text: pa.Array, formats: list[str]) -> pa.Array:
+def _strptime_best(text: pa.Array, formats: list[str], unit: str = "s", finish=None) -> pa.Array:
     """Parse with the formats in order of how many rows of a sample they fit.
 
     Only rows still unparsed go on to the next format, so a clean column costs one pass.
     Of the day-first / month-first pair, only the one more rows fit is ever used on a column.
+    ``finish(fmt, text, parsed)`` post-processes each format's result (calendar checks, zones).
     """
+    finish = finish or (lambda fmt, candidates, attempt: _no_rollover(candidates, attempt, fmt))
     sample = pc.drop_null(text).slice(0, SAMPLE_ROWS)
     fits = {f: len(sample) - pc.strptime(sample, format=f, unit="s", error_is_null=True).null_count
             for f in formats}
     month_first, day_first = "%m/%d/%Y", "%d/%m/%Y"
-    if fits.get(month_first, 0) or fits.get(day_first, 0):
+    if any(fits[f] for f in formats if f.split(" ")[0] in (month_first, day_first)):
         slashed = pc.if_else(pc.match_substring_regex(text, r"^\d{1,2}/\d{1,2}/\d{4}"), text, None)
-        counts = {f: len(text) - pc.strptime(slashed, format=f, unit="s", error_is_null=True).null_count
+        counts = {f: len(text) - pc.strptime(pc.utf8_slice_codeunits(slashed, 0, 10), format=f,
+                                              unit="s", error_is_null=True).null_count
                   for f in (month_first, day_first)}
         loser = day_first if counts[month_first] >= counts[day_first] else month_first
         formats = [f for f in formats if f.split(" ")[0] != loser]
-    ordered = sorted(formats, key=lambda f: (-fits.get(f, 0), formats.index(f)))
-    parsed = pa.nulls(len(text), pa.timestamp("s"))
-    for fmt in ordered:
+    fitted = sorted((f for f in formats if fits[f]), key=lambda f: (-fits[f], formats.index(f)))
+    parsed = _first_fit(text, fitted, unit, finish)
+    # Rows in a format the sample did not show: try the others on those rows only.
+    todo = pc.and_(pc.is_valid(text), pc.is_null(parsed))
+    if pc.any(todo).as_py():
+        rest = _first_fit(pc.filter(text, todo), [f for f in formats if f not in fitted], unit, finish)
+        parsed = pc.replace_with_mask(parsed, todo, pc.cast(rest, parsed.type))
+    return parsed
+
+
+def _first_fit(text: pa.Array, formats: list[str], unit: str, finish) -> pa.Array:
+    parsed = pa.nulls(len(text), pa.timestamp(unit))
+    for index, fmt in enumerate(formats):
         todo = pc.and_(pc.is_valid(text), pc.is_null(parsed))
         if not pc.any(todo).as_py():
             break
         candidates = pc.if_else(todo, text, None)
-        attempt = pc.strptime(candidates, format=fmt, unit="s", error_is_null=True)
-        parsed = pc.coalesce(parsed, _no_rollover(candidates, attempt, fmt))
+        attempt = finish(fmt, candidates, pc.strptime(candidates, format=fmt, unit=unit, error_is_null=True))
+        parsed = attempt if index == 0 else pc.coalesce(parsed, pc.cast(attempt, parsed.type))
     return parsed
 
 
@@ -189,31 +202,21 @@ def to_timestamp(arr: pa.Array, timezone: str = "UTC") -> Converted:
     Formats are tried in the order a sample of the column fits them, each only on the rows
     still unparsed; pandas' ISO parser only sees what is left (fractions of seconds).
     """
-    text = _digits_ascii(arr)
-    sample = pc.drop_null(text).slice(0, SAMPLE_ROWS)
-    candidates = list(ISO_WITH_OFFSET) + list(LOCAL_DATETIME_FORMATS)
-    fits = {f: len(sample) - pc.strptime(sample, format=f, unit="s", error_is_null=True).null_count
-            for f in candidates}
-    ordered = sorted((f for f in candidates if fits[f]), key=lambda f: -fits[f])
     utc = pa.timestamp("us", tz="UTC")
-    parsed = pa.nulls(len(text), utc)
-    for fmt in ordered:
-        todo = pc.and_(pc.is_valid(text), pc.is_null(parsed))
-        if not pc.any(todo).as_py():
-            break
-        candidates = pc.if_else(todo, text, None)
-        attempt = pc.strptime(candidates, format=fmt, unit="us", error_is_null=True)
+
+    def finish(fmt: str, candidates: pa.Array, attempt: pa.Array) -> pa.Array:
         if fmt in ISO_WITH_OFFSET:
             # Check the calendar on the written (local) date, before the offset shifts it.
             local = pc.strptime(pc.utf8_slice_codeunits(candidates, 0, 10), format="%Y-%m-%d",
                                 unit="us", error_is_null=True)
-            attempt = pc.if_else(pc.is_null(_no_rollover(candidates, local, "%Y-%m-%d")),
-                                 pa.scalar(None, attempt.type), attempt)
-        else:
-            attempt = _no_rollover(candidates, attempt, fmt)
-            attempt = pc.assume_timezone(attempt, timezone=timezone, ambiguous="earliest",
-                                         nonexistent="earliest")
-        parsed = pc.coalesce(parsed, pc.cast(attempt, utc))
+            calendar_ok = pc.is_valid(_no_rollover(candidates, local, "%Y-%m-%d"))
+            return pc.cast(pc.if_else(calendar_ok, attempt, pa.scalar(None, attempt.type)), utc)
+        attempt = pc.assume_timezone(_no_rollover(candidates, attempt, fmt), timezone=timezone,
+                                     ambiguous="earliest", nonexistent="earliest")
+        return pc.cast(attempt, utc)
+
+    text = _digits_ascii(arr)
+    parsed = pc.cast(_strptime_best(text, [*ISO_WITH_OFFSET, *LOCAL_DATETIME_FORMATS], "us", finish), utc)
     missing = pc.and_(pc.is_valid(text), pc.is_null(parsed))
     if pc.any(missing).as_py():
         # Rows no listed format fits (other layouts, fractions of seconds): the slow,
