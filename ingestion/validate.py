@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,8 +70,14 @@ def record_hash(table: pa.Table) -> pa.Array:
     return pa.array(hashed.view(np.int64), pa.int64())
 
 
+# One worker hashes while the caller converts: the hash loop holds the GIL, Arrow's
+# kernels release it, so the two overlap.
+_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="record-hash")
+
+
 def validate(records: RawRecords, match: Match) -> Validated:
     entity, source = match.entity, records.table
+    hashes = _HASHER.submit(record_hash, source)
     n = source.num_rows
     cleaned = {
         canon: parsing.clean_text(source.column(header).combine_chunks())
@@ -112,7 +119,7 @@ def validate(records: RawRecords, match: Match) -> Validated:
     good_idx = np.flatnonzero(~bad)
     good = pa.table(out).take(good_idx)
     good = good.append_column("_row_number", records.row_numbers.take(good_idx))
-    good = good.append_column("_record_hash", record_hash(source).take(good_idx))
+    good = good.append_column("_record_hash", hashes.result().take(good_idx))
     good = good.append_column("_extra", _extra(source, match.unmapped, good_idx))
     rejected = _rejections(records, match, checks, np.flatnonzero(bad))
     return Validated(good, rejected)
