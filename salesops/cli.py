@@ -157,16 +157,35 @@ def run(scale: float) -> None:
     sys.exit(0 if ok else 1)
 
 
-@main.command("benchmark")
+@main.group()
+def benchmark() -> None:
+    """Performance benchmarks, each against a reference measured in the same run."""
+
+
+@benchmark.command("ingest")
 @click.option("--rows", default=1_000_000, show_default=True, help="Generated leads to ingest.")
 @click.option("--rounds", default=3, show_default=True, help="Alternating rounds; the median ratio counts.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Append the result as a markdown row to this file (e.g. docs/benchmarks.md).")
-def benchmark(rows: int, rounds: int, output: Path | None) -> None:
-    """Ingest generated leads and compare with a raw COPY of the same rows, in one run."""
+def benchmark_ingest(rows: int, rounds: int, output: Path | None) -> None:
+    """Ingest generated leads and compare with a raw COPY of the same rows."""
     from salesops.benchmark import run_ingest_benchmark
 
     run_ingest_benchmark(rows, output, echo=click.echo, rounds=rounds)
+
+
+@benchmark.command("transform")
+@click.option("--scale", default=100.0, show_default=True,
+              help="Demo-data scale (100 = 1M leads, 10M activities).")
+@click.option("--delta-scale", default=1.0, show_default=True,
+              help="Size of the delta (1 = 1% of scale 100).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append the result as a markdown row to this file (e.g. docs/benchmarks.md).")
+def benchmark_transform(scale: float, delta_scale: float, output: Path | None) -> None:
+    """Full dbt build, then an incremental build after a delta; reports their ratio."""
+    from salesops.benchmark_transform import run_transform_benchmark
+
+    run_transform_benchmark(scale, delta_scale, output, echo=click.echo)
 
 
 if __name__ == "__main__":
