@@ -12,8 +12,10 @@ import contextlib
 import fnmatch
 import hashlib
 import io
+import json
 import time
 from dataclasses import asdict, dataclass
+from datetime import UTC
 from pathlib import Path
 
 import psycopg
@@ -100,7 +102,7 @@ def ingest_file(url: str, channel: str, source: str, preset: str | None = None) 
             return BatchResult(
                 channel, source, "skipped", batch_id=prior[0],
                 message=f"already loaded as batch {prior[0]} from {prior[1]} at "
-                        f"{prior[2]:%Y-%m-%d %H:%M:%S}; nothing changed",
+                        f"{prior[2].astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC; nothing changed",
                 seconds=time.perf_counter() - started,
             )
         batch_id = conn.execute(
@@ -175,8 +177,6 @@ def _fail(conn, batch_id, channel, source, records, exc: IngestionError, started
     if records is not None:
         table = records.table.to_pylist()
         numbers = records.row_numbers.to_pylist()
-        import json
-
         rejected = [
             (num, json.dumps(row, ensure_ascii=False), exc.problem)
             for num, row in zip(numbers, table, strict=True)
