@@ -1,0 +1,28 @@
+{#- A stable text key from several columns (md5 of their values joined by '-', nulls as
+    '_null_'): the dbt_utils.generate_surrogate_key recipe, written here because no hub
+    package can be downloaded. -#}
+{% macro surrogate_key(fields) -%}
+    md5(concat_ws('-'
+    {%- for field in fields %},
+        coalesce(cast({{ field }} as text), '_null_')
+    {%- endfor %}
+    ))
+{%- endmacro %}
+
+{#- The latest delivery of each natural key: raw tables are append-only, so a record sent
+    again in a later batch (or twice in one file) appears more than once. The most recent
+    load wins: latest _loaded_at, then the higher batch id, then the later row in the file.
+    Used as: select * from ({{ latest_delivery('renamed', 'opportunity_id') }}) as x -#}
+{% macro latest_delivery(relation, partition_by) -%}
+    select *
+    from (
+        select
+            {{ relation }}.*,
+            row_number() over (
+                partition by {{ partition_by }}
+                order by loaded_at desc, batch_id desc, source_row_number desc
+            ) as delivery_rank
+        from {{ relation }}
+    ) as ranked_deliveries
+    where delivery_rank = 1
+{%- endmacro %}

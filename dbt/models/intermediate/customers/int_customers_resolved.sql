@@ -1,0 +1,118 @@
+-- One row per resolved customer (organisation): every canonical company of
+-- int_company_names_matched. A CRM account gives its own attributes (name,
+-- industry, country, size, parent); a company known only from person records
+-- takes its most frequent spelling, industry and country from them.
+{{ config(materialized='table') }}
+
+with
+
+company_names as (
+
+    select * from {{ ref('int_company_names_matched') }}
+
+),
+
+accounts as (
+
+    select * from {{ ref('stg_crm_export__accounts') }}
+
+),
+
+person_records as (
+
+    select * from {{ ref('int_contact_records_unioned') }}
+
+),
+
+customers as (
+
+    select distinct canonical_company_key
+    from company_names
+
+),
+
+record_attributes as (
+
+    select
+        company_names.canonical_company_key,
+        mode() within group (
+            order by person_records.company_name
+        ) filter (
+            where person_records.company_key
+            = company_names.canonical_company_key
+        ) as most_common_spelling,
+        mode() within group (order by person_records.company_name)
+            as any_spelling,
+        mode() within group (order by person_records.industry)
+            as most_common_industry,
+        mode() within group (order by person_records.country)
+            as most_common_country,
+        mode() within group (order by person_records.region)
+            as most_common_region
+    from person_records
+    inner join company_names
+        on person_records.company_key = company_names.company_key
+    group by 1
+
+),
+
+parents as (
+
+    select
+        accounts.company_key,
+        {{ surrogate_key(['parent_names.canonical_company_key']) }}
+            as parent_customer_id
+    from accounts
+    inner join company_names as parent_names
+        on accounts.parent_company_key = parent_names.company_key
+
+),
+
+final as (
+
+    select
+        {{ surrogate_key(['customers.canonical_company_key']) }} as customer_id,
+        customers.canonical_company_key as company_key,
+        coalesce(
+            accounts.account_name,
+            record_attributes.most_common_spelling,
+            record_attributes.any_spelling,
+            customers.canonical_company_key
+        ) as customer_name,
+        accounts.account_name,
+        accounts.company_key is not null as is_crm_account,
+        coalesce(accounts.industry, record_attributes.most_common_industry)
+            as industry,
+        coalesce(accounts.country, record_attributes.most_common_country)
+            as country,
+        coalesce(accounts.region, record_attributes.most_common_region)
+            as region,
+        accounts.employees,
+        accounts.annual_revenue_musd,
+        accounts.year_established,
+        case
+            when accounts.employees is null then 'unknown'
+            when accounts.employees < 200 then 'small'
+            when accounts.employees < 1000 then 'mid_market'
+            when accounts.employees < 5000 then 'large'
+            else 'enterprise'
+        end as size_band,
+        coalesce(accounts.is_subsidiary, false) as is_subsidiary,
+        parents.parent_customer_id,
+        accounts.parent_account_name as parent_customer_name,
+        coalesce(accounts.has_fixed_account_name, false) as has_fixed_name,
+        coalesce(accounts.has_fixed_industry, false) as has_fixed_industry,
+        coalesce(accounts.has_fixed_country, false) as has_fixed_country
+    from customers
+    left join accounts
+        on customers.canonical_company_key = accounts.company_key
+    left join record_attributes
+        on
+            customers.canonical_company_key
+            = record_attributes.canonical_company_key
+    left join parents
+        on customers.canonical_company_key = parents.company_key
+
+)
+
+select * from final

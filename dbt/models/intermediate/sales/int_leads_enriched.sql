@@ -1,0 +1,151 @@
+-- Every lead with the person it belongs to, the customer, the rep who works it
+-- (routed when the source gave no owner), the first rep response (the first
+-- call, email or meeting that is not inbound, at or after the lead's creation,
+-- to that person) and the opportunity it converted into: a CRM lead's own
+-- converted opportunity; a channel lead is credited with its person's first
+-- opportunity when it is the person's first touch.
+{{ config(materialized='table') }}
+with
+
+leads as (
+
+    select * from {{ ref('int_leads_unioned') }}
+
+),
+
+routed as (
+
+    select * from {{ ref('int_leads_routed') }}
+
+),
+
+contacts as (
+
+    select * from {{ ref('int_contacts_resolved') }}
+
+),
+
+company_names as (
+
+    select * from {{ ref('int_company_names_matched') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('int_customers_resolved') }}
+
+),
+
+sales_reps as (
+
+    select * from {{ ref('stg_crm_export__sales_reps') }}
+
+),
+
+activities as (
+
+    select * from {{ ref('int_activities_linked') }}
+
+),
+
+leads_with_people as (
+
+    select
+        leads.*,
+        routed.contact_id,
+        routed.assigned_rep_name,
+        routed.assignment_method,
+        routed.routed_regional_office,
+        row_number() over (
+            partition by routed.contact_id
+            order by
+                leads.created_date,
+                leads.channel = 'crm_export',
+                leads.created_at,
+                leads.lead_key
+        ) = 1 as is_first_touch
+    from leads
+    inner join routed
+        on leads.lead_key = routed.lead_key
+
+),
+
+first_responses as (
+
+    select
+        leads_with_people.lead_key,
+        min(activities.occurred_at) as first_response_at
+    from leads_with_people
+    inner join activities
+        on
+            leads_with_people.contact_id = activities.contact_id
+            and leads_with_people.created_at <= activities.occurred_at
+            and activities.is_rep_response
+    group by 1
+
+),
+
+final as (
+
+    select
+        leads_with_people.lead_key,
+        leads_with_people.lead_id,
+        leads_with_people.channel,
+        leads_with_people.acquisition_channel,
+        leads_with_people.created_at,
+        leads_with_people.created_date,
+        {{ month_start('leads_with_people.created_date') }} as created_month,
+        leads_with_people.contact_id,
+        coalesce(lead_customers.customer_id, contacts.customer_id)
+            as customer_id,
+        leads_with_people.company_name,
+        leads_with_people.country,
+        leads_with_people.region,
+        leads_with_people.campaign,
+        leads_with_people.lead_source,
+        leads_with_people.lead_status,
+        leads_with_people.owner_name as source_owner_name,
+        leads_with_people.assigned_rep_name,
+        leads_with_people.assignment_method,
+        sales_reps.manager_name as assigned_manager_name,
+        sales_reps.regional_office as assigned_regional_office,
+        leads_with_people.is_first_touch,
+        first_responses.first_response_at,
+        first_responses.first_response_at - leads_with_people.created_at
+            as first_response_time,
+        {{ round_duration(
+            "extract(epoch from first_responses.first_response_at"
+            ~ " - leads_with_people.created_at) / 3600"
+        ) }} as first_response_hours,
+        first_responses.first_response_at is not null as is_responded,
+        coalesce(
+            leads_with_people.converted_opportunity_id,
+            case
+                when leads_with_people.is_first_touch
+                    then contacts.first_opportunity_id
+            end
+        ) as opportunity_id,
+        leads_with_people.converted_opportunity_id is not null
+        or (
+            leads_with_people.is_first_touch
+            and contacts.first_opportunity_id is not null
+        ) as is_converted,
+        leads_with_people.batch_id,
+        leads_with_people.first_loaded_at,
+        leads_with_people.loaded_at
+    from leads_with_people
+    left join contacts
+        on leads_with_people.contact_id = contacts.contact_id
+    left join company_names
+        on leads_with_people.company_key = company_names.company_key
+    left join customers as lead_customers
+        on company_names.canonical_company_key = lead_customers.company_key
+    left join sales_reps
+        on leads_with_people.assigned_rep_name = sales_reps.rep_name
+    left join first_responses
+        on leads_with_people.lead_key = first_responses.lead_key
+
+)
+
+select * from final
