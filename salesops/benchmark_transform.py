@@ -34,12 +34,26 @@ def _ingest_landing(url: str, landing: Path) -> tuple[int, float]:
     return rows, time.perf_counter() - started
 
 
-def _timed_build(url: str, args: list[str]) -> float:
+def _timed_build(url: str, args: list[str], echo: Callable | None = None) -> float:
     from salesops.dbt_project import run_dbt
 
     started = time.perf_counter()
-    run_dbt(args, url)
-    return time.perf_counter() - started
+    result = run_dbt(args, url)
+    seconds = time.perf_counter() - started
+    if echo:
+        _echo_slowest(result, echo)
+    return seconds
+
+
+def _echo_slowest(result, echo: Callable, top: int = 8) -> None:
+    """Where the build's time went: node time by kind, then the slowest nodes."""
+    nodes = [(r.execution_time, r.node.resource_type, r.node.name) for r in result.result.results]
+    by_kind: dict[str, float] = {}
+    for seconds, kind, _ in nodes:
+        by_kind[kind] = by_kind.get(kind, 0.0) + seconds
+    echo("  node time by kind: " + ", ".join(f"{k} {v:.1f}s" for k, v in sorted(by_kind.items())))
+    for seconds, kind, name in sorted(nodes, reverse=True)[:top]:
+        echo(f"  {seconds:6.2f}s  {kind} {name}")
 
 
 def run_transform_benchmark(scale: float, delta_scale: float, output: Path | None,
@@ -68,7 +82,7 @@ def run_transform_benchmark(scale: float, delta_scale: float, output: Path | Non
             _keep_incremental_channels(delta)
             delta_rows, seconds = _ingest_landing(url, delta)
             echo(f"ingested a delta of {delta_rows:,} rows in {seconds:.0f}s")
-            incremental = _timed_build(url, ["build"])
+            incremental = _timed_build(url, ["build"], echo)
             echo(f"incremental build: {incremental:.1f}s")
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:

@@ -1,16 +1,56 @@
-{#- Where-clause of an incremental model over an append-only raw feed: on an incremental
-    run, only rows loaded after the newest row already in the model, minus a lookback
-    (var incremental_lookback) so that a batch whose transaction started earlier but
-    committed later is still picked up (a batch is one transaction: all its rows carry
-    the same _loaded_at and become visible together). Re-reading rows is harmless: the model dedupes
-    the window and replaces rows by unique_key, latest delivery winning. -#}
-{% macro incremental_window(loaded_at_column='loaded_at') -%}
+{#- Where-clause of an incremental model over append-only raw feeds, keyed on exact load
+    metadata (ops.ingestion_batches via stg_ops__ingestion_batches; each row of the model
+    carries its batch's batch_finished_at). On an incremental run it reads the rows of the
+    loaded batches that the model does not hold yet and that finished after the newest
+    batch it holds minus var('incremental_lookback').
+
+    Why it is exact: a batch is one transaction, so it becomes visible all at once and a
+    run reads it whole; a batch with at least one row in the model has been processed.
+    A batch not in the model is new, or was processed but all its rows were superseded
+    by a later delivery (or it had no rows): re-reading those is harmless, because the
+    model keeps the latest delivery of each key, and cheap (they are few and small).
+    The lookback covers the commit gap: finished_at is set by the last statement of a
+    batch's transaction, milliseconds before its commit, so two concurrent loads may
+    become visible in the other order (A finishes at t1, B at t2 > t1, B commits first;
+    a run that saw B but not A must still pick A up). Only that gap matters, so the
+    default '1 minute' is a wide margin; since batches already held are skipped, even a
+    longer lookback costs almost nothing.
+
+    `= any(array(...))` is a plain filter on the raw table's batch column: Postgres applies
+    it to the raw scan, before the staging view's per-row cleaning.
+
+    batch_column: the staging view's batch id column. Needs an index on the model's
+    batch_id (and one on batch_finished_at for the max). -#}
+{% macro incremental_window(batch_column='batch_id') -%}
     {%- if is_incremental() %}
-    where {{ loaded_at_column }} > (
-        select
-            coalesce(max(loaded_at), '-infinity'::timestamptz)
-            - interval '{{ var("incremental_lookback") }}'
-        from {{ this }}
-    )
+    where {{ batch_column }} = any(array(
+        select new_batches.batch_id
+        from {{ ref('stg_ops__ingestion_batches') }} as new_batches
+        where
+            new_batches.batch_finished_at > (
+                select
+                    coalesce(max(held.batch_finished_at), '-infinity'::timestamptz)
+                    - interval '{{ var("incremental_lookback") }}'
+                from {{ this }} as held
+            )
+            and not exists (
+                select
+                from {{ this }} as held
+                where held.batch_id = new_batches.batch_id
+            )
+    ))
     {%- endif %}
+{%- endmacro %}
+
+{#- In an incremental run, keep a row of the window only if it is at least as recent a
+    delivery as the row the model already holds for its key (latest _loaded_at, then
+    batch id, then row number: macros/keys.sql latest_delivery). A batch that committed
+    late but was loaded earlier must not overwrite a later delivery; a full refresh
+    ranks them the same way. Join condition for `left join {{ this }} as existing`. -#}
+{% macro is_not_older_than_existing(new, existing='existing') -%}
+    (
+        {{ existing }}.loaded_at is null
+        or ({{ new }}.loaded_at, {{ new }}.batch_id, {{ new }}.source_row_number)
+        >= ({{ existing }}.loaded_at, {{ existing }}.batch_id, {{ existing }}.source_row_number)
+    )
 {%- endmacro %}

@@ -174,6 +174,7 @@ def test_every_raw_table_has_a_fresh_source_and_one_staging_model(manifest):
 
     raw_tables = {e.table for e in all_entities()}
     sources = {s.name: s for s in manifest.sources.values() if s.schema == "raw"}
+    raw_sources = {s.unique_id for s in sources.values()}
     assert set(sources) == raw_tables
     for source in sources.values():
         assert source.loaded_at_field == "_loaded_at", source.name
@@ -181,7 +182,7 @@ def test_every_raw_table_has_a_fresh_source_and_one_staging_model(manifest):
     staged = {}
     for node in _models(manifest):
         for parent in node.depends_on.nodes:
-            if parent.startswith("source."):
+            if parent in raw_sources:
                 staged.setdefault(manifest.sources[parent].name, []).append(node.name)
     assert {t: len(m) for t, m in staged.items()} == dict.fromkeys(raw_tables, 1)
     # only staging models read sources
@@ -194,6 +195,10 @@ def test_large_facts_are_incremental_on_load_metadata(manifest):
         node = models[name]
         assert node.config.materialized == "incremental" and node.config.unique_key == key
         assert "incremental_window()" in node.raw_code
+        # keyed on the batches' commit time (ops.ingestion_batches), not on _loaded_at
+        assert "model.salesops.stg_ops__ingestion_batches" in node.depends_on.nodes
+        assert {"batch_id", "batch_finished_at"} <= {
+            tuple(i["columns"])[0] for i in node.config.to_dict()["indexes"]}
 
 
 def test_snapshots_unit_tests_and_custom_generic_tests(manifest):

@@ -1,10 +1,13 @@
 -- Every lead from every channel in one shape, one row per lead (lead_key =
 -- '<channel>:<source id>'), the latest delivery winning. Incremental: a run
--- reads only the batches loaded since the last one and replaces the leads they
--- carry; batch ids and load times are global, so one cursor serves all five
--- sources. first_loaded_at (when the lead was first delivered) survives re-
--- deliveries; lead routing orders by it, so assignments already made never move
--- when later batches arrive.
+-- reads only the loaded batches the model does not hold yet that finished after
+-- the newest one it holds, minus a short lookback (incremental_window on
+-- batch_finished_at), and replaces the leads they carry, unless the model
+-- already holds a later delivery; batch ids and finish times are global, so one
+-- cursor serves all five sources. The per-row cleaning of the staging views
+-- runs here, on the new batches only. first_loaded_at (when the lead was first
+-- delivered) survives re-deliveries; lead routing orders by it, so assignments
+-- already made never move when later batches arrive.
 {{
     config(
         materialized='incremental',
@@ -13,7 +16,8 @@
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['lead_key'], 'unique': true},
-            {'columns': ['loaded_at']},
+            {'columns': ['batch_finished_at']},
+            {'columns': ['batch_id']},
         ],
     )
 }}
@@ -174,18 +178,31 @@ lead_source_channels as (
 
 ),
 
+batches as (
+
+    select * from {{ ref('stg_ops__ingestion_batches') }}
+
+),
+
 previous as (
 
-    -- when each lead was first delivered, as the model already knows it
+    -- the delivery the model already holds for each lead, and when the lead
+    -- was first delivered
     {% if is_incremental() -%}
         select
             lead_key,
-            first_loaded_at
+            first_loaded_at,
+            loaded_at,
+            batch_id,
+            source_row_number
         from {{ this }}
     {%- else -%}
         select
             null::text as lead_key,
-            null::timestamptz as first_loaded_at
+            null::timestamptz as first_loaded_at,
+            null::timestamptz as loaded_at,
+            null::bigint as batch_id,
+            null::bigint as source_row_number
         where false
     {%- endif %}
 
@@ -228,13 +245,18 @@ final as (
         ranked.source_row_number,
         ranked.loaded_at,
         least(previous.first_loaded_at, ranked.window_first_loaded_at)
-            as first_loaded_at
+            as first_loaded_at,
+        batches.batch_finished_at
     from ranked
     left join lead_source_channels as source_channel
         on lower(ranked.lead_source) = source_channel.lead_source
     left join previous
         on ranked.lead_key = previous.lead_key
-    where ranked.delivery_rank = 1
+    left join batches
+        on ranked.batch_id = batches.batch_id
+    where
+        ranked.delivery_rank = 1
+        and {{ is_not_older_than_existing('ranked', 'previous') }}
 
 )
 

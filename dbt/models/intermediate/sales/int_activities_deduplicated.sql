@@ -1,9 +1,12 @@
 -- Activities, one row per activity id (latest delivery wins). Incremental: a
--- run reads only the batches loaded since the last run (incremental_window) and
--- replaces the activities they carry (delete+insert on activity_id); a full
--- refresh gives the same table. Only row-level columns live here, so nothing in
--- it can go stale when other data arrives (links to contacts and customers are
--- made downstream).
+-- run reads only the loaded batches the model does not hold yet that finished
+-- after the newest one it holds, minus a short lookback (incremental_window, on
+-- ops.ingestion_batches.finished_at carried as batch_finished_at), and
+-- replaces the activities they carry (delete+insert on activity_id) unless the
+-- model already holds a later delivery; a full refresh gives the same table.
+-- The per-row cleaning of the staging view runs here, on the new batches only.
+-- Only row-level columns live here, so nothing in it can go stale when other
+-- data arrives (links to contacts and customers are made downstream).
 {{
     config(
         materialized='incremental',
@@ -12,7 +15,8 @@
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['activity_id'], 'unique': true},
-            {'columns': ['loaded_at']},
+            {'columns': ['batch_finished_at']},
+            {'columns': ['batch_id']},
         ],
     )
 }}
@@ -23,6 +27,32 @@ activities as (
 
     select * from {{ ref('stg_activities__activities') }}
     {{ incremental_window() }}
+
+),
+
+batches as (
+
+    select * from {{ ref('stg_ops__ingestion_batches') }}
+
+),
+
+existing as (
+
+    {% if is_incremental() -%}
+        select
+            activity_id,
+            loaded_at,
+            batch_id,
+            source_row_number
+        from {{ this }}
+    {%- else -%}
+        select
+            null::text as activity_id,
+            null::timestamptz as loaded_at,
+            null::bigint as batch_id,
+            null::bigint as source_row_number
+        where false
+    {%- endif %}
 
 ),
 
@@ -44,26 +74,33 @@ ranked as (
 final as (
 
     select
-        activity_id,
-        activity_type,
-        occurred_at,
-        {{ utc_date('occurred_at') }} as occurred_date,
-        {{ month_start(utc_date('occurred_at')) }} as occurred_month,
-        rep_name,
-        lead_id,
-        contact_email,
-        opportunity_id,
-        direction,
-        subject,
-        outcome,
-        duration_minutes,
-        is_rep_response,
-        batch_id,
-        source_file,
-        source_row_number,
-        loaded_at
+        ranked.activity_id,
+        ranked.activity_type,
+        ranked.occurred_at,
+        {{ utc_date('ranked.occurred_at') }} as occurred_date,
+        {{ month_start(utc_date('ranked.occurred_at')) }} as occurred_month,
+        ranked.rep_name,
+        ranked.lead_id,
+        ranked.contact_email,
+        ranked.opportunity_id,
+        ranked.direction,
+        ranked.subject,
+        ranked.outcome,
+        ranked.duration_minutes,
+        ranked.is_rep_response,
+        ranked.batch_id,
+        ranked.source_file,
+        ranked.source_row_number,
+        ranked.loaded_at,
+        batches.batch_finished_at
     from ranked
-    where delivery_rank = 1
+    left join batches
+        on ranked.batch_id = batches.batch_id
+    left join existing
+        on ranked.activity_id = existing.activity_id
+    where
+        ranked.delivery_rank = 1
+        and {{ is_not_older_than_existing('ranked') }}
 
 )
 
