@@ -66,8 +66,9 @@ def _clean_start(conn) -> None:
 def _reference_copy(url: str, path: Path, columns: list[str]) -> float:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("drop table if exists public.bench_reference")
-        conn.execute(sql.SQL("create table public.bench_reference ({})").format(
-            sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in columns)))
+        text_columns = sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in columns)
+        conn.execute(sql.SQL("create table public.bench_reference ({}) with (autovacuum_enabled = false)")
+                     .format(text_columns))
         _clean_start(conn)
         started = time.perf_counter()
         with conn.transaction(), conn.cursor() as cur, cur.copy(
@@ -104,6 +105,9 @@ def run_ingest_benchmark(rows: int, output: Path | None, echo: Callable = print,
     url = psycopg.conninfo.make_conninfo(base, dbname=BENCH_DB)
     try:
         prepare(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            # No background ANALYZE of one side's table while the other side is timed.
+            conn.execute("alter table raw.ad_leads set (autovacuum_enabled = false)")
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "ad_leads_benchmark.csv"
             started = time.perf_counter()
