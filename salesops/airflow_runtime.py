@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import sys
 from functools import cache
+from pathlib import Path
 
 from salesops.config import REPO_ROOT, apply_offline_env, settings
 
@@ -29,11 +32,36 @@ def configure() -> None:
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
         "AIRFLOW__OPENLINEAGE__NAMESPACE": "salesops",
+        # Cosmos would cache `dbt ls` output in an Airflow Variable, i.e. write to the metadata
+        # DB while parsing; the transform DAG renders from a fresh manifest instead.
+        "AIRFLOW__COSMOS__ENABLE_CACHE_DBT_LS": "False",
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+    _dbt_on_path()
     # Cosmos warns at import that the OpenLineage provider is absent; lineage is off by choice.
     logging.getLogger("cosmos.operators.local").setLevel(logging.ERROR)
+    # Under TestBehavior.BUILD dbt unit tests run inside their model's `dbt build`; Cosmos still
+    # warns, on every parse, that it has no task of their own to render.
+    graph_log = logging.getLogger("cosmos.airflow.graph")
+    if not any(isinstance(f, _UnitTestNodeFilter) for f in graph_log.filters):
+        graph_log.addFilter(_UnitTestNodeFilter())
+
+
+class _UnitTestNodeFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "<DbtResourceType.UNIT_TEST>" not in record.getMessage()
+
+
+def _dbt_on_path() -> None:
+    """Cosmos looks for the ``dbt`` executable on PATH (to render and to run dbt nodes).
+
+    It is installed beside this interpreter, which is not on PATH when the venv is not
+    activated (``.venv/bin/salesops run``, ``.venv/bin/pytest``): put that folder first.
+    """
+    bindir = Path(sys.executable).parent
+    if shutil.which("dbt") is None and (bindir / "dbt").exists():
+        os.environ["PATH"] = os.pathsep.join([str(bindir), os.environ.get("PATH", "")])
 
 
 def ensure_metadata_db() -> None:
@@ -51,21 +79,43 @@ def ensure_metadata_db() -> None:
 
 
 @cache
-def dagbag():
-    """Parse the DAGs folder once per process (``import airflow.sdk`` alone costs seconds)."""
+def _parsed():
+    """Parse the DAGs folder once per process (``import airflow.sdk`` alone costs seconds).
+
+    The dbt manifest is refreshed first (when stale), so the transform DAG renders from it
+    here and in every ``dag.test()`` (which parses its DAG file again) without ``dbt ls``.
+    """
     ensure_metadata_db()
+    from salesops.transform import ensure_manifest
+
+    ensure_manifest()
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(DAGS_FOLDER))
-    if bag.import_errors:
-        details = "\n".join(f"{path}: {err}" for path, err in bag.import_errors.items())
-        raise RuntimeError(f"DAG import errors:\n{details}")
+    return DagBag(dag_folder=str(DAGS_FOLDER))
+
+
+def import_errors() -> str:
+    """The DAG files that failed to import, with their errors ('' when none did)."""
+    return "\n".join(f"{path}: {err}" for path, err in _parsed().import_errors.items())
+
+
+def dagbag(strict: bool = True):
+    """The parsed DAGs; ``strict`` raises when any DAG file failed to import."""
+    bag = _parsed()
+    if strict and bag.import_errors:
+        raise RuntimeError(f"DAG import errors:\n{import_errors()}")
     return bag
 
 
 def run_dag(dag_id: str, conf: dict | None = None):
-    """Execute one DAG run in this process and return the DagRun."""
-    dag = dagbag().get_dag(dag_id)
+    """Execute one DAG run in this process and return the DagRun.
+
+    Other DAG files failing to import do not stop this one (a broken dbt project must not
+    stop ingestion); this DAG failing to import raises with its error.
+    """
+    dag = dagbag(strict=False).get_dag(dag_id)
     if dag is None:
-        raise KeyError(f"no DAG {dag_id!r} in {DAGS_FOLDER}")
+        errors = import_errors()
+        detail = f"; import errors:\n{errors}" if errors else ""
+        raise KeyError(f"no DAG {dag_id!r} in {DAGS_FOLDER}{detail}")
     return dag.test(run_conf=conf)

@@ -8,3 +8,7 @@ from ingestion.contracts import channels
 
 RAW_ASSETS = {channel: Asset(name=f"raw_{channel}", uri=f"salesops://raw/{channel}")
               for channel in channels()}
+
+# The marts the transform DAG has built and passed through its quality gate; the forecast
+# and payout DAGs are scheduled on it. Its event extra carries row counts per mart.
+MARTS_ASSET = Asset(name="marts", uri="salesops://marts")

@@ -157,6 +157,56 @@ def run(scale: float) -> None:
     sys.exit(0 if ok else 1)
 
 
+# --- dbt: build and docs -------------------------------------------------------------------------
+
+@main.command("build")
+@click.option("--select", "-s", "select", help="dbt node selection, e.g. 'marts' or '+fct_opportunities'.")
+@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models and snapshots from scratch.")
+def build(select: str | None, full_refresh: bool) -> None:
+    """Run `dbt build` (seeds, models, snapshots, tests) on the warehouse, then re-apply reader grants.
+
+    Only dbt: no ingestion and no Great Expectations gates (`salesops run` runs those).
+    """
+    from salesops.setup_warehouse import prepare
+    from salesops.transform import build as dbt_build
+
+    url = prepare()
+    args = (["--select", select] if select else []) + (["--full-refresh"] if full_refresh else [])
+    summary = dbt_build(url, args)
+    click.echo("")
+    for line in summary.lines():
+        click.echo(line, err=line.startswith(("FAILED", "error")))
+    if summary.ok:
+        click.echo("reader grants re-applied (bi_reader: marts with personal data masked; "
+                   "finance_reader: marts and finance)")
+    else:
+        click.echo("reader grants not re-applied: marts rebuilt by this build stay closed to "
+                   "bi_reader until a build passes", err=True)
+    sys.exit(0 if summary.ok else 1)
+
+
+@main.command("docs")
+@click.option("--serve", is_flag=True, help="Serve the site on 127.0.0.1 until Ctrl-C.")
+@click.option("--port", default=8081, show_default=True, help="Port for --serve.")
+def docs(serve: bool, port: int) -> None:
+    """Generate the dbt documentation site (models, columns, tests, lineage)."""
+    from salesops.dbt_project import run_dbt
+    from salesops.setup_warehouse import prepare
+
+    url = prepare()
+    try:
+        run_dbt(["docs", "generate"], url)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    index = settings().home / "dbt" / "target" / "index.html"
+    click.echo(f"\ndocs generated: {index}")
+    if not serve:
+        click.echo("open it in a browser, or serve it: salesops docs --serve")
+        return
+    click.echo(f"serving http://127.0.0.1:{port} (Ctrl-C stops)")
+    run_dbt(["docs", "serve", "--no-browser", "--host", "127.0.0.1", "--port", str(port)], url)
+
+
 @main.group()
 def benchmark() -> None:
     """Performance benchmarks, each against a reference measured in the same run."""

@@ -1,4 +1,11 @@
-"""``salesops run``: prepare what the platform needs, run its DAGs, report per channel."""
+"""``salesops run``: prepare what the platform needs, run its DAGs, report per channel and mart.
+
+The DAGs run in order through ``dag.test()``: ingestion, then the transform (GX gate on
+the new raw batches → dbt → GX gate on the marts → grants). The transform runs only when
+batches were loaded after the last successful transform (or it never succeeded): a
+rerun with nothing new says so and leaves the marts as they are; ``salesops build``
+rebuilds them on demand.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +23,7 @@ import psycopg
 from salesops import airflow_runtime
 from salesops.config import settings
 
-PIPELINE_DAGS = ("salesops_ingest",)
+PIPELINE_DAGS = ("salesops_ingest", "salesops_transform")
 
 
 def _step(echo: Callable, number: int, total: int, text: str) -> float:
@@ -61,11 +68,14 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
     url = prepare()
     echo(f"      {url} ({time.perf_counter() - t:.1f}s)")
 
-    t = _step(echo, 2, total, "airflow: metadata database and DAGs")
+    t = _step(echo, 2, total, "airflow: metadata database, dbt manifest and DAGs")
     airflow_runtime.ensure_metadata_db()
-    bag = airflow_runtime.dagbag()
+    _refresh_manifest(echo)
+    bag = airflow_runtime.dagbag(strict=False)
     echo(f"      {len(bag.dag_ids)} DAGs parsed from {airflow_runtime.DAGS_FOLDER} "
          f"({time.perf_counter() - t:.1f}s)")
+    if errors := airflow_runtime.import_errors():
+        echo(f"      DAG import errors (those DAGs will not run):\n{errors}")
 
     t = _step(echo, 3, total, f"landing zone: {cfg.landing_uri}")
     if landing_is_empty(cfg.landing_uri):
@@ -80,21 +90,100 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
         echo("      has files: using them")
 
     ok = True
+    runs = {}
     for index, dag_id in enumerate(PIPELINE_DAGS, start=4):
         t = _step(echo, index, total, f"airflow: run DAG {dag_id} (dag.test)")
+        if dag_id not in bag.dag_ids:
+            echo("      not run: its DAG file failed to import (see above)")
+            ok = False
+            continue
+        if dag_id == "salesops_transform" and (reason := _transform_not_needed(url)):
+            echo(f"      skipped: {reason}")
+            continue
         log = cfg.home / "logs" / f"{dag_id}.log"
         dag_run = run_dag_quietly(dag_id, log)
+        runs[dag_id] = dag_run
         states = {}
         for ti in dag_run.get_task_instances():
             states[ti.state] = states.get(ti.state, 0) + 1
         shown = ", ".join(f"{n} {s}" for s, n in sorted(states.items(), key=lambda x: str(x[0])))
         echo(f"      {dag_run.state}: {shown} ({time.perf_counter() - t:.1f}s; task log: {log})")
+        failed = sorted(ti.task_id for ti in dag_run.get_task_instances() if ti.state == "failed")
+        if failed:
+            echo(f"      failed task(s): {', '.join(failed)}")
         ok = ok and dag_run.state == "success"
 
     rows = batch_summary(url, started_at)
     _print_summary(rows, echo, cfg.landing_uri)
-    _record_run(url, started_at, ok, rows)
+    transform = _print_marts(url, started_at, "salesops_transform" in runs, echo)
+    _print_where_to_look(echo)
+    _record_run(url, started_at, ok, rows, transform)
     return ok
+
+
+def _refresh_manifest(echo: Callable) -> None:
+    """Write dbt's manifest so the transform DAG renders without running ``dbt ls``."""
+    from salesops import transform
+
+    if transform.fresh_manifest() is not None:
+        return
+    t = time.perf_counter()
+    if transform.ensure_manifest() is None:
+        # The DAG then renders with `dbt ls`, which reports the same error as an import error.
+        echo(f"      dbt parse failed in {transform.project_dir()}: the transform DAG renders with"
+             " `dbt ls` and shows the error")
+        return
+    echo(f"      dbt manifest written: {transform.manifest_path()} ({time.perf_counter() - t:.1f}s)")
+
+
+def _transform_not_needed(url: str) -> str | None:
+    """Why the transform can be skipped (nothing new since its last success), or None."""
+    from salesops import transform
+
+    with psycopg.connect(url) as conn:
+        since, upto = transform.pending_batches(conn)
+        last = transform.last_transform(conn)
+    if last is None or last["status"] != "success":
+        return None
+    if upto > since:
+        return None
+    return (f"nothing new was loaded since the last transform (raw batches up to {since} are in "
+            f"the marts, built {last['finished_at']:%Y-%m-%d %H:%M}); `salesops build` rebuilds them")
+
+
+def _print_marts(url: str, started_at: datetime, ran: bool, echo: Callable) -> dict:
+    """A line per mart (rows) and per quality gate of this run; returns them for the audit row."""
+    from salesops import transform
+
+    with psycopg.connect(url) as conn:
+        marts = transform.mart_row_counts(conn)
+        gates = conn.execute(
+            "select command, status, summary from ops.pipeline_runs where started_at >= %s"
+            " and command like 'quality_%%' order by run_id", (started_at,)).fetchall()
+    if not ran and not marts:
+        return {}
+    echo("")
+    if marts:
+        header = f"{'mart':32} {'rows':>12}"
+        echo(header)
+        echo("-" * len(header))
+        for name, count in marts.items():
+            echo(f"{name:32} {count:>12,}")
+    else:
+        echo("No marts in the warehouse yet.")
+    result = {"marts": marts, "gates": {}}
+    for command, status, summary in gates:
+        summary = summary.get("summary", {}) if summary else {}
+        gate = command.removeprefix("quality_")
+        warnings = summary.get("warnings", [])
+        skipped = summary.get("skipped", [])
+        echo(f"quality gate {gate:6} {status.upper()}: {summary.get('checks', 0)} checks, "
+             f"{len(summary.get('failed_critical', []))} critical failures, {len(warnings)} warnings"
+             + (f", {len(skipped)} skipped" if skipped else ""))
+        for line in summary.get("failed_critical", []) + warnings:
+            echo(f"    {line}")
+        result["gates"][gate] = status
+    return result
 
 
 def _print_summary(rows, echo: Callable, landing: str) -> None:
@@ -107,16 +196,25 @@ def _print_summary(rows, echo: Callable, landing: str) -> None:
         echo("-" * len(header))
         for channel, files, failed, rows_in, loaded, rejected in rows:
             echo(f"{channel:18} {files:>6} {failed:>6} {rows_in:>12,} {loaded:>12,} {rejected:>9,}")
+
+
+def _print_where_to_look(echo: Callable) -> None:
     echo("")
     echo("Where to look:")
     echo("  batches:   select * from ops.ingestion_batches order by batch_id desc;")
     echo("  rejects:   select source_file, row_number, reason from ops.rejected_rows;")
     echo("  raw data:  schema raw (one table per channel entity);  psql \"$(salesops warehouse url)\"")
+    echo("  marts:     schema marts (BI: bi_reader, personal data masked in *_masked views);"
+         " docs: salesops docs")
+    echo("  quality:   select command, status, summary from ops.pipeline_runs"
+         " where command like 'quality_%' order by run_id desc;")
 
 
-def _record_run(url: str, started_at: datetime, ok: bool, rows) -> None:
+def _record_run(url: str, started_at: datetime, ok: bool, rows, transform: dict | None = None) -> None:
     summary = {r[0]: {"files": r[1], "failed": r[2], "rows_in": r[3], "rows_loaded": r[4],
                       "rows_rejected": r[5]} for r in rows}
+    if transform:
+        summary["_transform"] = transform
     with psycopg.connect(url) as conn:
         conn.execute(
             "insert into ops.pipeline_runs (command, started_at, finished_at, status, summary)"

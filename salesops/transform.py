@@ -1,0 +1,316 @@
+"""The transform stage: what the transform DAG and ``salesops build`` share.
+
+Parse-time helpers (``fresh_manifest``, ``project_name``, ``render_env``) stay cheap: the
+DAG processor calls them on every parse, so this module imports nothing heavy at the top
+(no psycopg, GX, pandas, dbt) and they never touch the warehouse. ``ensure_manifest``
+(``dbt parse``, no warehouse needed) runs before salesops parses the DAGs. Run-time
+helpers (``warehouse_env``, ``grant_readers``, ``finish``, ``build``) run inside tasks
+and commands.
+
+The raw watermark: a successful transform books the highest raw batch it covered in
+``ops.pipeline_runs``; the raw quality gate checks the batches after it, and
+``salesops run`` skips the transform when there are none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from salesops.config import settings
+from salesops.dbt_project import project_dir
+
+# Folders of a dbt project that hold build output or installed packages, not sources.
+_NOT_SOURCES = {"target", "logs", "dbt_packages", ".user.yml"}
+# What `dbt ls` needs at parse time to render profiles.yml; no connection is opened.
+_RENDER_ENV = {
+    "SALESOPS_PG_HOST": "127.0.0.1",
+    "SALESOPS_PG_PORT": "5432",
+    "SALESOPS_PG_USER": "postgres",
+    "SALESOPS_PG_PASSWORD": "salesops",
+    "SALESOPS_PG_DBNAME": "salesops",
+}
+TRANSFORM_COMMAND = "salesops_transform"
+
+
+# --- parse time ----------------------------------------------------------------------------------
+
+def manifest_path() -> Path:
+    """Where every dbt command run through salesops leaves the project's manifest."""
+    return settings().home / "dbt" / "target" / "manifest.json"
+
+
+def _newest_source_mtime(root: Path) -> float:
+    """The newest change under the project: files, and folders (a deleted file changes its folder)."""
+    newest = 0.0
+    for dirpath, dirnames, filenames in os.walk(root):
+        if Path(dirpath) == root:
+            dirnames[:] = [d for d in dirnames if d not in _NOT_SOURCES and not d.startswith(".")]
+        for name in [".", *filenames]:
+            try:
+                newest = max(newest, os.stat(os.path.join(dirpath, name)).st_mtime)
+            except OSError:
+                continue
+    return newest
+
+
+def _manifest_models(manifest: dict) -> set[str]:
+    nodes = list(manifest.get("nodes", {}).values())
+    nodes += [n for versions in manifest.get("disabled", {}).values() for n in versions]
+    return {n["original_file_path"] for n in nodes if n.get("resource_type") == "model"}
+
+
+def fresh_manifest() -> Path | None:
+    """The manifest, if it describes the current dbt project; else None.
+
+    A stale manifest would render yesterday's models, so it is used only when nothing in
+    the project (model, yml, macro, seed, snapshot, dbt_project.yml, a deleted file)
+    changed after it was written, and when it lists exactly the project's model files (it
+    may come from another project: SALESOPS_DBT_PROJECT_DIR).
+    """
+    path, root = manifest_path(), project_dir()
+    try:
+        written = path.stat().st_mtime
+        if written < _newest_source_mtime(root):
+            return None
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    files = {p.relative_to(root).as_posix() for p in (root / "models").rglob("*.sql")}
+    return path if _manifest_models(manifest) == files else None
+
+
+def ensure_manifest() -> Path | None:
+    """Write the manifest with ``dbt parse`` unless a fresh one exists; None if dbt cannot parse.
+
+    Parsing needs no warehouse: the profile renders with placeholder settings (real ones
+    already in the environment are kept). Called before the DAGs are parsed, so the
+    transform DAG renders from the manifest in milliseconds instead of running ``dbt ls``.
+    """
+    found = fresh_manifest()
+    if found is not None:
+        return found
+    import contextlib
+    import io
+
+    from salesops.dbt_project import dbt_env
+
+    env = dbt_env("postgresql://postgres:salesops@127.0.0.1:5432/salesops")
+    env = {k: v for k, v in env.items() if not (k.startswith("SALESOPS_PG_") and k in os.environ)}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        from dbt.cli.main import dbtRunner
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = dbtRunner().invoke(["parse", "--quiet", "--project-dir", str(project_dir()),
+                                         "--profiles-dir", str(project_dir())])
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return fresh_manifest() if result.success else None
+
+
+def project_name() -> str:
+    """The dbt project's own name (Cosmos would otherwise take the folder's)."""
+    import yaml
+
+    return yaml.safe_load((project_dir() / "dbt_project.yml").read_text())["name"]
+
+
+def render_env() -> dict[str, str]:
+    """Placeholder connection settings for rendering; replaced per task by ``warehouse_env``."""
+    return dict(_RENDER_ENV)
+
+
+# --- run time ------------------------------------------------------------------------------------
+
+def warehouse_env(context, operator) -> None:
+    """Cosmos interceptor: point a dbt task at the live warehouse just before it runs.
+
+    Runs in the worker, so the connection is resolved where the task executes (the
+    embedded server is started if needed) and never at parse time.
+    """
+    from salesops import warehouse
+    from salesops.dbt_project import dbt_env
+
+    env = dbt_env(warehouse.ensure_running())
+    # Cosmos runs each node in a temporary copy of the project and reads the node's
+    # compiled SQL and run results from that copy's target/: keep dbt's default there.
+    env["DBT_TARGET_PATH"] = "target"
+    env.pop("DBT_PROJECT_DIR", None)
+    env.pop("DBT_PROFILES_DIR", None)
+    operator.env = {**(operator.env or {}), **env}
+
+
+def last_watermark(conn) -> int:
+    """The highest raw batch id that a successful transform has already covered."""
+    row = conn.execute(
+        "select coalesce(max((summary->>'upto_batch_id')::bigint), 0) from ops.pipeline_runs"
+        " where command = %s and status = 'success'", (TRANSFORM_COMMAND,)
+    ).fetchone()
+    return int(row[0])
+
+
+def pending_batches(conn) -> tuple[int, int]:
+    """(since, upto): loaded batches after the last successful transform, up to the newest."""
+    since = last_watermark(conn)
+    upto = conn.execute(
+        "select coalesce(max(batch_id), 0) from ops.ingestion_batches where status = 'loaded'"
+    ).fetchone()[0]
+    return since, max(int(upto), since)
+
+
+def mart_tables(conn) -> list[str]:
+    return [r[0] for r in conn.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts'"
+        " and table_type = 'BASE TABLE' order by table_name").fetchall()]
+
+
+def mart_row_counts(conn) -> dict[str, int]:
+    from psycopg import sql
+
+    return {name: conn.execute(sql.SQL("select count(*) from {}").format(
+        sql.Identifier("marts", name))).fetchone()[0] for name in mart_tables(conn)}
+
+
+def record_transform(conn, status: str, summary: dict) -> None:
+    """Book a transform run in ``ops.pipeline_runs``; a success moves the raw watermark."""
+    conn.execute(
+        "insert into ops.pipeline_runs (command, started_at, finished_at, status, summary)"
+        " values (%s, now(), now(), %s, %s)",
+        (TRANSFORM_COMMAND, status, json.dumps(summary, default=str)),
+    )
+
+
+def pii_columns(manifest: Path | None) -> dict[str, set[str]]:
+    """Mart table -> the columns the dbt project tags ``meta: {contains_pii: true}``."""
+    if manifest is None:
+        return {}
+    nodes = json.loads(manifest.read_text()).get("nodes", {}).values()
+    tagged: dict[str, set[str]] = {}
+    for node in nodes:
+        if node.get("resource_type") != "model" or node.get("schema") != "marts":
+            continue
+        for name, column in node.get("columns", {}).items():
+            meta = {**(column.get("meta") or {}), **((column.get("config") or {}).get("meta") or {})}
+            if meta.get("contains_pii"):
+                tagged.setdefault(node.get("alias") or node["name"], set()).add(name)
+    return tagged
+
+
+def grant_readers() -> list[str]:
+    """Re-apply the reader grants on the warehouse (after dbt re-created the marts)."""
+    import psycopg
+
+    from salesops import warehouse
+    from salesops.access import apply_grants
+
+    manifest = ensure_manifest()
+    if manifest is None:
+        raise RuntimeError(f"dbt cannot parse {project_dir()}: the project's contains_pii tags are "
+                           "unknown, so no reader grants were applied (BI stays closed)")
+    with psycopg.connect(warehouse.ensure_running(), autocommit=True) as conn:
+        return apply_grants(conn, pii_columns(manifest))
+
+
+def finish(raw_gate: dict, marts_gate: dict) -> dict:
+    """Book a successful transform: raw window, rows per mart, gate summaries."""
+    import psycopg
+
+    from salesops import warehouse
+
+    with psycopg.connect(warehouse.ensure_running(), autocommit=True) as conn:
+        summary = {"since_batch_id": raw_gate["since"], "upto_batch_id": raw_gate["upto"],
+                   "marts": mart_row_counts(conn),
+                   "gates": {"raw": raw_gate["summary"], "marts": marts_gate["summary"]}}
+        record_transform(conn, "success", summary)
+    return summary
+
+
+def last_transform(conn) -> dict | None:
+    row = conn.execute(
+        "select status, finished_at, summary from ops.pipeline_runs where command = %s"
+        " order by run_id desc limit 1", (TRANSFORM_COMMAND,)).fetchone()
+    if row is None:
+        return None
+    return {"status": row[0], "finished_at": row[1], **(row[2] or {})}
+
+
+# --- dbt build summary (salesops build) -----------------------------------------------------------
+
+@dataclass
+class BuildSummary:
+    ok: bool
+    seconds: float
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # resource type -> status -> n
+    failures: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def lines(self) -> list[str]:
+        out = []
+        for kind in ("model", "snapshot", "seed", "test", "unit_test"):
+            if kind in self.counts:
+                parts = ", ".join(f"{n} {s}" for s, n in sorted(self.counts[kind].items()))
+                out.append(f"{kind + 's':11} {sum(self.counts[kind].values()):>4}: {parts}")
+        out.extend(f"FAILED {f}" for f in self.failures)
+        if self.error:
+            out.append(f"error: {self.error}")
+        out.append(f"{'succeeded' if self.ok else 'FAILED'} in {self.seconds:.1f}s")
+        return out
+
+
+def summarise_run_results(path: Path, since: float) -> tuple[dict, list[str]]:
+    """Counts per resource type and status from dbt's run_results.json (if written after since)."""
+    try:
+        if path.stat().st_mtime < since:
+            return {}, []
+        results = json.loads(path.read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return {}, []
+    counts: dict[str, dict[str, int]] = {}
+    failures = []
+    for r in results:
+        kind = r["unique_id"].split(".", 1)[0]
+        status = r["status"]
+        counts.setdefault(kind, {}).setdefault(status, 0)
+        counts[kind][status] += 1
+        if status in ("error", "fail"):
+            message = (r.get("message") or "").strip().splitlines()
+            failures.append(f"{r['unique_id']}: {message[0] if message else status}")
+    return counts, failures
+
+
+def build(url: str, args: list[str] | None = None) -> BuildSummary:
+    """``dbt build`` on the warehouse, then the access grants; a summary either way."""
+    from salesops.dbt_project import run_dbt
+
+    started = time.time()
+    perf = time.perf_counter()
+    error = None
+    try:
+        run_dbt(["build", *(args or [])], url)
+    except RuntimeError as exc:
+        error = str(exc)
+    counts, failures = summarise_run_results(settings().home / "dbt" / "target" / "run_results.json",
+                                             started)
+    if error is None:
+        import psycopg
+
+        from salesops.access import apply_grants
+
+        # dbt re-created the marts without grants; the build just wrote a fresh manifest.
+        manifest = fresh_manifest() or ensure_manifest()
+        if manifest is None:
+            error = "no dbt manifest to read the contains_pii tags from: reader grants not applied"
+        else:
+            with psycopg.connect(url, autocommit=True) as conn:
+                apply_grants(conn, pii_columns(manifest))
+    return BuildSummary(ok=error is None, seconds=time.perf_counter() - perf, counts=counts,
+                        failures=failures, error=None if failures else error)

@@ -1,0 +1,190 @@
+"""The transform DAG, executed for real with dag.test(): ingest → GX raw gate → dbt (Cosmos) →
+GX marts gate → grants → marts Asset, on a small generated dataset in a database of its own.
+
+Then the gates are broken on purpose: a mart value (the marts gate fails, grants and the
+Asset do not happen) and a raw value (the raw gate fails, no dbt task runs).
+
+Nothing here imports Airflow at module level: ``airflow_runtime`` configures it first.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import psycopg
+import psycopg.sql
+import pytest
+
+from salesops import airflow_runtime, transform
+from salesops.dbt_project import project_dir
+from salesops.quality.suites import mart_suites
+from tests.conftest import query
+
+DAG_ID = "salesops_transform"
+MARTS_URI = "salesops://marts/"  # Airflow normalises salesops://marts (salesops.assets) to this
+
+
+def _dbt_models() -> set[str]:
+    return {p.stem for p in (project_dir() / "models").rglob("*.sql")}
+
+
+@pytest.fixture(scope="module")
+def warehouse_db(server_url, tmp_path_factory):
+    """A fresh database, used by the DAGs' tasks as an external warehouse, and its landing zone."""
+    from ingestion.demo import generate
+    from salesops.config import maven_export_dir
+    from salesops.setup_warehouse import prepare
+
+    name = f"t_transform_{uuid.uuid4().hex[:8]}"
+    admin = psycopg.conninfo.make_conninfo(server_url, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"create database {name}")
+    url = psycopg.conninfo.make_conninfo(server_url, dbname=name)
+    prepare(url)
+    landing = tmp_path_factory.mktemp("transform-landing")
+    generate(landing, scale=0.1, seed=11, maven_dir=maven_export_dir())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SALESOPS_WAREHOUSE_URL", url)
+        patch.setenv("SALESOPS_LANDING_URI", str(landing))
+        yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"drop database if exists {name} with (force)")
+
+
+def _states(dag_run) -> dict[str, str]:
+    return {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+
+
+def _marts_events(run_id: str) -> list[dict]:
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.query(AssetEvent).filter(AssetEvent.source_run_id == run_id).all()
+        return [json.loads(json.dumps(e.extra)) for e in rows if e.asset.uri == MARTS_URI]
+
+
+def _last_gate(url: str, gate: str) -> tuple[str, dict]:
+    status, summary = query(url, "select status, summary from ops.pipeline_runs where command = %s"
+                                 " order by run_id desc limit 1", (f"quality_{gate}",))[0]
+    return status, summary["summary"]
+
+
+def test_transform_dag_parses_with_a_task_per_dbt_model():
+    bag = airflow_runtime.dagbag()
+    assert not bag.import_errors
+    dag = bag.get_dag(DAG_ID)
+    assert dag is not None
+    own = {"prepare_warehouse", "quality_raw", "quality_marts", "apply_grants", "publish_marts"}
+    assert own <= set(dag.task_ids)
+    dbt_tasks = {t.removeprefix("dbt.").rsplit("_", 2)[0] for t in dag.task_ids if t.startswith("dbt.")}
+    assert _dbt_models() <= dbt_tasks
+    # Scheduled on every channel's raw Asset; publishes the marts Asset.
+    assert "salesops://raw/crm_export" in str(dag.timetable.asset_condition)
+    assert [o.uri for o in dag.get_task("publish_marts").outlets] == [MARTS_URI]
+
+
+def test_ingest_then_transform_builds_marts_behind_passing_gates(warehouse_db):
+    ingest = airflow_runtime.run_dag("salesops_ingest")
+    assert ingest.state == "success"
+
+    run = airflow_runtime.run_dag(DAG_ID)
+
+    states = _states(run)
+    assert run.state == "success", {t: s for t, s in states.items() if s != "success"}
+    assert set(states.values()) == {"success"}
+    key_marts = [s.relation for s in mart_suites() if s.dbt_model in _dbt_models()]
+    assert key_marts, "the dbt project defines none of the key marts"
+    for relation in key_marts:
+        assert query(warehouse_db, f"select count(*) > 0 from {relation}") == [(True,)], relation
+    raw_status, raw = _last_gate(warehouse_db, "raw")
+    marts_status, marts = _last_gate(warehouse_db, "marts")
+    assert raw_status == marts_status == "passed"
+    assert raw["checks"] > 20 and raw["failed_critical"] == []
+    assert marts["checks"] >= len(key_marts) and marts["failed_critical"] == []
+    [event] = _marts_events(run.run_id)
+    loaded = query(warehouse_db, "select max(batch_id) from ops.ingestion_batches where status = 'loaded'")
+    assert event["upto_batch_id"] == loaded[0][0]
+    for relation in key_marts:
+        assert event["marts"][relation.split(".")[1]] > 0
+    # Grants were applied to what dbt built: BI reads the marts and nothing below them.
+    bi = psycopg.conninfo.make_conninfo(warehouse_db, user="bi_reader")
+    with psycopg.connect(bi) as conn:
+        assert conn.execute(f"select count(*) from {key_marts[0]}").fetchone()[0] > 0
+    with psycopg.connect(bi) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("select * from raw.crm_opportunities limit 1")
+    _assert_bi_sees_no_email_address(bi)
+    # Every column the dbt project tags contains_pii is out of bi_reader's direct reach.
+    tagged = transform.pii_columns(transform.ensure_manifest())
+    assert tagged, "the dbt project tags no mart column contains_pii"
+    for table, columns in tagged.items():
+        for column in columns:
+            readable = query(warehouse_db, "select has_column_privilege('bi_reader', %s, %s, 'select')",
+                             (f"marts.{table}", column))
+            assert readable == [(False,)], f"marts.{table}.{column}"
+
+
+def _assert_bi_sees_no_email_address(bi_url: str) -> None:
+    """Whatever bi_reader can select in the marts holds no readable email address."""
+    from salesops.access import EMAIL_INSIDE
+
+    with psycopg.connect(bi_url) as conn:
+        readable = conn.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = 'marts'"
+            " and has_column_privilege(format('marts.%I', table_name), column_name, 'select')").fetchall()
+        assert readable
+        probe = "select exists (select 1 from {} where {}::text ~ %s)"
+        leaks = [f"marts.{t}.{c}" for t, c in readable if conn.execute(psycopg.sql.SQL(probe).format(
+            psycopg.sql.Identifier("marts", t), psycopg.sql.Identifier(c)), (EMAIL_INSIDE,)).fetchone()[0]]
+    assert leaks == []
+
+
+def test_a_broken_mart_value_fails_the_marts_gate_and_stops_grants_and_publishing(warehouse_db):
+    if "fct_opportunities" not in _dbt_models():
+        pytest.fail("the dbt project has no fct_opportunities mart to break")
+    with psycopg.connect(warehouse_db, autocommit=True) as conn:
+        conn.execute("update marts.fct_opportunities set amount = -42"
+                     " where opportunity_id = (select min(opportunity_id) from marts.fct_opportunities)")
+    dag = airflow_runtime.dagbag().get_dag(DAG_ID)
+    after_dbt = dag.partial_subset("quality_marts", include_downstream=True, include_upstream=False)
+
+    run = after_dbt.test()
+
+    assert run.state == "failed"
+    assert _states(run) == {"quality_marts": "failed", "apply_grants": "upstream_failed",
+                            "publish_marts": "upstream_failed"}
+    status, summary = _last_gate(warehouse_db, "marts")
+    assert status == "failed"
+    [failure] = summary["failed_critical"]
+    assert "marts.fct_opportunities.amount: amount >= 0" in failure
+    assert "expect_column_values_to_be_between" in failure and "-42" in failure
+    assert _marts_events(run.run_id) == []
+
+
+def test_a_broken_raw_value_fails_the_raw_gate_and_no_dbt_task_runs(warehouse_db):
+    with psycopg.connect(warehouse_db, autocommit=True) as conn:
+        batch = conn.execute(
+            "insert into ops.ingestion_batches (channel, entity, raw_table, source_file, file_sha256,"
+            " file_bytes, rows_in, rows_loaded, rows_rejected, status, finished_at) values"
+            " ('orders', 'orders', 'raw.orders', '/landing/orders/patched.csv', 'patched', 1, 1, 1, 0,"
+            " 'loaded', now()) returning batch_id").fetchone()[0]
+        conn.execute("insert into raw.orders (order_id, order_date, amount, currency, _batch_id,"
+                     " _source_file, _row_number, _record_hash)"
+                     " values ('PATCHED-1', '2017-05-01', 10, 'us$', %s, '/landing/orders/patched.csv',"
+                     " 1, 1)",
+                     (batch,))
+
+    run = airflow_runtime.run_dag(DAG_ID)
+
+    states = _states(run)
+    assert run.state == "failed"
+    assert states["prepare_warehouse"] == "success" and states["quality_raw"] == "failed"
+    downstream = {t: s for t, s in states.items() if t not in ("prepare_warehouse", "quality_raw")}
+    assert downstream and set(downstream.values()) == {"upstream_failed"}
+    assert any(t.startswith("dbt.") for t in downstream)
+    status, summary = _last_gate(warehouse_db, "raw")
+    assert status == "failed"
+    [failure] = summary["failed_critical"]
+    assert "raw.orders.currency: currency is a three-letter currency code" in failure
+    assert "'us$'" in failure
