@@ -152,17 +152,7 @@ final as (
         avg_csat,
         quota,
         attainment,
-        won_revenue_prev_month,
-        won_revenue - won_revenue_prev_month as won_revenue_mom_change,
-        {{ round_ratio(safe_divide(
-            'won_revenue - won_revenue_prev_month', 'won_revenue_prev_month'
-        )) }} as won_revenue_mom_pct,
-        won_revenue_prev_year,
-        won_revenue - won_revenue_prev_year as won_revenue_yoy_change,
-        {{ round_ratio(safe_divide(
-            'won_revenue - won_revenue_prev_year', 'won_revenue_prev_year'
-        )) }} as won_revenue_yoy_pct,
-        win_rate - win_rate_prev_month as win_rate_mom_change,
+        {{ revenue_trend_columns() }},
         {{ round_money('region_avg_won_revenue') }} as region_avg_won_revenue,
         {{ round_money('won_revenue - region_avg_won_revenue') }}
             as won_revenue_vs_region_avg,
