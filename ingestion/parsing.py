@@ -39,12 +39,13 @@ class Converted:
     expected: str  # what a readable value looks like, for the reject reason
 
 
-def _present(arr: pa.Array) -> np.ndarray:
+def present(arr: pa.Array) -> np.ndarray:
+    """True per row where a value was given (not null)."""
     return pc.is_valid(arr).to_numpy(zero_copy_only=False)
 
 
 def _invalid(source: pa.Array, parsed: pa.Array) -> np.ndarray:
-    return _present(source) & ~_present(parsed)
+    return present(source) & ~present(parsed)
 
 
 def clean_text(arr: pa.Array) -> pa.Array:

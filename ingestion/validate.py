@@ -100,7 +100,7 @@ def validate(records: RawRecords, match: Match) -> Validated:
             converted = _convert(column, values)
         checks.append(Check(converted.invalid, column.name, f"is not {converted.expected}"))
         if column.required:
-            checks.append(Check(~parsing._present(values), column.name, "is required but empty"))
+            checks.append(Check(~parsing.present(values), column.name, "is required but empty"))
         if column.min is not None or column.max is not None:
             bounds = f"between {column.min} and {column.max}"
             checks.append(Check(parsing.out_of_range(converted.values, column.min, column.max),
@@ -110,7 +110,7 @@ def validate(records: RawRecords, match: Match) -> Validated:
     for group in entity.require_any:
         absent = np.ones(n, dtype=bool)
         for name in group:
-            absent &= ~parsing._present(out[name])
+            absent &= ~parsing.present(out[name])
         checks.append(Check(absent, None, f"needs at least one of {', '.join(group)}"))
 
     bad = np.zeros(n, dtype=bool)
