@@ -30,7 +30,7 @@ activities as (
     select
         activities.*,
         coalesce(activities.rep_name, '(no rep)') as credited_rep_name
-    from {{ ref('int_activities_linked') }} as activities
+    from {{ ref('int_activities_deduplicated') }} as activities
 
 ),
 

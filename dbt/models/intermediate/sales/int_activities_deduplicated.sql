@@ -6,7 +6,10 @@
 -- model already holds a later delivery; a full refresh gives the same table.
 -- The per-row cleaning of the staging view runs here, on the new batches only.
 -- Only row-level columns live here, so nothing in it can go stale when other
--- data arrives (links to contacts and customers are made downstream).
+-- data arrives (links to contacts and customers are made downstream). Each row
+-- carries its link_key (lead id, contact email, opportunity id) and, when it
+-- replaced an earlier delivery, that delivery's link key (replaced_link_key):
+-- int_activities_by_link re-aggregates exactly the link keys a run touched.
 {{
     config(
         materialized='incremental',
@@ -17,6 +20,7 @@
             {'columns': ['activity_id'], 'unique': true},
             {'columns': ['batch_finished_at']},
             {'columns': ['batch_id']},
+            {'columns': ['link_key']},
         ],
     )
 }}
@@ -43,14 +47,16 @@ existing as (
             activity_id,
             loaded_at,
             batch_id,
-            source_row_number
+            source_row_number,
+            link_key
         from {{ this }}
     {%- else -%}
         select
             null::text as activity_id,
             null::timestamptz as loaded_at,
             null::bigint as batch_id,
-            null::bigint as source_row_number
+            null::bigint as source_row_number,
+            null::text as link_key
         where false
     {%- endif %}
 
@@ -92,7 +98,9 @@ final as (
         ranked.source_file,
         ranked.source_row_number,
         ranked.loaded_at,
-        batches.batch_finished_at
+        batches.batch_finished_at,
+        {{ activity_link_key('ranked') }} as link_key,
+        existing.link_key as replaced_link_key
     from ranked
     left join batches
         on ranked.batch_id = batches.batch_id

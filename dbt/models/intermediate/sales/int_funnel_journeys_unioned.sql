@@ -21,9 +21,19 @@ contacts as (
 
 ),
 
-activities as (
+activity_links as (
 
-    select * from {{ ref('int_activities_linked') }}
+    select * from {{ ref('int_activity_links_resolved') }}
+
+),
+
+rep_responses as (
+
+    select
+        contact_id,
+        unnest(rep_response_times) as responded_at
+    from activity_links
+    where contact_id is not null
 
 ),
 
@@ -43,13 +53,12 @@ first_responses as (
 
     select
         contacts.contact_id,
-        min(activities.occurred_at) as contacted_at
+        min(rep_responses.responded_at) as contacted_at
     from contacts
-    inner join activities
+    inner join rep_responses
         on
-            contacts.contact_id = activities.contact_id
-            and contacts.first_seen_at <= activities.occurred_at
-            and activities.is_rep_response
+            contacts.contact_id = rep_responses.contact_id
+            and contacts.first_seen_at <= rep_responses.responded_at
     group by 1
 
 ),

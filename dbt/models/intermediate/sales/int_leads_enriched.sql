@@ -43,9 +43,19 @@ sales_reps as (
 
 ),
 
-activities as (
+activity_links as (
 
-    select * from {{ ref('int_activities_linked') }}
+    select * from {{ ref('int_activity_links_resolved') }}
+
+),
+
+rep_responses as (
+
+    select
+        contact_id,
+        unnest(rep_response_times) as responded_at
+    from activity_links
+    where contact_id is not null
 
 ),
 
@@ -75,13 +85,12 @@ first_responses as (
 
     select
         leads_with_people.lead_key,
-        min(activities.occurred_at) as first_response_at
+        min(rep_responses.responded_at) as first_response_at
     from leads_with_people
-    inner join activities
+    inner join rep_responses
         on
-            leads_with_people.contact_id = activities.contact_id
-            and leads_with_people.created_at <= activities.occurred_at
-            and activities.is_rep_response
+            leads_with_people.contact_id = rep_responses.contact_id
+            and leads_with_people.created_at <= rep_responses.responded_at
     group by 1
 
 ),

@@ -46,9 +46,9 @@ survey_responses as (
 
 ),
 
-activities as (
+activity_links as (
 
-    select * from {{ ref('int_activities_linked') }}
+    select * from {{ ref('int_activity_links_resolved') }}
 
 ),
 
@@ -218,9 +218,9 @@ activity_stats as (
 
     select
         customer_id,
-        count(*) as activities,
-        max(occurred_at) as last_activity_at
-    from activities
+        sum(activities)::bigint as activities,
+        max(last_activity_at) as last_activity_at
+    from activity_links
     where customer_id is not null
     group by 1
 

@@ -1,14 +1,16 @@
--- Activities linked to the person and the customer they concern: the contact
--- through the CRM lead id (else the contact email, else the opportunity's
--- converted lead), the customer through the opportunity's customer (else the
--- contact's).
+-- Activity link keys resolved to the person and the customer they concern: the
+-- contact through the CRM lead id (else the contact email, else the
+-- opportunity's converted lead), the customer through the opportunity's
+-- customer (else the contact's). Resolved per link key rather than per
+-- activity, so identity changes re-link 1.4M keys, not 10M activities.
 {{ config(materialized='table') }}
 
 with
 
-activities as (
+activity_links as (
 
-    select * from {{ ref('int_activities_deduplicated') }}
+    select * from {{ ref('int_activities_by_link') }}
+    where activities > 0
 
 ),
 
@@ -44,40 +46,34 @@ email_contacts as (
 linked as (
 
     select
-        activities.*,
+        activity_links.*,
         opportunities.customer_id as opportunity_customer_id,
         coalesce(
             lead_clusters.contact_id,
             email_contacts.contact_id,
             opportunities.contact_id
         ) as contact_id
-    from activities
+    from activity_links
     left join clusters as lead_clusters
-        on 'crm_export:' || activities.lead_id = lead_clusters.record_key
+        on 'crm_export:' || activity_links.lead_id = lead_clusters.record_key
     left join email_contacts
-        on activities.contact_email = email_contacts.email_key
+        on activity_links.contact_email = email_contacts.email_key
     left join opportunities
-        on activities.opportunity_id = opportunities.opportunity_id
+        on activity_links.opportunity_id = opportunities.opportunity_id
 
 ),
 
 final as (
 
     select
-        linked.activity_id,
-        linked.activity_type,
-        linked.occurred_at,
-        linked.occurred_date,
-        linked.occurred_month,
-        linked.rep_name,
+        linked.link_key,
         linked.lead_id,
         linked.contact_email,
         linked.opportunity_id,
         linked.contact_id,
-        linked.direction,
-        linked.outcome,
-        linked.duration_minutes,
-        linked.is_rep_response,
+        linked.activities,
+        linked.last_activity_at,
+        linked.rep_response_times,
         coalesce(linked.opportunity_customer_id, contacts.customer_id)
             as customer_id
     from linked
