@@ -220,6 +220,20 @@ def grant_readers() -> list[str]:
         return apply_grants(conn, pii_columns(manifest))
 
 
+def book_dbt_build(stage: str, build_id: str) -> None:
+    """Book the start or the success of the DAG's dbt build in ``ops.transform_builds``.
+
+    Cosmos runs dbt once per node, so no invocation is the whole build: the DAG books its run
+    (``build_id``: the Airflow run id) with the project's own macros (dbt/macros/test_scope.sql),
+    which incremental builds read to test only the batches no succeeded build has tested.
+    """
+    from salesops import warehouse
+    from salesops.dbt_project import run_dbt
+
+    run_dbt(["run-operation", f"book_build_{stage}", "--args", json.dumps({"build_invocation_id": build_id})],
+            warehouse.ensure_running())
+
+
 def finish(raw_gate: dict, marts_gate: dict) -> dict:
     """Book a successful transform: raw window, rows per mart, gate summaries."""
     import psycopg

@@ -99,3 +99,16 @@
 {% macro month_start(expr) -%}
     date_trunc('month', {{ expr }})::date
 {%- endmacro %}
+
+{#- A person's name words in alphabetical order, lower-case: 'Wang Wei' and 'wei wang'
+    agree (identity resolution counts the distinct names behind an email or phone). -#}
+{% macro name_key(full_name) -%}
+    array_to_string(
+        array(
+            select name_word
+            from unnest(string_to_array(lower({{ full_name }}), ' ')) as name_words (name_word)
+            order by 1
+        ),
+        ' '
+    )
+{%- endmacro %}

@@ -32,3 +32,12 @@
 {% macro activity_link_key(relation) -%}
     {{ surrogate_key([relation ~ '.lead_id', relation ~ '.contact_email', relation ~ '.opportunity_id']) }}
 {%- endmacro %}
+
+{#- A pseudonym for personal data used inside a key: the md5 of the value (null stays
+    null). Keys built from an email, phone or name (an attendee list has no attendee
+    id) must not carry that value into every table, masked view and log that shows
+    the key. It is pseudonymous, not anonymous: whoever holds the email can recompute
+    it, so the columns that hold the value itself stay tagged as PII. -#}
+{% macro pseudonym(expression) -%}
+    md5({{ expression }})
+{%- endmacro %}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import uuid
 from collections import Counter
 from decimal import Decimal
@@ -273,18 +274,26 @@ def _write_delta(folder: Path, resent_activity_id: str) -> None:
             fh.write(json.dumps(record) + "\n")
 
 
+def _rows_to_test(url: str, model: str, *args: str) -> int:
+    """Rows of a staging view that an incremental build's data tests would check now."""
+    inline = f"select count(*) as n from {{{{ ref('{model}') }}}} where {{{{ new_batches_filter() }}}}"
+    result = run_dbt(["show", "--inline", inline, *args], url)
+    return int(result.result.results[0].agate_table.rows[0][0])
+
+
 def _table_digests(url: str) -> dict[str, tuple]:
-    """Row count + order-free digest of the incremental models and the marts. Left out:
-    replaced_link_key (bookkeeping of the run that replaced a delivery) and the
-    activities = 0 rows the per-link aggregate keeps for keys it emptied."""
+    """Row count + order-free digest of the incremental models and the marts. Left out: the
+    bookkeeping of the run that merged a row (replaced_link_key, merged_at, merged_through)
+    and the activities = 0 rows the per-link aggregate keeps for keys it emptied."""
     tables = {
         "intermediate.int_activities_deduplicated": "intermediate.int_activities_deduplicated",
         "intermediate.int_activities_by_link": "(select * from intermediate.int_activities_by_link"
         " where activities > 0)",
         "intermediate.int_leads_unioned": "intermediate.int_leads_unioned",
+        "intermediate.int_contact_records_clustered": "intermediate.int_contact_records_clustered",
         **{f"marts.{m}": f"marts.{m}" for m in MARTS},
     }
-    row = "md5((to_jsonb(x) - 'replaced_link_key')::text)"
+    row = "md5((to_jsonb(x) - array['replaced_link_key', 'merged_at', 'merged_through'])::text)"
     return {name: query(url, f"select count(*), md5(coalesce(string_agg({row}, '' order by {row}), ''))"
                              f" from {relation} as x")[0]
             for name, relation in tables.items()}
@@ -353,6 +362,19 @@ def test_demo_identity_resolution_and_routing(demo_warehouse):
                         " where assignment_method = 'round_robin' group by 1, 2) as x group by 1")
     assert spread and all(gap <= 1 for _, gap in spread)
     assert query(url, "select count(*) from marts.fct_leads where first_response_at < created_at") == [(0,)]
+    # keys carry no PII: attendee ids are event id + an md5 pseudonym, never the email/phone/name
+    attendee_keys = [k for (k,) in query(url, "select lead_key from marts.fct_leads"
+                                              " where channel = 'marketing_events'")]
+    assert attendee_keys and all(re.fullmatch(r"marketing_events:[^:]+:([0-9a-f]{32}|row-[0-9]+)", k)
+                                 for k in attendee_keys)
+    people = {v.lower() for (v,) in query(url, "select unnest(array[email, phone, full_name])"
+                                                " from intermediate.int_contact_records_unioned")
+              if v and len(v) > 3}
+    ids = {i for (i,) in query(url, "select unnest(source_record_ids) from marts.contacts")}
+    ids |= {k for (k,) in query(url, "select lead_key from marts.fct_leads union select lead_id"
+                                     " from marts.fct_leads")}
+    leaked = {i for i in ids for part in i.lower().split(":") if part in people}
+    assert not leaked, sorted(leaked)[:5]
     assert query(url, "select count(*) > 0 from marts.fct_leads where is_converted") == [(True,)]
 
 
@@ -360,18 +382,28 @@ def test_incremental_run_after_a_delta_equals_a_full_refresh(demo_warehouse):
     url, _, delta = demo_warehouse
     resent = query(url, "select min(activity_id) from intermediate.int_activities_deduplicated")[0][0]
     _write_delta(delta, resent)
+    # the first build booked what it tested: the staging tests will check the delta only
+    assert query(url, "select count(*), bool_and(succeeded) from ops.transform_builds") == [(1, True)]
+    assert _rows_to_test(url, "stg_activities__activities") == 0
     for channel in ("activities", "web_forms"):
         assert {r.status for r in ingest_path(url, channel, str(delta / channel))} == {"loaded"}
+    assert _rows_to_test(url, "stg_activities__activities") == 3
+    assert _rows_to_test(url, "stg_web_forms__leads") == 2
     before = query(url, "select count(*) from intermediate.int_activities_deduplicated")[0][0]
 
     # zero lookback: the incremental models read the newest batches only
-    result = run_dbt(["build", "--vars", '{"incremental_lookback": "0 seconds"}'], url)
+    no_lookback = ("--vars", '{"incremental_lookback": "0 seconds"}')
+    result = run_dbt(["build", *no_lookback], url)
     _assert_build_clean(result)
     by_name = {r.node.name: r for r in result.result.results}
     assert by_name["int_activities_deduplicated"].adapter_response["rows_affected"] < before / 2
     links = query(url, "select count(*) from intermediate.int_activities_by_link")[0][0]
     assert by_name["int_activities_by_link"].adapter_response["rows_affected"] < links / 2
+    people = query(url, "select count(*) from intermediate.int_contact_records_clustered")[0][0]
+    assert by_name["int_contact_records_clustered"].adapter_response["rows_affected"] < people / 2
     incremental = _table_digests(url)
+    # the build booked the delta as tested
+    assert _rows_to_test(url, "stg_activities__activities", *no_lookback) == 0
     # the re-sent activity replaced the old one, the new ones were added
     assert query(url, "select outcome, contact_email from intermediate.int_activities_deduplicated"
                       " where activity_id = %s", (resent,)) == [("connected", "delta.person@example.com")]
@@ -383,7 +415,8 @@ def test_incremental_run_after_a_delta_equals_a_full_refresh(demo_warehouse):
     # with the default lookback, a run without new batches reads nothing: every batch
     # finished within the lookback is already held (keyed on ops.ingestion_batches)
     again = run_dbt(["run", "-s", "int_activities_deduplicated", "int_leads_unioned"], url)
-    assert {r.node.name: r.adapter_response["rows_affected"] for r in again.result.results} == {
+    assert {r.node.name: r.adapter_response["rows_affected"] for r in again.result.results
+            if r.node.resource_type == "model"} == {
         "int_activities_deduplicated": 0, "int_leads_unioned": 0}
     assert _table_digests(url) == incremental
 

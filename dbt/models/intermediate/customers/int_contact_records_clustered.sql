@@ -13,29 +13,157 @@
 -- carry: two people on one line (an office number, a recycled number); one name
 -- with two emails is one person with two addresses. Each record carries the
 -- rule that joined it to its contact and a confidence.
-{{ config(materialized='table') }}
+-- Incremental and exact: a run re-resolves only the people a change can
+-- reach. Changed records are those whose delivery (batch, row) this model does
+-- not hold; the keys they carry now or carried before, every record holding
+-- one of those keys, and every record of the contacts all of these belonged
+-- to are resolved again, with key use counted over all records. No other
+-- record shares a usable key with them (else it would be in one of those
+-- contacts) and no other key changed use, so everything else keeps its
+-- contact, as a full refresh would find.
+{{
+    config(
+        materialized='incremental',
+        unique_key='record_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['record_key'], 'unique': true},
+            {'columns': ['contact_id']},
+            {'columns': ['email']},
+            {'columns': ['phone']},
+        ],
+    )
+}}
 
 {%- set passes = var('identity_passes', 6) | int %}
 
 with
 
+{% if is_incremental() -%}
+    changed as (
+
+        -- deliveries this model does not hold: new records, re-sent ones
+        select
+            unioned.record_key,
+            unioned.email,
+            unioned.phone
+        from {{ ref('int_contact_records_unioned') }} as unioned
+        left join {{ this }} as held
+            on
+                unioned.record_key = held.record_key
+                and unioned.batch_id = held.batch_id
+                and unioned.source_row_number = held.source_row_number
+        where held.record_key is null
+
+    ),
+
+    changed_keys as (
+
+        select
+            changed.email,
+            changed.phone
+        from changed
+        union
+        select
+            held.email,
+            held.phone
+        from {{ this }} as held
+        inner join changed
+            on held.record_key = changed.record_key
+
+    ),
+
+    touched_contacts as (
+
+        select held.contact_id
+        from {{ this }} as held
+        where
+            held.record_key in (select changed.record_key from changed)
+            or held.email in (select changed_keys.email from changed_keys)
+            or held.phone in (select changed_keys.phone from changed_keys)
+
+    ),
+
+    in_scope as (
+
+        select changed.record_key from changed
+        union
+        select held.record_key
+        from {{ this }} as held
+        where
+            held.contact_id in (
+                select touched_contacts.contact_id from touched_contacts
+            )
+        union
+        select unioned.record_key
+        from {{ ref('int_contact_records_unioned') }} as unioned
+        where
+            unioned.email = any(
+                array(select changed_keys.email from changed_keys)
+            )
+            or unioned.phone = any(
+                array(select changed_keys.phone from changed_keys)
+            )
+
+    ),
+
+    scoped_records as (
+
+        select unioned.*
+        from {{ ref('int_contact_records_unioned') }} as unioned
+        where
+            unioned.record_key = any(
+                array(select in_scope.record_key from in_scope)
+            )
+
+    ),
+
+    -- every record holding a key of the records in scope: key use is counted
+    -- over all of them
+    key_holders as (
+
+        select unioned.*
+        from {{ ref('int_contact_records_unioned') }} as unioned
+        where
+            unioned.email = any(
+                array(select scoped_records.email from scoped_records)
+            )
+            or unioned.phone = any(
+                array(select scoped_records.phone from scoped_records)
+            )
+
+    ),
+{%- else -%}
+    scoped_records as (
+
+        select * from {{ ref('int_contact_records_unioned') }}
+
+    ),
+
+    key_holders as (
+
+        select * from scoped_records
+
+    ),
+{%- endif %}
+
 records as (
 
     select
-        unioned.*,
-        -- name words in alphabetical order: 'Wang Wei' and 'wei wang' agree
-        array_to_string(
-            array(
-                select name_word
-                from
-                    unnest(
-                        string_to_array(lower(unioned.full_name), ' ')
-                    ) as name_words (name_word)
-                order by 1
-            ),
-            ' '
-        ) as name_key
-    from {{ ref('int_contact_records_unioned') }} as unioned
+        scoped_records.*,
+        {{ name_key('scoped_records.full_name') }} as name_key
+    from scoped_records
+
+),
+
+key_holder_names as (
+
+    select
+        email,
+        phone,
+        {{ name_key('full_name') }} as name_key
+    from key_holders
 
 ),
 
@@ -44,7 +172,7 @@ email_use as (
     select
         email,
         count(distinct name_key) as distinct_names
-    from records
+    from key_holder_names
     where email is not null
     group by 1
 
@@ -56,7 +184,7 @@ phone_use as (
         phone,
         count(distinct name_key) as distinct_names,
         count(distinct email) as distinct_emails
-    from records
+    from key_holder_names
     where phone is not null
     group by 1
 
@@ -66,6 +194,10 @@ keyed as (
 
     select
         records.record_key,
+        records.email,
+        records.phone,
+        records.batch_id,
+        records.source_row_number,
         case
             when
                 email_use.distinct_names
@@ -151,12 +283,18 @@ labels_{{ i + 1 }} as (
 clustered as (
 
     select
-        record_key,
-        email_key,
-        phone_key,
-        label,
-        split_part(label, '|', 2) as anchor_record_key
-    from labels_{{ passes }}
+        labels.record_key,
+        labels.email_key,
+        labels.phone_key,
+        labels.label,
+        keyed.email,
+        keyed.phone,
+        keyed.batch_id,
+        keyed.source_row_number,
+        split_part(labels.label, '|', 2) as anchor_record_key
+    from labels_{{ passes }} as labels
+    inner join keyed
+        on labels.record_key = keyed.record_key
 
 ),
 
@@ -193,7 +331,13 @@ final as (
             when email_key is not null and records_sharing_email > 1
                 then 1.00
             else 0.90
-        end as match_confidence
+        end as match_confidence,
+        -- the delivery resolved and its raw keys: what the next incremental
+        -- run compares against
+        email,
+        phone,
+        batch_id,
+        source_row_number
     from matched
 
 )

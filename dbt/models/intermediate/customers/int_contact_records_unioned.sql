@@ -35,7 +35,9 @@ lead_records as (
         country_code,
         region,
         owner_name,
-        converted_opportunity_id
+        converted_opportunity_id,
+        batch_id,
+        source_row_number
     from leads
 
 ),
@@ -60,7 +62,9 @@ contact_records as (
         null::text as country_code,
         null::text as region,
         owner_name,
-        null::text as converted_opportunity_id
+        null::text as converted_opportunity_id,
+        batch_id,
+        source_row_number
     from crm_contacts
 
 ),

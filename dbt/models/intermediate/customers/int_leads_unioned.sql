@@ -18,6 +18,8 @@
             {'columns': ['lead_key'], 'unique': true},
             {'columns': ['batch_finished_at']},
             {'columns': ['batch_id']},
+            {'columns': ['email']},
+            {'columns': ['phone']},
         ],
     )
 }}

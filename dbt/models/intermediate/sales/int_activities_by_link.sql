@@ -1,11 +1,13 @@
 -- Activities aggregated per link key (lead id, contact email, opportunity id):
 -- what the person- and customer-level models need from the 10M-row activity
 -- fact, at a seventh of its rows. Incremental and exact: a run re-aggregates,
--- from int_activities_deduplicated, every link key that the activities it
--- received since the newest batch held here (minus the lookback) carry now or
--- carried before they were replaced (replaced_link_key). A key left with no
--- activity stays as a row with activities = 0, so a later run never has to
--- delete; readers keep activities > 0. A full refresh gives the same rows with
+-- from int_activities_deduplicated, every link key carried now, or before they
+-- replaced an earlier delivery (replaced_link_key), by the rows merged there
+-- after the newest merge this model holds (merged_through). Keyed on the merge
+-- time of the upstream model, not on batch times: dbt runs the two in order,
+-- so there is no commit gap to look back over. A key left with no activity
+-- stays as a row with activities = 0, so a later run never has to delete;
+-- readers keep activities > 0. A full refresh gives the same rows with
 -- activities > 0.
 {{
     config(
@@ -14,18 +16,12 @@
         incremental_strategy='delete+insert',
         indexes=[
             {'columns': ['link_key'], 'unique': true},
-            {'columns': ['batch_finished_at']},
+            {'columns': ['merged_through']},
         ],
     )
 }}
 
 with
-
-activities as (
-
-    select * from {{ ref('int_activities_deduplicated') }}
-
-),
 
 {% if is_incremental() -%}
     received as (
@@ -33,12 +29,12 @@ activities as (
         select
             link_key,
             replaced_link_key,
-            batch_finished_at
-        from activities
-        where batch_finished_at > (
+            merged_at
+        from {{ ref('int_activities_deduplicated') }}
+        where merged_at > (
             select
-                coalesce(max(held.batch_finished_at), '-infinity'::timestamptz)
-                - interval '{{ var("incremental_lookback") }}'
+                coalesce(max(held.merged_through), '-infinity'::timestamptz)
+                    as newest_merge
             from {{ this }} as held
         )
 
@@ -48,16 +44,16 @@ activities as (
 
         select
             link_key,
-            max(batch_finished_at) as batch_finished_at
+            max(merged_at) as merged_through
         from (
             select
                 link_key,
-                batch_finished_at
+                merged_at
             from received
             union all
             select
                 replaced_link_key as link_key,
-                batch_finished_at
+                merged_at
             from received
             where replaced_link_key is not null
         ) as touched_keys
@@ -68,14 +64,14 @@ activities as (
     in_scope as (
 
         select activities.*
-        from activities
+        from {{ ref('int_activities_deduplicated') }} as activities
         where activities.link_key in (select touched.link_key from touched)
 
     ),
 {%- else -%}
     in_scope as (
 
-        select * from activities
+        select * from {{ ref('int_activities_deduplicated') }}
 
     ),
 {%- endif %}
@@ -91,7 +87,7 @@ aggregated as (
         array_agg(occurred_at order by occurred_at)
         filter (where is_rep_response) as rep_response_times,
         count(*) as activities,
-        max(batch_finished_at) as batch_finished_at
+        max(merged_at) as merged_through
     from in_scope
     group by 1
 
@@ -108,8 +104,8 @@ final as (
             aggregated.last_activity_at,
             aggregated.rep_response_times,
             coalesce(aggregated.activities, 0) as activities,
-            coalesce(aggregated.batch_finished_at, touched.batch_finished_at)
-                as batch_finished_at
+            coalesce(aggregated.merged_through, touched.merged_through)
+                as merged_through
         from touched
         left join aggregated
             on touched.link_key = aggregated.link_key

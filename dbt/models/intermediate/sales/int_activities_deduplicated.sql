@@ -8,8 +8,9 @@
 -- Only row-level columns live here, so nothing in it can go stale when other
 -- data arrives (links to contacts and customers are made downstream). Each row
 -- carries its link_key (lead id, contact email, opportunity id) and, when it
--- replaced an earlier delivery, that delivery's link key (replaced_link_key):
--- int_activities_by_link re-aggregates exactly the link keys a run touched.
+-- replaced an earlier delivery, that delivery's link key (replaced_link_key),
+-- and when the run merged it (merged_at): int_activities_by_link re-aggregates
+-- exactly the link keys the rows merged since its last run touched.
 {{
     config(
         materialized='incremental',
@@ -21,6 +22,7 @@
             {'columns': ['batch_finished_at']},
             {'columns': ['batch_id']},
             {'columns': ['link_key']},
+            {'columns': ['merged_at']},
         ],
     )
 }}
@@ -100,7 +102,10 @@ final as (
         ranked.loaded_at,
         batches.batch_finished_at,
         {{ activity_link_key('ranked') }} as link_key,
-        existing.link_key as replaced_link_key
+        existing.link_key as replaced_link_key,
+        -- when this run merged the row (its transaction time): downstream
+        -- incremental models read the rows merged after the newest they hold
+        current_timestamp as merged_at
     from ranked
     left join batches
         on ranked.batch_id = batches.batch_id

@@ -1,7 +1,7 @@
 -- Event and webinar attendee lists: one row per raw row. An attendee list has
--- no attendee id, so the lead id is derived: event id + the attendee's email
--- (else phone, else name). Duplicates across batches are removed by
--- int_leads_unioned.
+-- no attendee id, so the lead id is derived: event id + a pseudonym (md5) of
+-- the attendee's email (else phone, else name), so no key carries PII.
+-- Duplicates across batches are removed by int_leads_unioned.
 with
 
 source as (
@@ -61,7 +61,8 @@ final as (
 
     select
         event_id || ':' || coalesce(
-            email, phone, lower(full_name), 'row-' || source_row_number
+            {{ pseudonym('coalesce(email, phone, lower(full_name))') }},
+            'row-' || source_row_number
         ) as lead_id,
         -- registration time; the event date (midnight UTC) when the list has
         -- none

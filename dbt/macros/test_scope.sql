@@ -1,0 +1,100 @@
+{#- Data tests on append-only feeds test each row once. Tests configured with
+    where: new_batches (every test under models/staging, dbt_project.yml) check, in an
+    incremental build, only the rows of ingestion batches that finished after the mark
+    of the last succeeded whole-project build (ops.transform_builds, booked by
+    book_build_start / book_build_end), or within var('incremental_lookback') before it
+    without being among the batches it saw (the commit gap, as in incremental_window):
+    the rows of the batches it saw passed then, and raw rows never change. A
+    --full-refresh build, or a warehouse with no succeeded build yet, tests every row. Relationship tests still look up their parents in full. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- if where == 'new_batches' -%}
+        {%- if flags.FULL_REFRESH -%}
+            {%- do return(relation) -%}
+        {%- endif -%}
+        {%- set batch_column = '_batch_id' if relation.schema == 'raw' else 'batch_id' -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ new_batches_filter(batch_column)
+                      ~ ') as dbt_subquery') -%}
+    {%- elif where -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') as dbt_subquery') -%}
+    {%- endif -%}
+    {%- do return(relation) -%}
+{%- endmacro %}
+
+{#- The rows of batches the last succeeded build did not see (see above): finished after
+    its mark, or within the lookback before it without being among the batches it saw.
+    ops tables are named directly: a macro resolved at run time cannot add source()
+    dependencies. -#}
+{% macro new_batches_filter(batch_column='batch_id') -%}
+    {#- (flags is undefined only when sqlfluff renders the SQL offline) -#}
+    {%- if flags is defined and flags.FULL_REFRESH -%}
+    true
+    {%- else -%}
+    {{ batch_column }} = any(array(
+        select batches.batch_id
+        from ops.ingestion_batches as batches
+        left join (
+            select
+                batches_through,
+                recent_batch_ids
+            from ops.transform_builds
+            where succeeded
+            order by build_id desc
+            limit 1
+        ) as tested
+            on true
+        where
+            batches.finished_at > coalesce(
+                tested.batches_through - interval '{{ var("incremental_lookback") }}',
+                '-infinity'::timestamptz
+            )
+            and batches.batch_id != all(coalesce(tested.recent_batch_ids, '{}'))
+    ))
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A whole-project build: `dbt build` with no node selection. Per-node invocations (the
+    Cosmos tasks) do not book; the transform DAG books around its task group. -#}
+{% macro is_whole_project_build() -%}
+    {{ return(flags.WHICH == 'build' and not invocation_args_dict.get('select')
+              and not invocation_args_dict.get('exclude')) }}
+{%- endmacro %}
+
+{#- build_invocation_id: the transform DAG books its whole run (dbt run-operation with
+    the Airflow run id) around the per-node Cosmos invocations. -#}
+{% macro book_build_start(build_invocation_id=none) -%}
+    {%- if execute and (build_invocation_id or is_whole_project_build()) -%}
+        {%- call statement('book_build_start') -%}
+            insert into ops.transform_builds
+                (invocation_id, batches_through, recent_batch_ids)
+            select
+                '{{ build_invocation_id or invocation_id }}',
+                mark.batches_through,
+                array(
+                    select batch_id
+                    from ops.ingestion_batches
+                    where finished_at between mark.batches_through
+                        - interval '{{ var("incremental_lookback") }}' and mark.batches_through
+                )
+            from (select max(finished_at) as batches_through from ops.ingestion_batches) as mark
+            on conflict (invocation_id) do nothing
+        {%- endcall -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Marks the build succeeded when no node errored or failed (on-run-end passes the
+    results; the transform DAG calls it with the start's invocation id after its quality
+    gates passed). -#}
+{% macro book_build_end(results=none, build_invocation_id=none) -%}
+    {%- if execute and (build_invocation_id or is_whole_project_build()) -%}
+        {%- set failed = results | selectattr('status', 'in', ['error', 'fail', 'runtime error', 'skipped', 'partial success'])
+                         | list if results else [] -%}
+        {%- if not failed -%}
+            {%- call statement('book_build_end') -%}
+                update ops.transform_builds
+                set succeeded = true, finished_at = clock_timestamp()
+                where invocation_id = '{{ build_invocation_id or invocation_id }}'
+            {%- endcall -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
