@@ -24,9 +24,10 @@ DATABASE = "salesops"
 SUPERUSER = "postgres"
 # Trust auth ignores it, but some clients (Cosmos profile mapping) insist on a password.
 PLACEHOLDER_PASSWORD = "salesops"
+# work_mem: the dbt models hash and sort millions of rows; the 4MB default spills them to disk.
 SERVER_OPTIONS = (
     "-c shared_buffers=256MB -c wal_buffers=64MB -c max_wal_size=4GB -c synchronous_commit=off "
-    "-c checkpoint_timeout=15min -c max_connections=100"
+    "-c checkpoint_timeout=15min -c max_connections=100 -c work_mem=64MB"
 )
 
 

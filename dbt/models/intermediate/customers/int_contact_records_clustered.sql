@@ -41,6 +41,10 @@
 with
 
 {% if is_incremental() -%}
+    -- Lookups by key: lead records through the indexes of int_leads_unioned
+    -- (`= any(array(...))`, the contact branch pruned by record_type), the few
+    -- CRM contacts by hash join. The planner cannot size the change sets, so
+    -- plain joins against 1.3M records would be planned for billions of rows.
     changed as (
 
         -- deliveries this model does not hold: new records, re-sent ones
@@ -58,19 +62,29 @@ with
 
     ),
 
-    changed_keys as (
+    changed_emails as (
 
-        select
-            changed.email,
-            changed.phone
-        from changed
+        select changed.email from changed
         union
-        select
-            held.email,
-            held.phone
+        select held.email
         from {{ this }} as held
-        inner join changed
-            on held.record_key = changed.record_key
+        where
+            held.record_key = any(
+                array(select changed.record_key from changed)
+            )
+
+    ),
+
+    changed_phones as (
+
+        select changed.phone from changed
+        union
+        select held.phone
+        from {{ this }} as held
+        where
+            held.record_key = any(
+                array(select changed.record_key from changed)
+            )
 
     ),
 
@@ -79,9 +93,15 @@ with
         select held.contact_id
         from {{ this }} as held
         where
-            held.record_key in (select changed.record_key from changed)
-            or held.email in (select changed_keys.email from changed_keys)
-            or held.phone in (select changed_keys.phone from changed_keys)
+            held.record_key = any(
+                array(select changed.record_key from changed)
+            )
+            or held.email = any(
+                array(select changed_emails.email from changed_emails)
+            )
+            or held.phone = any(
+                array(select changed_phones.phone from changed_phones)
+            )
 
     ),
 
@@ -92,19 +112,13 @@ with
         select held.record_key
         from {{ this }} as held
         where
-            held.contact_id in (
-                select touched_contacts.contact_id from touched_contacts
+            held.contact_id = any(
+                array(select touched_contacts.contact_id from touched_contacts)
             )
         union
-        select unioned.record_key
-        from {{ ref('int_contact_records_unioned') }} as unioned
-        where
-            unioned.email = any(
-                array(select changed_keys.email from changed_keys)
-            )
-            or unioned.phone = any(
-                array(select changed_keys.phone from changed_keys)
-            )
+        {{ contact_records_holding(
+            'changed_emails', 'changed_phones', 'record_key'
+        ) }}
 
     ),
 
@@ -113,9 +127,28 @@ with
         select unioned.*
         from {{ ref('int_contact_records_unioned') }} as unioned
         where
-            unioned.record_key = any(
+            unioned.record_type = 'lead'
+            and unioned.record_key = any(
                 array(select in_scope.record_key from in_scope)
             )
+        union all
+        select unioned.*
+        from {{ ref('int_contact_records_unioned') }} as unioned
+        inner join in_scope
+            on unioned.record_key = in_scope.record_key
+        where unioned.record_type = 'contact'
+
+    ),
+
+    scoped_emails as (
+
+        select distinct email from scoped_records
+
+    ),
+
+    scoped_phones as (
+
+        select distinct phone from scoped_records
 
     ),
 
@@ -123,15 +156,7 @@ with
     -- over all of them
     key_holders as (
 
-        select unioned.*
-        from {{ ref('int_contact_records_unioned') }} as unioned
-        where
-            unioned.email = any(
-                array(select scoped_records.email from scoped_records)
-            )
-            or unioned.phone = any(
-                array(select scoped_records.phone from scoped_records)
-            )
+        {{ contact_records_holding('scoped_emails', 'scoped_phones', '*') }}
 
     ),
 {%- else -%}
