@@ -5,7 +5,8 @@
 -- naming the rep. Reps are those of the CRM teams file plus any other name
 -- found on a deal, an activity, a lead or a survey (kept, with no
 -- manager/region), and '(no rep)' for deals and activities that name none, so
--- no result is dropped.
+-- no result is dropped. The 10M activities and 1M leads are read once, into
+-- their rep x month counts; the month grid and rep list come from the counts.
 {{ config(materialized='table') }}
 
 with
@@ -28,7 +29,8 @@ opportunities as (
 activities as (
 
     select
-        activities.*,
+        activities.activity_type,
+        activities.occurred_month,
         coalesce(activities.rep_name, '(no rep)') as credited_rep_name
     from {{ ref('int_activities_deduplicated') }} as activities
 
@@ -46,15 +48,47 @@ survey_responses as (
 
 ),
 
+activity_counts as (
+
+    select
+        credited_rep_name as rep_name,
+        occurred_month as month,
+        count(*) filter (where activity_type = 'call') as calls,
+        count(*) filter (where activity_type = 'email') as emails,
+        count(*) filter (where activity_type = 'meeting') as meetings,
+        count(*) filter (where activity_type = 'task') as tasks,
+        count(*) as activities
+    from activities
+    group by 1, 2
+
+),
+
+lead_counts as (
+
+    select
+        assigned_rep_name as rep_name,
+        created_month as month,
+        count(*) as leads_assigned,
+        count(*) filter (where is_responded) as leads_responded,
+        count(*) filter (where is_converted) as leads_converted,
+        sum(
+            extract(epoch from first_response_time) / 3600
+        ) as first_response_hours_sum
+    from leads
+    -- leads without a rep are kept (as rep null) for the month grid only
+    group by 1, 2
+
+),
+
 event_months as (
 
     select closed_month as month from opportunities
     union
     select {{ month_start('engaged_date') }} as month from opportunities
     union
-    select occurred_month as month from activities
+    select month from activity_counts
     union
-    select created_month as month from leads
+    select month from lead_counts
     union
     select {{ month_start(utc_date('responded_at')) }} as month
     from survey_responses
@@ -76,10 +110,10 @@ rep_names as (
     union
     select credited_rep_name as rep_name from opportunities
     union
-    select credited_rep_name as rep_name from activities
+    select rep_name from activity_counts
     union
-    select assigned_rep_name as rep_name from leads
-    where assigned_rep_name is not null
+    select rep_name from lead_counts
+    where rep_name is not null
     union
     select rep_name from survey_responses
     where rep_name is not null
@@ -124,38 +158,6 @@ engaged_deals as (
         coalesce(sum(list_price_usd), 0) as engaged_list_value
     from opportunities
     where engaged_date is not null
-    group by 1, 2
-
-),
-
-activity_counts as (
-
-    select
-        credited_rep_name as rep_name,
-        occurred_month as month,
-        count(*) filter (where activity_type = 'call') as calls,
-        count(*) filter (where activity_type = 'email') as emails,
-        count(*) filter (where activity_type = 'meeting') as meetings,
-        count(*) filter (where activity_type = 'task') as tasks,
-        count(*) as activities
-    from activities
-    group by 1, 2
-
-),
-
-lead_counts as (
-
-    select
-        assigned_rep_name as rep_name,
-        created_month as month,
-        count(*) as leads_assigned,
-        count(*) filter (where is_responded) as leads_responded,
-        count(*) filter (where is_converted) as leads_converted,
-        sum(
-            extract(epoch from first_response_time) / 3600
-        ) as first_response_hours_sum
-    from leads
-    where assigned_rep_name is not null
     group by 1, 2
 
 ),
