@@ -28,7 +28,7 @@
 {%- endmacro %}
 
 {#- What an activity is linked through: its lead id, contact email and opportunity id
-    (int_activities_by_link aggregates activities per link key). -#}
+    (int_activity_links_aggregated aggregates activities per link key). -#}
 {% macro activity_link_key(relation) -%}
     {{ surrogate_key([relation ~ '.lead_id', relation ~ '.contact_email', relation ~ '.opportunity_id']) }}
 {%- endmacro %}

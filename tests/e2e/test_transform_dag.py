@@ -103,6 +103,10 @@ def test_ingest_then_transform_builds_marts_behind_passing_gates(warehouse_db):
     assert raw_status == marts_status == "passed"
     assert raw["checks"] > 20 and raw["failed_critical"] == []
     assert marts["checks"] >= len(key_marts) and marts["failed_critical"] == []
+    # The DAG booked its dbt build (Cosmos runs dbt per node): the next build tests new batches only.
+    newest = query(warehouse_db, "select max(finished_at) from ops.ingestion_batches")[0][0]
+    assert query(warehouse_db, "select succeeded, batches_through from ops.transform_builds"
+                               " where invocation_id = %s", (run.run_id,)) == [(True, newest)]
     [event] = _marts_events(run.run_id)
     loaded = query(warehouse_db, "select max(batch_id) from ops.ingestion_batches where status = 'loaded'")
     assert event["upto_batch_id"] == loaded[0][0]

@@ -287,8 +287,8 @@ def _table_digests(url: str) -> dict[str, tuple]:
     and the activities = 0 rows the per-link aggregate keeps for keys it emptied."""
     tables = {
         "intermediate.int_activities_deduplicated": "intermediate.int_activities_deduplicated",
-        "intermediate.int_activities_by_link": "(select * from intermediate.int_activities_by_link"
-        " where activities > 0)",
+        "intermediate.int_activity_links_aggregated":
+            "(select * from intermediate.int_activity_links_aggregated where activities > 0)",
         "intermediate.int_leads_unioned": "intermediate.int_leads_unioned",
         "intermediate.int_contact_records_clustered": "intermediate.int_contact_records_clustered",
         **{f"marts.{m}": f"marts.{m}" for m in MARTS},
@@ -397,8 +397,8 @@ def test_incremental_run_after_a_delta_equals_a_full_refresh(demo_warehouse):
     _assert_build_clean(result)
     by_name = {r.node.name: r for r in result.result.results}
     assert by_name["int_activities_deduplicated"].adapter_response["rows_affected"] < before / 2
-    links = query(url, "select count(*) from intermediate.int_activities_by_link")[0][0]
-    assert by_name["int_activities_by_link"].adapter_response["rows_affected"] < links / 2
+    links = query(url, "select count(*) from intermediate.int_activity_links_aggregated")[0][0]
+    assert by_name["int_activity_links_aggregated"].adapter_response["rows_affected"] < links / 2
     people = query(url, "select count(*) from intermediate.int_contact_records_clustered")[0][0]
     assert by_name["int_contact_records_clustered"].adapter_response["rows_affected"] < people / 2
     incremental = _table_digests(url)

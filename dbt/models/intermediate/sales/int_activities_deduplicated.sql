@@ -9,8 +9,9 @@
 -- data arrives (links to contacts and customers are made downstream). Each row
 -- carries its link_key (lead id, contact email, opportunity id) and, when it
 -- replaced an earlier delivery, that delivery's link key (replaced_link_key),
--- and when the run merged it (merged_at): int_activities_by_link re-aggregates
--- exactly the link keys the rows merged since its last run touched.
+-- and when the run merged it (merged_at): int_activity_links_aggregated
+-- re-aggregates exactly the link keys the rows merged since its last run
+-- touched.
 {{
     config(
         materialized='incremental',

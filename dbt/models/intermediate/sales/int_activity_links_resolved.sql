@@ -9,7 +9,7 @@ with
 
 activity_links as (
 
-    select * from {{ ref('int_activities_by_link') }}
+    select * from {{ ref('int_activity_links_aggregated') }}
     where activities > 0
 
 ),

@@ -3,12 +3,12 @@
 -- (an incremental run that missed or double-counted a replaced delivery fails).
 with
 
-by_link as (
+aggregated as (
 
     select
         coalesce(sum(activities), 0) as activities,
         coalesce(sum(cardinality(rep_response_times)), 0) as rep_responses
-    from {{ ref('int_activities_by_link') }}
+    from {{ ref('int_activity_links_aggregated') }}
 
 ),
 
@@ -22,12 +22,12 @@ deduplicated as (
 )
 
 select
-    by_link.activities as by_link_activities,
+    aggregated.activities as aggregated_activities,
     deduplicated.activities as deduplicated_activities,
-    by_link.rep_responses as by_link_rep_responses,
+    aggregated.rep_responses as aggregated_rep_responses,
     deduplicated.rep_responses as deduplicated_rep_responses
-from by_link
+from aggregated
 cross join deduplicated
 where
-    by_link.activities != deduplicated.activities
-    or by_link.rep_responses != deduplicated.rep_responses
+    aggregated.activities != deduplicated.activities
+    or aggregated.rep_responses != deduplicated.rep_responses
