@@ -21,19 +21,9 @@ contacts as (
 
 ),
 
-activity_links as (
-
-    select * from {{ ref('int_activity_links_resolved') }}
-
-),
-
 rep_responses as (
 
-    select
-        contact_id,
-        unnest(rep_response_times) as responded_at
-    from activity_links
-    where contact_id is not null
+    select * from {{ ref('int_rep_responses_unnested') }}
 
 ),
 
