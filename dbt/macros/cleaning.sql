@@ -113,19 +113,19 @@
     )
 {%- endmacro %}
 
-{#- The person records (int_contact_records_unioned) holding one of the emails in
-    emails_cte or one of the phones in phones_cte, each record once. Leads through the
-    email/phone indexes of int_leads_unioned (the contact branch of the view pruned by
+{#- The person records (int_contact_records_unioned) holding one of the emails or phones
+    of keys_relation (a CTE with email and phone columns), each record once. Leads through
+    the email/phone indexes of int_leads_unioned (the contact branch of the view pruned by
     record_type), the few CRM contacts by hash join: the incremental identity resolution
     cannot let the planner size these sets. -#}
-{% macro contact_records_holding(emails_cte, phones_cte, columns) -%}
+{% macro contact_records_holding(keys_relation, columns) -%}
     select {{ columns }}
     from {{ ref('int_contact_records_unioned') }}
     where
         record_type = 'lead'
         and (
-            email = any(array(select {{ emails_cte }}.email from {{ emails_cte }}))
-            or phone = any(array(select {{ phones_cte }}.phone from {{ phones_cte }}))
+            email = any(array(select {{ keys_relation }}.email from {{ keys_relation }}))
+            or phone = any(array(select {{ keys_relation }}.phone from {{ keys_relation }}))
         )
     union
     select {{ columns }}
@@ -133,7 +133,7 @@
     where
         record_type = 'contact'
         and (
-            email in (select {{ emails_cte }}.email from {{ emails_cte }})
-            or phone in (select {{ phones_cte }}.phone from {{ phones_cte }})
+            email in (select {{ keys_relation }}.email from {{ keys_relation }})
+            or phone in (select {{ keys_relation }}.phone from {{ keys_relation }})
         )
 {%- endmacro %}

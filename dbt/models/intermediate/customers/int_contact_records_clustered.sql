@@ -62,24 +62,17 @@ with
 
     ),
 
-    changed_emails as (
+    -- the keys the changed records carry now or carried before
+    changed_keys as (
 
-        select changed.email from changed
+        select
+            changed.email,
+            changed.phone
+        from changed
         union
-        select held.email
-        from {{ this }} as held
-        where
-            held.record_key = any(
-                array(select changed.record_key from changed)
-            )
-
-    ),
-
-    changed_phones as (
-
-        select changed.phone from changed
-        union
-        select held.phone
+        select
+            held.email,
+            held.phone
         from {{ this }} as held
         where
             held.record_key = any(
@@ -97,10 +90,10 @@ with
                 array(select changed.record_key from changed)
             )
             or held.email = any(
-                array(select changed_emails.email from changed_emails)
+                array(select changed_keys.email from changed_keys)
             )
             or held.phone = any(
-                array(select changed_phones.phone from changed_phones)
+                array(select changed_keys.phone from changed_keys)
             )
 
     ),
@@ -116,9 +109,7 @@ with
                 array(select touched_contacts.contact_id from touched_contacts)
             )
         union
-        {{ contact_records_holding(
-            'changed_emails', 'changed_phones', 'record_key'
-        ) }}
+        {{ contact_records_holding('changed_keys', 'record_key') }}
 
     ),
 
@@ -140,23 +131,11 @@ with
 
     ),
 
-    scoped_emails as (
-
-        select distinct email from scoped_records
-
-    ),
-
-    scoped_phones as (
-
-        select distinct phone from scoped_records
-
-    ),
-
     -- every record holding a key of the records in scope: key use is counted
     -- over all of them
     key_holders as (
 
-        {{ contact_records_holding('scoped_emails', 'scoped_phones', '*') }}
+        {{ contact_records_holding('scoped_records', '*') }}
 
     ),
 {%- else -%}
