@@ -6,9 +6,11 @@ suite never touches a developer's own warehouse or metadata DB.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,9 +37,9 @@ def server_url() -> str:
     warehouse.embedded().stop()
 
 
-@pytest.fixture()
-def db_url(server_url: str) -> str:
-    """A new, migrated database on the session's server, dropped after the test."""
+@contextlib.contextmanager
+def scratch_database(server_url: str) -> Iterator[str]:
+    """A new, migrated database on the session's server (its URL), dropped afterwards."""
     import psycopg
 
     from salesops.setup_warehouse import prepare
@@ -47,10 +49,19 @@ def db_url(server_url: str) -> str:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"create database {name}")
     url = psycopg.conninfo.make_conninfo(server_url, dbname=name)
-    prepare(url)
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"drop database if exists {name} with (force)")
+    try:
+        prepare(url)
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")
+
+
+@pytest.fixture()
+def db_url(server_url: str) -> str:
+    """A new, migrated database on the session's server, dropped after the test."""
+    with scratch_database(server_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

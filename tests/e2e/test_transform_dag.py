@@ -10,7 +10,6 @@ Nothing here imports Airflow at module level: ``airflow_runtime`` configures it 
 from __future__ import annotations
 
 import json
-import uuid
 
 import psycopg
 import psycopg.sql
@@ -19,7 +18,7 @@ import pytest
 from salesops import airflow_runtime, transform
 from salesops.dbt_project import project_dir
 from salesops.quality.suites import mart_suites
-from tests.conftest import query
+from tests.conftest import query, scratch_database
 
 DAG_ID = "salesops_transform"
 MARTS_URI = "salesops://marts/"  # Airflow normalises salesops://marts (salesops.assets) to this
@@ -34,22 +33,13 @@ def warehouse_db(server_url, tmp_path_factory):
     """A fresh database, used by the DAGs' tasks as an external warehouse, and its landing zone."""
     from ingestion.demo import generate
     from salesops.config import maven_export_dir
-    from salesops.setup_warehouse import prepare
 
-    name = f"t_transform_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.conninfo.make_conninfo(server_url, dbname="postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"create database {name}")
-    url = psycopg.conninfo.make_conninfo(server_url, dbname=name)
-    prepare(url)
     landing = tmp_path_factory.mktemp("transform-landing")
     generate(landing, scale=0.1, seed=11, maven_dir=maven_export_dir())
-    with pytest.MonkeyPatch.context() as patch:
+    with scratch_database(server_url) as url, pytest.MonkeyPatch.context() as patch:
         patch.setenv("SALESOPS_WAREHOUSE_URL", url)
         patch.setenv("SALESOPS_LANDING_URI", str(landing))
         yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"drop database if exists {name} with (force)")
 
 
 def _states(dag_run) -> dict[str, str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import uuid
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +22,7 @@ import pytest
 
 from ingestion.loader import ingest_path
 from salesops.dbt_project import run_dbt
-from tests.conftest import query
+from tests.conftest import query, scratch_database
 
 # Warnings dbt may raise: the documented data defects (docs/data_quality.md), nothing else.
 DOCUMENTED_WARNINGS = {
@@ -37,29 +36,6 @@ PRODUCT_FIXES = {"GTXPro": "GTX Pro"}
 ACCOUNT_FIXES = {"dambase": "Dambase"}
 MARTS = ["customer_360", "contacts", "fct_leads", "fct_opportunities", "funnel_conversion",
          "loss_reasons", "rep_performance_monthly", "team_performance_monthly", "training_needs"]
-
-
-def _create_database(server_url: str) -> str:
-    import psycopg
-
-    from salesops.setup_warehouse import prepare
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = psycopg.conninfo.make_conninfo(server_url, dbname="postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"create database {name}")
-    url = psycopg.conninfo.make_conninfo(server_url, dbname=name)
-    prepare(url)
-    return url
-
-
-def _drop_database(server_url: str, url: str) -> None:
-    import psycopg
-
-    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
-    admin = psycopg.conninfo.make_conninfo(server_url, dbname="postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"drop database if exists {name} with (force)")
 
 
 def _statuses(result) -> dict[str, str]:
@@ -80,12 +56,11 @@ def _assert_build_clean(result, allowed_warnings=DOCUMENTED_WARNINGS) -> None:
 @pytest.fixture(scope="module")
 def maven_warehouse(server_url, maven_dir):
     """A warehouse where only the Maven export was ingested, built with dbt."""
-    url = _create_database(server_url)
-    loaded = ingest_path(url, "crm_export", str(maven_dir))
-    assert {r.status for r in loaded} == {"loaded"}
-    result = run_dbt(["build"], url)
-    yield url, result
-    _drop_database(server_url, url)
+    with scratch_database(server_url) as url:
+        loaded = ingest_path(url, "crm_export", str(maven_dir))
+        assert {r.status for r in loaded} == {"loaded"}
+        result = run_dbt(["build"], url)
+        yield url, result
 
 
 @pytest.fixture(scope="module")
@@ -306,13 +281,12 @@ def demo_warehouse(server_url, maven_dir, tmp_path_factory):
 
     landing = tmp_path_factory.mktemp("landing")
     generate(landing, scale=0.1, seed=7, maven_dir=maven_dir)
-    url = _create_database(server_url)
-    for channel in CHANNELS:
-        results = ingest_path(url, channel, str(landing / channel))
-        assert results and {r.status for r in results} == {"loaded"}, channel
-    result = run_dbt(["build"], url)
-    yield url, result, tmp_path_factory.mktemp("delta")
-    _drop_database(server_url, url)
+    with scratch_database(server_url) as url:
+        for channel in CHANNELS:
+            results = ingest_path(url, channel, str(landing / channel))
+            assert results and {r.status for r in results} == {"loaded"}, channel
+        result = run_dbt(["build"], url)
+        yield url, result, tmp_path_factory.mktemp("delta")
 
 
 def test_demo_build_passes_every_test(demo_warehouse):
