@@ -98,108 +98,59 @@ rep_rates as (
 
 measures_unpivoted as (
 
+    -- one row per rep and metric: the volume behind it, the stage it measures,
+    -- which direction is better and the training a shortfall suggests
     select
-        rep_name,
-        manager_name,
-        region,
-        leads_assigned as volume,
-        'lead_to_contacted_rate' as metric,
-        'contacted'::text as stage,
-        lead_to_contacted_rate as rep_value,
-        true as is_higher_better,
-        'lead follow-up discipline: respond to every assigned lead'
-            as suggested_training
+        rep_rates.rep_name,
+        rep_rates.manager_name,
+        rep_rates.region,
+        metrics.volume,
+        metrics.metric,
+        metrics.stage,
+        metrics.rep_value,
+        metrics.is_higher_better,
+        metrics.suggested_training
     from rep_rates
-
-    union all
-
-    select
-        rep_name,
-        manager_name,
-        region,
-        opportunities as volume,
-        'prospecting_to_engaging_rate' as metric,
-        'prospecting'::text as stage,
-        prospecting_to_engaging_rate as rep_value,
-        true as is_higher_better,
-        'qualification and discovery: move prospects into active deals'
-            as suggested_training
-    from rep_rates
-
-    union all
-
-    select
-        rep_name,
-        manager_name,
-        region,
-        closed_deals as volume,
-        'engaging_to_won_rate' as metric,
-        'engaging'::text as stage,
-        engaging_to_won_rate as rep_value,
-        true as is_higher_better,
-        'closing and negotiation: convert engaged deals into wins'
-            as suggested_training
-    from rep_rates
-
-    union all
-
-    select
-        rep_name,
-        manager_name,
-        region,
-        won_deals_with_days as volume,
-        'avg_days_to_close' as metric,
-        'engaging'::text as stage,
-        avg_days_to_close as rep_value,
-        false as is_higher_better,
-        'deal velocity: shorten the cycle from engagement to close'
-            as suggested_training
-    from rep_rates
-
-    union all
-
-    select
-        rep_name,
-        manager_name,
-        region,
-        activities as volume,
-        'activities_per_month' as metric,
-        null::text as stage,
-        activities_per_month as rep_value,
-        true as is_higher_better,
-        'activity planning: more calls, emails and meetings per month'
-            as suggested_training
-    from rep_rates
-
-    union all
-
-    select
-        rep_name,
-        manager_name,
-        region,
-        leads_responded as volume,
-        'avg_first_response_hours' as metric,
-        'contacted'::text as stage,
-        avg_first_response_hours as rep_value,
-        false as is_higher_better,
-        'speed to lead: respond faster to new leads'
-            as suggested_training
-    from rep_rates
-
-    union all
-
-    select
-        rep_name,
-        manager_name,
-        region,
-        csat_responses as volume,
-        'avg_csat' as metric,
-        null::text as stage,
-        avg_csat as rep_value,
-        true as is_higher_better,
-        'customer care: satisfaction after the sale'
-            as suggested_training
-    from rep_rates
+    cross join lateral (
+        values
+        (
+            rep_rates.leads_assigned, 'lead_to_contacted_rate', 'contacted',
+            rep_rates.lead_to_contacted_rate, true,
+            'lead follow-up discipline: respond to every assigned lead'
+        ),
+        (
+            rep_rates.opportunities, 'prospecting_to_engaging_rate',
+            'prospecting', rep_rates.prospecting_to_engaging_rate, true,
+            'qualification and discovery: move prospects into active deals'
+        ),
+        (
+            rep_rates.closed_deals, 'engaging_to_won_rate', 'engaging',
+            rep_rates.engaging_to_won_rate, true,
+            'closing and negotiation: convert engaged deals into wins'
+        ),
+        (
+            rep_rates.won_deals_with_days, 'avg_days_to_close', 'engaging',
+            rep_rates.avg_days_to_close, false,
+            'deal velocity: shorten the cycle from engagement to close'
+        ),
+        (
+            rep_rates.activities, 'activities_per_month', null,
+            rep_rates.activities_per_month, true,
+            'activity planning: more calls, emails and meetings per month'
+        ),
+        (
+            rep_rates.leads_responded, 'avg_first_response_hours', 'contacted',
+            rep_rates.avg_first_response_hours, false,
+            'speed to lead: respond faster to new leads'
+        ),
+        (
+            rep_rates.csat_responses, 'avg_csat', null,
+            rep_rates.avg_csat, true,
+            'customer care: satisfaction after the sale'
+        )
+    ) as metrics (
+        volume, metric, stage, rep_value, is_higher_better, suggested_training
+    )
 
 ),
 
