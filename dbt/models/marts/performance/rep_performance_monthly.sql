@@ -29,16 +29,6 @@ measured as (
         rep_months.won_revenue,
         rep_months.deals_won,
         rep_months.deals_lost,
-        {{ round_ratio(safe_divide(
-            'rep_months.deals_won',
-            'rep_months.deals_won + rep_months.deals_lost'
-        )) }} as win_rate,
-        {{ round_money(safe_divide(
-            'rep_months.won_revenue', 'rep_months.deals_won'
-        )) }} as avg_deal_size,
-        {{ round_duration(safe_divide(
-            'rep_months.won_days_to_close', 'rep_months.won_deals_with_days'
-        )) }} as avg_days_to_close,
         rep_months.deals_engaged,
         rep_months.engaged_list_value,
         rep_months.calls,
@@ -49,14 +39,9 @@ measured as (
         rep_months.leads_assigned,
         rep_months.leads_responded,
         rep_months.leads_converted,
-        {{ round_duration(safe_divide(
-            'rep_months.first_response_hours_sum', 'rep_months.leads_responded'
-        )) }} as avg_first_response_hours,
         rep_months.csat_responses,
-        {{ round_money(safe_divide(
-            'rep_months.csat_score_sum', 'rep_months.csat_responses'
-        )) }} as avg_csat,
         quotas.quota,
+        {{ performance_ratio_columns('rep_months') }},
         {{ round_ratio(safe_divide('rep_months.won_revenue', 'quotas.quota')) }}
             as attainment
     from rep_months

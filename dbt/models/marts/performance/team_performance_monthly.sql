@@ -62,13 +62,6 @@ measured as (
         won_revenue,
         deals_won,
         deals_lost,
-        {{ round_ratio(safe_divide('deals_won', 'deals_won + deals_lost')) }}
-            as win_rate,
-        {{ round_money(safe_divide('won_revenue', 'deals_won')) }}
-            as avg_deal_size,
-        {{ round_duration(safe_divide(
-            'won_days_to_close', 'won_deals_with_days'
-        )) }} as avg_days_to_close,
         deals_engaged,
         engaged_list_value,
         calls,
@@ -79,13 +72,9 @@ measured as (
         leads_assigned,
         leads_responded,
         leads_converted,
-        {{ round_duration(safe_divide(
-            'first_response_hours_sum', 'leads_responded'
-        )) }} as avg_first_response_hours,
         csat_responses,
-        {{ round_money(safe_divide('csat_score_sum', 'csat_responses')) }}
-            as avg_csat,
         quota,
+        {{ performance_ratio_columns() }},
         {{ round_ratio(safe_divide('won_revenue', 'quota')) }} as attainment
     from team_months
 
