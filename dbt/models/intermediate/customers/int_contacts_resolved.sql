@@ -19,15 +19,9 @@ clusters as (
 
 ),
 
-company_names as (
+company_customers as (
 
-    select * from {{ ref('int_company_names_matched') }}
-
-),
-
-customers as (
-
-    select * from {{ ref('int_customers_resolved') }}
+    select * from {{ ref('int_company_customers_mapped') }}
 
 ),
 
@@ -53,10 +47,8 @@ resolved_records as (
     from records
     inner join clusters
         on records.record_key = clusters.record_key
-    left join company_names
-        on records.company_key = company_names.company_key
-    left join customers
-        on company_names.canonical_company_key = customers.company_key
+    left join company_customers as customers
+        on records.company_key = customers.company_key
 
 ),
 

@@ -25,15 +25,9 @@ contacts as (
 
 ),
 
-company_names as (
+company_customers as (
 
-    select * from {{ ref('int_company_names_matched') }}
-
-),
-
-customers as (
-
-    select * from {{ ref('int_customers_resolved') }}
+    select * from {{ ref('int_company_customers_mapped') }}
 
 ),
 
@@ -136,10 +130,8 @@ final as (
     from leads_with_people
     left join contacts
         on leads_with_people.contact_id = contacts.contact_id
-    left join company_names
-        on leads_with_people.company_key = company_names.company_key
-    left join customers as lead_customers
-        on company_names.canonical_company_key = lead_customers.company_key
+    left join company_customers as lead_customers
+        on leads_with_people.company_key = lead_customers.company_key
     left join sales_reps
         on leads_with_people.assigned_rep_name = sales_reps.rep_name
     left join first_responses

@@ -24,15 +24,9 @@ sales_reps as (
 
 ),
 
-company_names as (
+company_customers as (
 
-    select * from {{ ref('int_company_names_matched') }}
-
-),
-
-customers as (
-
-    select * from {{ ref('int_customers_resolved') }}
+    select * from {{ ref('int_company_customers_mapped') }}
 
 ),
 
@@ -133,10 +127,8 @@ joined as (
         on opportunities.product_name = products.product_name
     left join sales_reps
         on opportunities.rep_name = sales_reps.rep_name
-    left join company_names
-        on opportunities.company_key = company_names.company_key
-    left join customers as account_customers
-        on company_names.canonical_company_key = account_customers.company_key
+    left join company_customers as account_customers
+        on opportunities.company_key = account_customers.company_key
     left join converting_contacts
         on opportunities.opportunity_id = converting_contacts.opportunity_id
     left join currency_rates as opportunity_rates

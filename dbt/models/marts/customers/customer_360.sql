@@ -10,9 +10,9 @@ customers as (
 
 ),
 
-company_names as (
+company_customers as (
 
-    select * from {{ ref('int_company_names_matched') }}
+    select * from {{ ref('int_company_customers_mapped') }}
 
 ),
 
@@ -155,10 +155,8 @@ order_customers as (
     from orders
     left join opportunities
         on orders.opportunity_id = opportunities.opportunity_id
-    left join company_names
-        on orders.company_key = company_names.company_key
-    left join customers as order_customer
-        on company_names.canonical_company_key = order_customer.company_key
+    left join company_customers as order_customer
+        on orders.company_key = order_customer.company_key
 
 ),
 
@@ -188,10 +186,8 @@ survey_customers as (
     from survey_responses
     left join opportunities
         on survey_responses.opportunity_id = opportunities.opportunity_id
-    left join company_names
-        on survey_responses.company_key = company_names.company_key
-    left join customers as survey_customer
-        on company_names.canonical_company_key = survey_customer.company_key
+    left join company_customers as survey_customer
+        on survey_responses.company_key = survey_customer.company_key
 
 ),
 
