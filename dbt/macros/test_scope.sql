@@ -9,9 +9,6 @@
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where == 'new_batches' -%}
-        {%- if flags.FULL_REFRESH -%}
-            {%- do return(relation) -%}
-        {%- endif -%}
         {%- set batch_column = '_batch_id' if relation.schema == 'raw' else 'batch_id' -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ new_batches_filter(batch_column)
                       ~ ') as dbt_subquery') -%}
