@@ -137,3 +137,21 @@
             or phone in (select {{ keys_relation }}.phone from {{ keys_relation }})
         )
 {%- endmacro %}
+
+{#- The person records (int_contact_records_unioned) whose `column` is among the values
+    `keys_query` selects: lead records through the indexes of int_leads_unioned
+    (`= any(array(...))`, the planner cannot size a change set for a join), the few CRM
+    contacts by hash join. -#}
+{% macro contact_records_matching(column, keys_query, columns='*') -%}
+    select {{ columns }}
+    from {{ ref('int_contact_records_unioned') }}
+    where
+        record_type = 'lead'
+        and {{ column }} = any(array({{ keys_query }}))
+    union all
+    select {{ columns }}
+    from {{ ref('int_contact_records_unioned') }}
+    where
+        record_type = 'contact'
+        and {{ column }} in ({{ keys_query }})
+{%- endmacro %}

@@ -12,10 +12,39 @@
         {%- set batch_column = '_batch_id' if relation.schema == 'raw' else 'batch_id' -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ new_batches_filter(batch_column)
                       ~ ') as dbt_subquery') -%}
+    {%- elif where == 'new_rows' -%}
+        {%- if execute and 'refreshed_at' in adapter.get_columns_in_relation(relation)
+                | map(attribute='name') | list -%}
+            {%- do return('(select * from ' ~ relation ~ ' where ' ~ new_rows_filter()
+                          ~ ') as dbt_subquery') -%}
+        {%- endif -%}
     {%- elif where -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') as dbt_subquery') -%}
     {%- endif -%}
     {%- do return(relation) -%}
+{%- endmacro %}
+
+{#- Rows an incremental model derived since the last succeeded whole-project build finished
+    (its refreshed_at): the rows it has not tested. Tests configured with where: new_rows
+    (models/intermediate and models/marts, dbt_project.yml) check only these on models that
+    carry refreshed_at, every row elsewhere and in a --full-refresh build. Keys stay unique
+    beyond the rows tested: those models replace rows by their unique key, under a unique
+    index. -#}
+{% macro new_rows_filter() -%}
+    {%- if flags is defined and flags.FULL_REFRESH -%}
+    true
+    {%- else -%}
+    refreshed_at > coalesce(
+        (
+            select finished_at
+            from ops.transform_builds
+            where succeeded
+            order by build_id desc
+            limit 1
+        ),
+        '-infinity'::timestamptz
+    )
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The rows of batches the last succeeded build did not see (see above): finished after

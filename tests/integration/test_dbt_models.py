@@ -223,8 +223,9 @@ def test_maven_only_marts_have_the_bi_contract(maven_warehouse):
 
 # ---------------------------------------------------------------- demo warehouse
 
-def _write_delta(folder: Path, resent_activity_id: str) -> None:
-    """A later delivery: a re-sent (changed) activity, new activities and new leads."""
+def _write_delta(folder: Path, resent_activity_id: str, bridge: dict[str, str]) -> None:
+    """A later delivery: a re-sent (changed) activity, new activities and new leads, one of
+    them (``bridge``: an email of one person, the phone of another) merging two people."""
     (folder / "activities").mkdir(parents=True)
     (folder / "web_forms").mkdir(parents=True)
     with open(folder / "activities" / "delta_activities.csv", "w", newline="") as fh:
@@ -245,6 +246,7 @@ def _write_delta(folder: Path, resent_activity_id: str) -> None:
              "company": "Cancity Inc.", "country": "USA"},
             {"submission_id": "delta-2", "submitted_at": "2017-12-30T11:00:00Z",
              "email": "other.delta@example.com", "company": "Cnacity", "country": "United States"},
+            {"submission_id": "delta-3", "submitted_at": "2017-12-30T12:00:00Z", **bridge},
         ]:
             fh.write(json.dumps(record) + "\n")
 
@@ -258,17 +260,25 @@ def _rows_to_test(url: str, model: str, *args: str) -> int:
 
 def _table_digests(url: str) -> dict[str, tuple]:
     """Row count + order-free digest of the incremental models and the marts. Left out: the
-    bookkeeping of the run that merged a row (replaced_link_key, merged_at, merged_through)
-    and the activities = 0 rows the per-link aggregate keeps for keys it emptied."""
+    bookkeeping of the run that derived a row (replaced_link_key, the *_at run times,
+    previous_contact_id) and the activities = 0 rows the per-link aggregate keeps for keys
+    it emptied."""
     tables = {
         "intermediate.int_activities_deduplicated": "intermediate.int_activities_deduplicated",
         "intermediate.int_activity_links_aggregated":
             "(select * from intermediate.int_activity_links_aggregated where activities > 0)",
         "intermediate.int_leads_unioned": "intermediate.int_leads_unioned",
         "intermediate.int_contact_records_clustered": "intermediate.int_contact_records_clustered",
+        "intermediate.int_contacts_resolved": "intermediate.int_contacts_resolved",
+        "intermediate.int_leads_routed": "intermediate.int_leads_routed",
+        "intermediate.int_leads_enriched": "intermediate.int_leads_enriched",
+        "intermediate.int_activity_links_resolved": "intermediate.int_activity_links_resolved",
+        "intermediate.int_company_customer_changes": "intermediate.int_company_customer_changes",
         **{f"marts.{m}": f"marts.{m}" for m in MARTS},
     }
-    row = "md5((to_jsonb(x) - array['replaced_link_key', 'merged_at', 'merged_through'])::text)"
+    bookkeeping = ["replaced_link_key", "merged_at", "merged_through", "aggregated_at", "resolved_at",
+                   "previous_contact_id", "refreshed_at", "changed_at"]
+    row = f"md5((to_jsonb(x) - array{bookkeeping!r})::text)"
     return {name: query(url, f"select count(*), md5(coalesce(string_agg({row}, '' order by {row}), ''))"
                              f" from {relation} as x")[0]
             for name, relation in tables.items()}
@@ -355,14 +365,25 @@ def test_demo_identity_resolution_and_routing(demo_warehouse):
 def test_incremental_run_after_a_delta_equals_a_full_refresh(demo_warehouse):
     url, _, delta = demo_warehouse
     resent = query(url, "select min(activity_id) from intermediate.int_activities_deduplicated")[0][0]
-    _write_delta(delta, resent)
+    # two people the delta's bridge lead merges: one known by a phone only its records hold
+    # (one email, one name), the other by an email
+    (phone, name, phone_contact), = query(
+        url, "select c.phone_key, min(r.full_name), min(c.contact_id)"
+             " from intermediate.int_contact_records_clustered as c"
+             " join intermediate.int_contact_records_unioned as r using (record_key)"
+             " where c.phone_key is not null group by 1 having count(distinct r.email) = 1"
+             " and count(distinct r.full_name) = 1 and count(distinct c.contact_id) = 1 order by 1 limit 1")
+    (email, email_contact), = query(
+        url, "select email_key, contact_id from intermediate.int_contact_records_clustered"
+             " where email_key is not null and contact_id <> %s order by 1 limit 1", (phone_contact,))
+    _write_delta(delta, resent, {"email": email, "phone": phone, "full_name": name})
     # the first build booked what it tested: the staging tests will check the delta only
     assert query(url, "select count(*), bool_and(succeeded) from ops.transform_builds") == [(1, True)]
     assert _rows_to_test(url, "stg_activities__activities") == 0
     for channel in ("activities", "web_forms"):
         assert {r.status for r in ingest_path(url, channel, str(delta / channel))} == {"loaded"}
     assert _rows_to_test(url, "stg_activities__activities") == 3
-    assert _rows_to_test(url, "stg_web_forms__leads") == 2
+    assert _rows_to_test(url, "stg_web_forms__leads") == 3
     before = query(url, "select count(*) from intermediate.int_activities_deduplicated")[0][0]
 
     # zero lookback: the incremental models read the newest batches only
@@ -382,6 +403,16 @@ def test_incremental_run_after_a_delta_equals_a_full_refresh(demo_warehouse):
     assert query(url, "select outcome, contact_email from intermediate.int_activities_deduplicated"
                       " where activity_id = %s", (resent,)) == [("connected", "delta.person@example.com")]
     assert query(url, "select count(*) from intermediate.int_activities_deduplicated") == [(before + 2,)]
+    # the bridge lead merged the two people: one contact holds both, the other is gone
+    merged = query(url, "select contact_id from marts.contacts where %s = any(source_record_ids)",
+                   ("web_forms:delta-3",))
+    assert len(merged) == 1 and merged[0][0] in {phone_contact, email_contact}
+    gone = ({phone_contact, email_contact} - {merged[0][0]}).pop()
+    for table in ("intermediate.int_contacts_resolved", "marts.contacts"):
+        assert query(url, f"select count(*) from {table} where contact_id = %s", (gone,)) == [(0,)]
+    assert query(url, "select count(distinct contact_id) from marts.fct_leads where lead_key = any("
+                      "select unnest(source_record_ids) from marts.contacts where contact_id = %s)",
+                 (merged[0][0],)) == [(1,)]
     # the new lead joins its person through the normalised email; Cnacity is Cancity
     assert query(url, "select c.customer_name from marts.fct_leads as l join marts.customer_360 as c"
                       " using (customer_id) where l.lead_key = 'web_forms:delta-2'") == [("Cancity",)]

@@ -32,6 +32,8 @@
             {'columns': ['contact_id']},
             {'columns': ['email']},
             {'columns': ['phone']},
+            {'columns': ['resolved_at']},
+            {'columns': ['email_key']},
         ],
     )
 }}
@@ -306,6 +308,15 @@ matched as (
 
     select
         clustered.*,
+        {% if is_incremental() -%}
+            (
+                select held.contact_id
+                from {{ this }} as held
+                where held.record_key = clustered.record_key
+            )
+        {%- else -%}
+            null::text
+        {%- endif %} as previous_contact_id,
         count(*) over (
             partition by clustered.label, clustered.email_key
         ) as records_sharing_email,
@@ -341,7 +352,11 @@ final as (
         email,
         phone,
         batch_id,
-        source_row_number
+        source_row_number,
+        -- when this run resolved the record and the contact it had before:
+        -- what the per-person models downstream re-derive
+        current_timestamp as resolved_at,
+        previous_contact_id
     from matched
 
 )

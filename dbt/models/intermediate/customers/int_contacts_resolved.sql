@@ -3,21 +3,69 @@
 -- each attribute, the customer most of the records name, the channel and time
 -- the person was first seen, the CRM owner and the opportunities the person's
 -- CRM leads converted into.
-{{ config(materialized='table') }}
+-- Incremental: a run re-derives the people whose records identity resolution
+-- resolved again since the last run (and the contacts those records left), and
+-- the people with a record at a company whose customer changed; contacts no
+-- record belongs to any more are deleted.
+-- depends_on: {{ ref('int_company_customer_changes') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='contact_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['contact_id'], 'unique': true},
+            {'columns': ['refreshed_at']},
+        ],
+        post_hook=[
+            "{{ delete_vanished_contacts('contact_id') }}",
+        ],
+    )
+}}
 
 with
 
-records as (
+{% if is_incremental() -%}
+    affected_contacts as (
 
-    select * from {{ ref('int_contact_records_unioned') }}
+        {{ contacts_changed_since('(select max(refreshed_at) from ' ~ this ~ ')') }}
 
-),
+    ),
 
-clusters as (
+    clusters as (
 
-    select * from {{ ref('int_contact_records_clustered') }}
+        select *
+        from {{ ref('int_contact_records_clustered') }}
+        where
+            contact_id = any(
+                array(
+                    select affected_contacts.contact_id from affected_contacts
+                )
+            )
 
-),
+    ),
+
+    records as (
+
+        {{ contact_records_matching(
+            'record_key', 'select clusters.record_key from clusters'
+        ) }}
+
+    ),
+{%- else -%}
+    records as (
+
+        select * from {{ ref('int_contact_records_unioned') }}
+
+    ),
+
+    clusters as (
+
+        select * from {{ ref('int_contact_records_clustered') }}
+
+    ),
+{%- endif %}
 
 company_customers as (
 
@@ -170,7 +218,8 @@ final as (
         aggregated.source_record_ids,
         aggregated.channels,
         aggregated.match_rules,
-        aggregated.min_match_confidence
+        aggregated.min_match_confidence,
+        current_timestamp as refreshed_at
     from aggregated
     inner join first_sighting
         on aggregated.contact_id = first_sighting.contact_id

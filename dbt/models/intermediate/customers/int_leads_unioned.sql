@@ -20,6 +20,7 @@
             {'columns': ['batch_id']},
             {'columns': ['email']},
             {'columns': ['phone']},
+            {'columns': ['company_key']},
         ],
     )
 }}

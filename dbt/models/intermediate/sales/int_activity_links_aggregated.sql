@@ -14,9 +14,14 @@
         materialized='incremental',
         unique_key='link_key',
         incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['link_key'], 'unique': true},
             {'columns': ['merged_through']},
+            {'columns': ['aggregated_at']},
+            {'columns': ['lead_id']},
+            {'columns': ['contact_email']},
+            {'columns': ['opportunity_id']},
         ],
     )
 }}
@@ -105,12 +110,16 @@ final as (
             aggregated.rep_response_times,
             coalesce(aggregated.activities, 0) as activities,
             coalesce(aggregated.merged_through, touched.merged_through)
-                as merged_through
+                as merged_through,
+            current_timestamp as aggregated_at
         from touched
         left join aggregated
             on touched.link_key = aggregated.link_key
     {%- else -%}
-        select * from aggregated
+        select
+            *,
+            current_timestamp as aggregated_at
+        from aggregated
     {%- endif %}
 
 )

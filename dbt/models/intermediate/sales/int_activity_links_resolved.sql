@@ -3,32 +3,161 @@
 -- opportunity's converted lead), the customer through the opportunity's
 -- customer (else the contact's). Resolved per link key rather than per
 -- activity, so identity changes re-link 1.4M keys, not 10M activities.
-{{ config(materialized='table') }}
+-- Incremental: a run resolves again the keys aggregated since its last run,
+-- the keys of the people changed since then (contacts_changed_since: their
+-- contact or customer may have moved), the keys a re-resolved record now
+-- resolves (its CRM lead id, its email) and the keys of opportunities whose
+-- contact or customer changed. Keys left without activities are deleted.
+-- depends_on: {{ ref('int_company_customer_changes') }}
+-- depends_on: {{ ref('int_contact_records_unioned') }}
+-- depends_on: {{ ref('int_contact_records_clustered') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='link_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['link_key'], 'unique': true},
+            {'columns': ['contact_id']},
+            {'columns': ['refreshed_at']},
+        ],
+        post_hook=["delete from {{ this }} where activities = 0"],
+    )
+}}
 
 with
-
-activity_links as (
-
-    select * from {{ ref('int_activity_links_aggregated') }}
-    where activities > 0
-
-),
-
-clusters as (
-
-    select * from {{ ref('int_contact_records_clustered') }}
-
-),
-
-contacts as (
-
-    select * from {{ ref('int_contacts_resolved') }}
-
-),
 
 opportunities as (
 
     select * from {{ ref('int_opportunities_joined') }}
+
+),
+
+{% if is_incremental() -%}
+    {%- set since = "coalesce((select max(refreshed_at) from " ~ this
+        ~ "), '-infinity'::timestamptz)" %}
+    re_resolved as (
+
+        select
+            record_key,
+            email_key
+        from {{ ref('int_contact_records_clustered') }}
+        where resolved_at > {{ since }}
+
+    ),
+
+    affected_contacts as (
+
+        {{ contacts_changed_since(since) }}
+
+    ),
+
+    affected_keys as (
+
+        select link_key
+        from {{ ref('int_activity_links_aggregated') }}
+        where aggregated_at > {{ since }}
+        union
+        select link_key
+        from {{ this }}
+        where
+            contact_id = any(
+                array(
+                    select affected_contacts.contact_id from affected_contacts
+                )
+            )
+        union
+        select link_key
+        from {{ ref('int_activity_links_aggregated') }}
+        where
+            'crm_export:' || lead_id = any(
+                array(
+                    select re_resolved.record_key
+                    from re_resolved
+                    where re_resolved.record_key like 'crm\_export:%'
+                )
+            )
+            or contact_email = any(
+                array(select re_resolved.email_key from re_resolved)
+            )
+        union
+        select held.link_key
+        from {{ this }} as held
+        inner join opportunities
+            on held.opportunity_id = opportunities.opportunity_id
+        where
+            held.opportunity_contact_id is distinct from opportunities.contact_id
+            or held.opportunity_customer_id
+            is distinct from opportunities.customer_id
+        union
+        select link_key
+        from {{ ref('int_activity_links_aggregated') }}
+        where
+            opportunity_id = any(
+                array(
+                    select opportunities.opportunity_id
+                    from opportunities
+                    where
+                        opportunities.contact_id = any(
+                            array(
+                                select affected_contacts.contact_id
+                                from affected_contacts
+                            )
+                        )
+                )
+            )
+
+    ),
+
+    activity_links as (
+
+        -- keys left without activities come through, for the post-hook to
+        -- delete
+        select *
+        from {{ ref('int_activity_links_aggregated') }}
+        where
+            link_key = any(
+                array(select affected_keys.link_key from affected_keys)
+            )
+
+    ),
+
+    clusters as (
+
+        select *
+        from {{ ref('int_contact_records_clustered') }}
+        where
+            record_key = any(
+                array(
+                    select 'crm_export:' || activity_links.lead_id as record_key
+                    from activity_links
+                    where activity_links.lead_id is not null
+                )
+            )
+            or email_key = any(
+                array(select activity_links.contact_email from activity_links)
+            )
+
+    ),
+{%- else -%}
+    activity_links as (
+
+        select * from {{ ref('int_activity_links_aggregated') }}
+        where activities > 0
+
+    ),
+
+    clusters as (
+
+        select * from {{ ref('int_contact_records_clustered') }}
+
+    ),
+{%- endif %}
+
+contacts as (
+
+    select * from {{ ref('int_contacts_resolved') }}
 
 ),
 
@@ -48,6 +177,7 @@ linked as (
     select
         activity_links.*,
         opportunities.customer_id as opportunity_customer_id,
+        opportunities.contact_id as opportunity_contact_id,
         coalesce(
             lead_clusters.contact_id,
             email_contacts.contact_id,
@@ -74,8 +204,12 @@ final as (
         linked.activities,
         linked.last_activity_at,
         linked.rep_response_times,
+        -- what the opportunity gave: a later run compares
+        linked.opportunity_contact_id,
+        linked.opportunity_customer_id,
         coalesce(linked.opportunity_customer_id, contacts.customer_id)
-            as customer_id
+            as customer_id,
+        current_timestamp as refreshed_at
     from linked
     left join contacts
         on linked.contact_id = contacts.contact_id

@@ -4,42 +4,128 @@
 -- to that person) and the opportunity it converted into: a CRM lead's own
 -- converted opportunity; a channel lead is credited with its person's first
 -- opportunity when it is the person's first touch.
-{{ config(materialized='table') }}
+-- Incremental: a run re-derives every lead of the people changed since its
+-- last run (contacts_changed_since), of the people whose rep responses changed
+-- (activity links resolved since then) and of the leads routed since then.
+-- depends_on: {{ ref('int_company_customer_changes') }}
+-- depends_on: {{ ref('int_contact_records_unioned') }}
+-- depends_on: {{ ref('int_contact_records_clustered') }}
+-- depends_on: {{ ref('int_activity_links_resolved') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='lead_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['lead_key'], 'unique': true},
+            {'columns': ['refreshed_at']},
+        ],
+    )
+}}
+
 with
 
-leads as (
+{% if is_incremental() -%}
+    {%- set since = "coalesce((select max(refreshed_at) from " ~ this
+        ~ "), '-infinity'::timestamptz)" %}
+    affected_contacts as (
 
-    select * from {{ ref('int_leads_unioned') }}
+        {{ contacts_changed_since(since) }}
+        union
+        select contact_id
+        from {{ ref('int_activity_links_resolved') }}
+        where refreshed_at > {{ since }}
+        union
+        select contact_id
+        from {{ ref('int_leads_routed') }}
+        where refreshed_at > {{ since }}
 
-),
+    ),
 
-routed as (
+    lead_keys as (
 
-    select * from {{ ref('int_leads_routed') }}
+        select record_key as lead_key
+        from {{ ref('int_contact_records_clustered') }}
+        where
+            contact_id = any(
+                array(
+                    select affected_contacts.contact_id from affected_contacts
+                )
+            )
 
-),
+    ),
 
-contacts as (
+    leads as (
 
-    select * from {{ ref('int_contacts_resolved') }}
+        select *
+        from {{ ref('int_leads_unioned') }}
+        where lead_key = any(array(select lead_keys.lead_key from lead_keys))
 
-),
+    ),
+
+    routed as (
+
+        select *
+        from {{ ref('int_leads_routed') }}
+        where lead_key = any(array(select lead_keys.lead_key from lead_keys))
+
+    ),
+
+    contacts as (
+
+        select *
+        from {{ ref('int_contacts_resolved') }}
+        where
+            contact_id = any(
+                array(
+                    select affected_contacts.contact_id from affected_contacts
+                )
+            )
+
+    ),
+
+    rep_responses as (
+
+        select *
+        from {{ ref('int_rep_responses_unnested') }}
+        where
+            contact_id = any(
+                array(
+                    select affected_contacts.contact_id from affected_contacts
+                )
+            )
+
+    ),
+{%- else -%}
+    leads as (
+
+        select * from {{ ref('int_leads_unioned') }}
+
+    ),
+
+    routed as (
+
+        select * from {{ ref('int_leads_routed') }}
+
+    ),
+
+    contacts as (
+
+        select * from {{ ref('int_contacts_resolved') }}
+
+    ),
+
+    rep_responses as (
+
+        select * from {{ ref('int_rep_responses_unnested') }}
+
+    ),
+{%- endif %}
 
 company_customers as (
 
     select * from {{ ref('int_company_customers_mapped') }}
-
-),
-
-sales_reps as (
-
-    select * from {{ ref('stg_crm_export__sales_reps') }}
-
-),
-
-rep_responses as (
-
-    select * from {{ ref('int_rep_responses_unnested') }}
 
 ),
 
@@ -101,8 +187,6 @@ final as (
         leads_with_people.owner_name as source_owner_name,
         leads_with_people.assigned_rep_name,
         leads_with_people.assignment_method,
-        sales_reps.manager_name as assigned_manager_name,
-        sales_reps.regional_office as assigned_regional_office,
         leads_with_people.is_first_touch,
         first_responses.first_response_at,
         first_responses.first_response_at - leads_with_people.created_at
@@ -126,14 +210,13 @@ final as (
         ) as is_converted,
         leads_with_people.batch_id,
         leads_with_people.first_loaded_at,
-        leads_with_people.loaded_at
+        leads_with_people.loaded_at,
+        current_timestamp as refreshed_at
     from leads_with_people
     left join contacts
         on leads_with_people.contact_id = contacts.contact_id
     left join company_customers as lead_customers
         on leads_with_people.company_key = lead_customers.company_key
-    left join sales_reps
-        on leads_with_people.assigned_rep_name = sales_reps.rep_name
     left join first_responses
         on leads_with_people.lead_key = first_responses.lead_key
 

@@ -3,30 +3,110 @@
 -- person already has a rep), else routing by seeds/lead_routing_rules.csv: the
 -- lead's country / sales region (from its country, the person's country, else
 -- its phone's calling code) picks a regional office (lowest priority number
--- wins), then round-robin over that office's reps in name order. The round-
--- robin sequence follows first delivery (first_loaded_at, created_at,
--- lead_key), so leads already routed keep their rep when later batches arrive.
-{{ config(materialized='table') }}
+-- wins), then round-robin over that office's reps in name order, in order of
+-- first delivery (first_loaded_at, created_at, lead_key).
+-- Routing is sticky, as in a CRM: an incremental run re-derives only the leads
+-- of the people changed since its last run (contacts_changed_since); a routed
+-- lead still unowned in the same office keeps its queue position and rep, and
+-- newly routed leads join the end of the office's queue. --full-refresh
+-- re-routes every lead from scratch.
+-- depends_on: {{ ref('int_company_customer_changes') }}
+-- depends_on: {{ ref('int_contact_records_unioned') }}
+-- depends_on: {{ ref('int_contact_records_clustered') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='lead_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['lead_key'], 'unique': true},
+            {'columns': ['refreshed_at']},
+        ],
+    )
+}}
 
 with
 
-leads as (
+{% if is_incremental() -%}
+    affected_contacts as (
 
-    select * from {{ ref('int_leads_unioned') }}
+        {{ contacts_changed_since('(select max(refreshed_at) from ' ~ this ~ ')') }}
 
-),
+    ),
 
-clusters as (
+    clusters as (
 
-    select * from {{ ref('int_contact_records_clustered') }}
+        select *
+        from {{ ref('int_contact_records_clustered') }}
+        where
+            contact_id = any(
+                array(
+                    select affected_contacts.contact_id from affected_contacts
+                )
+            )
 
-),
+    ),
 
-contacts as (
+    leads as (
 
-    select * from {{ ref('int_contacts_resolved') }}
+        select *
+        from {{ ref('int_leads_unioned') }}
+        where lead_key = any(array(select clusters.record_key from clusters))
 
-),
+    ),
+
+    contacts as (
+
+        select *
+        from {{ ref('int_contacts_resolved') }}
+        where contact_id = any(array(select clusters.contact_id from clusters))
+
+    ),
+
+    held_queue as (
+
+        -- leads routed before, and the end of each office's queue
+        select
+            lead_key,
+            routed_regional_office,
+            queue_position,
+            assigned_rep_name
+        from {{ this }}
+        where
+            assignment_method = 'round_robin'
+            and lead_key = any(array(select leads.lead_key from leads))
+
+    ),
+
+    queue_ends as (
+
+        select
+            routed_regional_office as regional_office,
+            max(queue_position) as queue_end
+        from {{ this }}
+        group by 1
+
+    ),
+{%- else -%}
+    leads as (
+
+        select * from {{ ref('int_leads_unioned') }}
+
+    ),
+
+    clusters as (
+
+        select * from {{ ref('int_contact_records_clustered') }}
+
+    ),
+
+    contacts as (
+
+        select * from {{ ref('int_contacts_resolved') }}
+
+    ),
+{%- endif %}
 
 sales_reps as (
 
@@ -123,18 +203,54 @@ office_reps as (
 
 ),
 
-queued as (
+{% if is_incremental() -%}
+    kept as (
 
-    select
-        unowned.*,
-        row_number() over (
-            partition by unowned.regional_office
-            order by
-                unowned.first_loaded_at, unowned.created_at, unowned.lead_key
-        ) as queue_position
-    from unowned
+        select
+            unowned.*,
+            held_queue.queue_position,
+            held_queue.assigned_rep_name as rep_name
+        from unowned
+        inner join held_queue
+            on
+                unowned.lead_key = held_queue.lead_key
+                and unowned.regional_office = held_queue.routed_regional_office
 
-),
+    ),
+
+    queued as (
+
+        select
+            unowned.*,
+            coalesce(queue_ends.queue_end, 0) + row_number() over (
+                partition by unowned.regional_office
+                order by
+                    unowned.first_loaded_at, unowned.created_at, unowned.lead_key
+            ) as queue_position
+        from unowned
+        left join queue_ends
+            on unowned.regional_office = queue_ends.regional_office
+        where
+            not exists (
+                select from kept
+                where kept.lead_key = unowned.lead_key
+            )
+
+    ),
+{%- else -%}
+    queued as (
+
+        select
+            unowned.*,
+            row_number() over (
+                partition by unowned.regional_office
+                order by
+                    unowned.first_loaded_at, unowned.created_at, unowned.lead_key
+            ) as queue_position
+        from unowned
+
+    ),
+{%- endif %}
 
 routed as (
 
@@ -142,6 +258,7 @@ routed as (
         queued.lead_key,
         queued.regional_office,
         queued.routing_rule_priority,
+        queued.queue_position,
         office_reps.rep_name
     from queued
     left join office_reps
@@ -149,6 +266,16 @@ routed as (
             queued.regional_office = office_reps.regional_office
             and (queued.queue_position - 1) % office_reps.office_reps + 1
             = office_reps.rep_slot
+    {% if is_incremental() -%}
+        union all
+        select
+            lead_key,
+            regional_office,
+            routing_rule_priority,
+            queue_position,
+            rep_name
+        from kept
+    {%- endif %}
 
 ),
 
@@ -161,6 +288,7 @@ final as (
         routed.routing_rule_priority,
         leads_with_contacts.routing_country_code,
         leads_with_contacts.routing_region,
+        routed.queue_position,
         coalesce(
             leads_with_contacts.owner_name,
             leads_with_contacts.crm_owner_name,
@@ -172,7 +300,8 @@ final as (
                 then 'contact_owner'
             when routed.rep_name is not null then 'round_robin'
             else 'unassigned'
-        end as assignment_method
+        end as assignment_method,
+        current_timestamp as refreshed_at
     from leads_with_contacts
     left join routed
         on leads_with_contacts.lead_key = routed.lead_key

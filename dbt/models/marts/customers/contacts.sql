@@ -2,11 +2,33 @@
 -- many, which, by which rules), the best value of each attribute, and PII
 -- flags. BI readers get this table through a masked view; PII columns are
 -- tagged in the docs.
+-- Incremental: a run copies the contacts int_contacts_resolved derived since
+-- its last run and deletes the contacts merged into others.
+{{
+    config(
+        materialized='incremental',
+        unique_key='contact_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[{'columns': ['refreshed_at']}],
+        post_hook=["{{ delete_vanished_contacts('contact_id') }}"],
+    )
+}}
+
 with
 
 contacts as (
 
     select * from {{ ref('int_contacts_resolved') }}
+    {% if is_incremental() -%}
+        where
+            refreshed_at > (
+                select
+                    coalesce(max(held.refreshed_at), '-infinity'::timestamptz)
+                        as newest_refresh
+                from {{ this }} as held
+            )
+    {%- endif %}
 
 ),
 
@@ -43,7 +65,8 @@ final as (
         full_name is not null as has_name,
         (
             email is not null or phone is not null or full_name is not null
-        ) as is_pii
+        ) as is_pii,
+        refreshed_at
     from contacts
 
 )

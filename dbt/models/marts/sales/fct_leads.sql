@@ -1,48 +1,96 @@
 -- One row per lead from every channel (lead_key = '<channel>:<source id>'):
 -- channel, creation, the person and customer, the assigned rep (routed when the
 -- source gave no owner), the first response and the conversion.
+-- Incremental: a run copies the leads int_leads_enriched derived since its last
+-- run and the leads whose rep changed manager or office.
+{{
+    config(
+        materialized='incremental',
+        unique_key='lead_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[{'columns': ['refreshed_at']}],
+    )
+}}
+
 with
 
-leads as (
+sales_reps as (
 
-    select * from {{ ref('int_leads_enriched') }}
+    select * from {{ ref('stg_crm_export__sales_reps') }}
 
 ),
+
+{% if is_incremental() -%}
+    leads as (
+
+        select *
+        from {{ ref('int_leads_enriched') }}
+        where
+            refreshed_at > (
+                select
+                    coalesce(max(held.refreshed_at), '-infinity'::timestamptz)
+                        as newest_refresh
+                from {{ this }} as held
+            )
+        union
+        select enriched.*
+        from {{ ref('int_leads_enriched') }} as enriched
+        inner join {{ this }} as held
+            on enriched.lead_key = held.lead_key
+        left join sales_reps
+            on held.assigned_rep_name = sales_reps.rep_name
+        where
+            held.assigned_manager_name is distinct from sales_reps.manager_name
+            or held.assigned_regional_office
+            is distinct from sales_reps.regional_office
+
+    ),
+{%- else -%}
+    leads as (
+
+        select * from {{ ref('int_leads_enriched') }}
+
+    ),
+{%- endif %}
 
 final as (
 
     select
-        lead_key,
-        lead_id,
-        channel,
-        acquisition_channel,
-        created_at,
-        created_date,
-        created_month,
-        contact_id,
-        customer_id,
-        company_name,
-        country,
-        region,
-        campaign,
-        lead_source,
-        lead_status,
-        source_owner_name,
-        assigned_rep_name,
-        assignment_method,
-        assigned_manager_name,
-        assigned_regional_office,
-        is_first_touch,
-        first_response_at,
-        first_response_time,
-        first_response_hours,
-        is_responded,
-        opportunity_id,
-        is_converted,
-        batch_id,
-        first_loaded_at,
-        loaded_at
+        leads.lead_key,
+        leads.lead_id,
+        leads.channel,
+        leads.acquisition_channel,
+        leads.created_at,
+        leads.created_date,
+        leads.created_month,
+        leads.contact_id,
+        leads.customer_id,
+        leads.company_name,
+        leads.country,
+        leads.region,
+        leads.campaign,
+        leads.lead_source,
+        leads.lead_status,
+        leads.source_owner_name,
+        leads.assigned_rep_name,
+        leads.assignment_method,
+        sales_reps.manager_name as assigned_manager_name,
+        sales_reps.regional_office as assigned_regional_office,
+        leads.is_first_touch,
+        leads.first_response_at,
+        leads.first_response_time,
+        leads.first_response_hours,
+        leads.is_responded,
+        leads.opportunity_id,
+        leads.is_converted,
+        leads.batch_id,
+        leads.first_loaded_at,
+        leads.loaded_at,
+        leads.refreshed_at
     from leads
+    left join sales_reps
+        on leads.assigned_rep_name = sales_reps.rep_name
 
 )
 

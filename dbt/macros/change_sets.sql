@@ -1,0 +1,49 @@
+{#- Change sets of the per-person and per-lead models: what changed since `since` (a SQL
+    timestamp expression; null = since ever). -#}
+
+{#- The contacts a change since `since` can reach: those of the records identity
+    resolution resolved again, the contacts these records left, and the contacts with a
+    record at a company whose customer changed. -#}
+{% macro contacts_changed_since(since) -%}
+    {%- set clusters = ref('int_contact_records_clustered') -%}
+    {%- set after = "> coalesce(" ~ since ~ ", '-infinity'::timestamptz)" -%}
+    select re_resolved.contact_id
+    from {{ clusters }} as re_resolved
+    where re_resolved.resolved_at {{ after }}
+    union
+    select re_resolved.previous_contact_id
+    from {{ clusters }} as re_resolved
+    where
+        re_resolved.resolved_at {{ after }}
+        and re_resolved.previous_contact_id is not null
+    union
+    select at_changed_company.contact_id
+    from {{ clusters }} as at_changed_company
+    where at_changed_company.record_key = any(array(
+        {{ contact_records_matching(
+            'company_key',
+            'select changes.company_key from ' ~ ref('int_company_customer_changes')
+            ~ ' as changes where changes.changed_at ' ~ after,
+            'record_key',
+        ) }}
+    ))
+{%- endmacro %}
+
+{#- Post-hook: delete the rows of contacts no record belongs to any more (merged into
+    another). Candidates are the contacts records left; the delete+insert of a run only
+    replaces the contacts that still exist. -#}
+{% macro delete_vanished_contacts(column) -%}
+    {%- set clusters = ref('int_contact_records_clustered') -%}
+    delete from {{ this }} as held
+    where
+        held.{{ column }} in (
+            select moved.previous_contact_id
+            from {{ clusters }} as moved
+            where moved.previous_contact_id != moved.contact_id
+        )
+        and not exists (
+            select
+            from {{ clusters }} as clusters
+            where clusters.contact_id = held.{{ column }}
+        )
+{%- endmacro %}
