@@ -47,3 +47,11 @@
             where clusters.contact_id = held.{{ column }}
         )
 {%- endmacro %}
+
+{#- Post-hook of every model: ANALYZE a model materialized as a table (views have no
+    statistics of their own). -#}
+{% macro analyze_table() -%}
+    {%- if config.get('materialized') in ['table', 'incremental'] -%}
+        analyze {{ this }}
+    {%- endif -%}
+{%- endmacro %}
