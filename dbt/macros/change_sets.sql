@@ -55,3 +55,35 @@
         analyze {{ this }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- Post-hook of int_funnel_journeys_unioned: delete the opportunity journeys of
+    opportunities gone or now credited to a person journey (a run re-emits every
+    opportunity journey that still stands). -#}
+{% macro delete_credited_opportunity_journeys() -%}
+    delete from {{ this }} as journeys
+    where
+        journeys.journey_type = 'opportunity'
+        and (
+            not exists (
+                select
+                from {{ ref('int_opportunities_joined') }} as opportunities
+                where opportunities.opportunity_id = journeys.opportunity_id
+            )
+            or exists (
+                select
+                from {{ this }} as people
+                where
+                    people.journey_type = 'person'
+                    and people.opportunity_id = journeys.opportunity_id
+            )
+        )
+{%- endmacro %}
+
+{#- Pre-hook of the models that read change sets: in an incremental run, no nested-loop
+    joins. The planner cannot size a change set (`= any(array(...))` is estimated at ten
+    rows) and loops over 100k-row sets for hours; hash joins cost little when it is small. -#}
+{% macro plan_for_change_sets() -%}
+    {%- if is_incremental() -%}
+        set local enable_nestloop = off
+    {%- endif -%}
+{%- endmacro %}

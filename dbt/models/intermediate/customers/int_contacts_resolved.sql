@@ -13,6 +13,7 @@
         materialized='incremental',
         unique_key='contact_id',
         incremental_strategy='delete+insert',
+        pre_hook=["{{ plan_for_change_sets() }}"],
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['contact_id'], 'unique': true},

@@ -16,6 +16,7 @@
         materialized='incremental',
         unique_key='link_key',
         incremental_strategy='delete+insert',
+        pre_hook=["{{ plan_for_change_sets() }}"],
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['link_key'], 'unique': true},
@@ -71,9 +72,11 @@ opportunities as (
         select link_key
         from {{ ref('int_activity_links_aggregated') }}
         where
-            'crm_export:' || lead_id = any(
+            -- by the indexed columns: `= any` over an unindexed expression
+            -- scans the whole array for every row
+            lead_id = any(
                 array(
-                    select re_resolved.record_key
+                    select substr(re_resolved.record_key, length('crm_export:') + 1)
                     from re_resolved
                     where re_resolved.record_key like 'crm\_export:%'
                 )
@@ -98,13 +101,8 @@ opportunities as (
                 array(
                     select opportunities.opportunity_id
                     from opportunities
-                    where
-                        opportunities.contact_id = any(
-                            array(
-                                select affected_contacts.contact_id
-                                from affected_contacts
-                            )
-                        )
+                    inner join affected_contacts
+                        on opportunities.contact_id = affected_contacts.contact_id
                 )
             )
 

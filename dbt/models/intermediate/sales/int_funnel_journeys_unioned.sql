@@ -11,27 +11,97 @@
 --     for Maven's Prospecting deals.
 -- Stages: 1 lead, 2 contacted, 3 prospecting, 4 engaging, 5 won. A journey that
 -- reached a later stage passed the earlier ones, even where no date is known.
-{{ config(materialized='table') }}
+-- Incremental: a run re-derives the journeys of the people changed since its
+-- last run (contacts_changed_since), of the people whose rep responses changed,
+-- and of every person with an opportunity (few: the CRM's deals), and all
+-- opportunity journeys; post-hooks delete the journeys of people merged into
+-- others and the opportunity journeys a person journey now credits.
+-- depends_on: {{ ref('int_company_customer_changes') }}
+-- depends_on: {{ ref('int_contact_records_unioned') }}
+-- depends_on: {{ ref('int_contact_records_clustered') }}
+-- depends_on: {{ ref('int_activity_links_resolved') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='journey_id',
+        incremental_strategy='delete+insert',
+        pre_hook=["{{ plan_for_change_sets() }}"],
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['journey_id'], 'unique': true},
+            {'columns': ['contact_id']},
+            {'columns': ['refreshed_at']},
+        ],
+        post_hook=[
+            "{{ delete_vanished_contacts('contact_id') }}",
+            "{{ delete_credited_opportunity_journeys() }}",
+        ],
+    )
+}}
 
 with
-
-contacts as (
-
-    select * from {{ ref('int_contacts_resolved') }}
-
-),
-
-rep_responses as (
-
-    select * from {{ ref('int_rep_responses_unnested') }}
-
-),
 
 opportunities as (
 
     select * from {{ ref('int_opportunities_joined') }}
 
 ),
+
+{% if is_incremental() -%}
+    {%- set since = "coalesce((select max(refreshed_at) from " ~ this
+        ~ "), '-infinity'::timestamptz)" %}
+    affected_contacts as (
+
+        {{ contacts_changed_since(since) }}
+        union
+        select contact_id
+        from {{ ref('int_activity_links_resolved') }}
+        where refreshed_at > {{ since }}
+        union
+        select contact_id
+        from {{ ref('int_contacts_resolved') }}
+        where first_opportunity_id is not null
+        union
+        select contact_id
+        from {{ this }}
+        where journey_type = 'person' and opportunity_id is not null
+
+    ),
+
+    contacts as (
+
+        select *
+        from {{ ref('int_contacts_resolved') }}
+        where
+            contact_id = any(
+                array(select affected_contacts.contact_id from affected_contacts)
+            )
+
+    ),
+
+    rep_responses as (
+
+        select *
+        from {{ ref('int_rep_responses_unnested') }}
+        where
+            contact_id = any(
+                array(select affected_contacts.contact_id from affected_contacts)
+            )
+
+    ),
+{%- else -%}
+    contacts as (
+
+        select * from {{ ref('int_contacts_resolved') }}
+
+    ),
+
+    rep_responses as (
+
+        select * from {{ ref('int_rep_responses_unnested') }}
+
+    ),
+{%- endif %}
 
 lead_source_channels as (
 
@@ -58,6 +128,7 @@ person_journeys as (
     select
         'contact:' || contacts.contact_id as journey_id,
         'person' as journey_type,
+        contacts.contact_id,
         contacts.first_channel as channel,
         {{ month_start(utc_date('contacts.first_seen_at')) }} as cohort_month,
         1 as entry_stage,
@@ -88,6 +159,7 @@ opportunity_journeys as (
     select
         'opportunity:' || opportunities.opportunity_id as journey_id,
         'opportunity' as journey_type,
+        null::text as contact_id,
         coalesce(source_channel.channel, 'crm_export') as channel,
         {{ month_start(
             'coalesce(opportunities.created_date, opportunities.engaged_date)'
@@ -125,6 +197,7 @@ final as (
     select
         journey_id,
         journey_type,
+        contact_id,
         channel,
         cohort_month,
         entry_stage,
@@ -141,7 +214,8 @@ final as (
             else 1
         end as reached_stage,
         coalesce(is_closed and not is_won, false) as is_lost,
-        case when is_won then closed_date end as won_date
+        case when is_won then closed_date end as won_date,
+        current_timestamp as refreshed_at
     from unioned
 
 )

@@ -18,6 +18,7 @@
         materialized='incremental',
         unique_key='lead_key',
         incremental_strategy='delete+insert',
+        pre_hook=["{{ plan_for_change_sets() }}"],
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['lead_key'], 'unique': true},

@@ -8,6 +8,7 @@
         materialized='incremental',
         unique_key='lead_key',
         incremental_strategy='delete+insert',
+        pre_hook=["{{ plan_for_change_sets() }}"],
         on_schema_change='append_new_columns',
         indexes=[{'columns': ['refreshed_at']}],
     )
@@ -34,16 +35,22 @@ sales_reps as (
                 from {{ this }} as held
             )
         union
-        select enriched.*
-        from {{ ref('int_leads_enriched') }} as enriched
-        inner join {{ this }} as held
-            on enriched.lead_key = held.lead_key
-        left join sales_reps
-            on held.assigned_rep_name = sales_reps.rep_name
+        select *
+        from {{ ref('int_leads_enriched') }}
         where
-            held.assigned_manager_name is distinct from sales_reps.manager_name
-            or held.assigned_regional_office
-            is distinct from sales_reps.regional_office
+            lead_key = any(
+                array(
+                    select held.lead_key
+                    from {{ this }} as held
+                    left join sales_reps
+                        on held.assigned_rep_name = sales_reps.rep_name
+                    where
+                        held.assigned_manager_name
+                        is distinct from sales_reps.manager_name
+                        or held.assigned_regional_office
+                        is distinct from sales_reps.regional_office
+                )
+            )
 
     ),
 {%- else -%}
