@@ -7,7 +7,8 @@
 -- the keys of the people changed since then (contacts_changed_since: their
 -- contact or customer may have moved), the keys a re-resolved record now
 -- resolves (its CRM lead id, its email) and the keys of opportunities whose
--- contact or customer changed. Keys left without activities are deleted.
+-- contact or customer changed (changed_at: when a key's resolution last
+-- changed). Keys left without activities are deleted.
 -- depends_on: {{ ref('int_company_customer_changes') }}
 -- depends_on: {{ ref('int_contact_records_unioned') }}
 -- depends_on: {{ ref('int_contact_records_clustered') }}
@@ -22,6 +23,7 @@
             {'columns': ['link_key'], 'unique': true},
             {'columns': ['contact_id']},
             {'columns': ['refreshed_at']},
+            {'columns': ['changed_at']},
         ],
         post_hook=["delete from {{ this }} where activities = 0"],
     )
@@ -214,4 +216,57 @@ final as (
 
 )
 
-select * from final
+{% if is_incremental() -%}
+    -- when the resolution last changed (refreshed_at: when a run last wrote
+    -- the key, the watermark): the models downstream re-derive the people
+    -- whose rep responses changed
+    , held as (
+
+        select *
+        from {{ this }}
+        where
+            link_key = any(
+                array(select affected_keys.link_key from affected_keys)
+            )
+
+    )
+
+    select
+        final.*,
+        case
+            when
+                (
+                    final.lead_id,
+                    final.contact_email,
+                    final.opportunity_id,
+                    final.contact_id,
+                    final.activities,
+                    final.last_activity_at,
+                    final.rep_response_times,
+                    final.opportunity_contact_id,
+                    final.opportunity_customer_id,
+                    final.customer_id
+                ) is not distinct from (
+                    held.lead_id,
+                    held.contact_email,
+                    held.opportunity_id,
+                    held.contact_id,
+                    held.activities,
+                    held.last_activity_at,
+                    held.rep_response_times,
+                    held.opportunity_contact_id,
+                    held.opportunity_customer_id,
+                    held.customer_id
+                )
+                then held.changed_at
+            else final.refreshed_at
+        end as changed_at
+    from final
+    left join held
+        on final.link_key = held.link_key
+{%- else -%}
+    select
+        *,
+        refreshed_at as changed_at
+    from final
+{%- endif %}

@@ -56,7 +56,7 @@ opportunities as (
         union
         select contact_id
         from {{ ref('int_activity_links_resolved') }}
-        where refreshed_at > {{ since }}
+        where changed_at > {{ since }}
         union
         select contact_id
         from {{ ref('int_contacts_resolved') }}

@@ -36,7 +36,7 @@ with
         union
         select contact_id
         from {{ ref('int_activity_links_resolved') }}
-        where refreshed_at > {{ since }}
+        where changed_at > {{ since }}
         union
         select contact_id
         from {{ ref('int_leads_routed') }}
