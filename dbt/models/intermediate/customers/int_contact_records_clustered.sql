@@ -308,15 +308,6 @@ matched as (
 
     select
         clustered.*,
-        {% if is_incremental() -%}
-            (
-                select held.contact_id
-                from {{ this }} as held
-                where held.record_key = clustered.record_key
-            )
-        {%- else -%}
-            null::text
-        {%- endif %} as previous_contact_id,
         count(*) over (
             partition by clustered.label, clustered.email_key
         ) as records_sharing_email,
@@ -352,13 +343,53 @@ final as (
         email,
         phone,
         batch_id,
-        source_row_number,
-        -- when this run resolved the record and the contact it had before:
-        -- what the per-person models downstream re-derive
-        current_timestamp as resolved_at,
-        previous_contact_id
+        source_row_number
     from matched
 
 )
 
-select * from final
+{% if is_incremental() -%}
+    -- when the record's resolution or delivery last changed, and the contact
+    -- it had before: what the per-person models downstream re-derive (records
+    -- re-resolved to the same result keep both)
+    select
+        final.*,
+        case
+            when
+                (
+                    final.contact_id,
+                    final.anchor_record_key,
+                    final.email_key,
+                    final.phone_key,
+                    final.match_rule,
+                    final.match_confidence,
+                    final.batch_id,
+                    final.source_row_number
+                ) is not distinct from (
+                    held.contact_id,
+                    held.anchor_record_key,
+                    held.email_key,
+                    held.phone_key,
+                    held.match_rule,
+                    held.match_confidence,
+                    held.batch_id,
+                    held.source_row_number
+                )
+                then held.resolved_at
+            else current_timestamp
+        end as resolved_at,
+        case
+            when final.contact_id is not distinct from held.contact_id
+                then held.previous_contact_id
+            else held.contact_id
+        end as previous_contact_id
+    from final
+    left join {{ this }} as held
+        on final.record_key = held.record_key
+{%- else -%}
+    select
+        *,
+        current_timestamp as resolved_at,
+        null::text as previous_contact_id
+    from final
+{%- endif %}
