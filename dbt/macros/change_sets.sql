@@ -22,7 +22,7 @@
     where at_changed_company.record_key = any(array(
         {{ contact_records_matching(
             'company_key',
-            'select changes.company_key from ' ~ ref('int_company_customer_changes')
+            'select changes.company_key from ' ~ ref('int_company_customers_tracked')
             ~ ' as changes where changes.changed_at ' ~ after,
             'record_key',
         ) }}

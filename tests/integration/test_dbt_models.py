@@ -273,7 +273,7 @@ def _table_digests(url: str) -> dict[str, tuple]:
         "intermediate.int_leads_routed": "intermediate.int_leads_routed",
         "intermediate.int_leads_enriched": "intermediate.int_leads_enriched",
         "intermediate.int_activity_links_resolved": "intermediate.int_activity_links_resolved",
-        "intermediate.int_company_customer_changes": "intermediate.int_company_customer_changes",
+        "intermediate.int_company_customers_tracked": "intermediate.int_company_customers_tracked",
         **{f"marts.{m}": f"marts.{m}" for m in MARTS},
     }
     bookkeeping = ["replaced_link_key", "merged_at", "merged_through", "aggregated_at", "resolved_at",

@@ -318,7 +318,7 @@ matched as (
 
 ),
 
-final as (
+resolved as (
 
     select
         record_key,
@@ -346,50 +346,59 @@ final as (
         source_row_number
     from matched
 
+),
+
+final as (
+
+    {% if is_incremental() -%}
+        -- when the record's resolution or delivery last changed, and the
+        -- contact it had before: what the per-person models downstream
+        -- re-derive (records re-resolved to the same result keep both)
+        select
+            resolved.*,
+            case
+                -- row texts: equal exactly when every field is (NULL and
+                -- '' print differently)
+                when
+                    row(
+                        resolved.contact_id,
+                        resolved.anchor_record_key,
+                        resolved.email_key,
+                        resolved.phone_key,
+                        resolved.match_rule,
+                        resolved.match_confidence,
+                        resolved.batch_id,
+                        resolved.source_row_number
+                    )::text
+                    = row(
+                        held.contact_id,
+                        held.anchor_record_key,
+                        held.email_key,
+                        held.phone_key,
+                        held.match_rule,
+                        held.match_confidence,
+                        held.batch_id,
+                        held.source_row_number
+                    )::text
+                    then held.resolved_at
+                else current_timestamp
+            end as resolved_at,
+            case
+                when resolved.contact_id = held.contact_id
+                    then held.previous_contact_id
+                else held.contact_id
+            end as previous_contact_id
+        from resolved
+        left join {{ this }} as held
+            on resolved.record_key = held.record_key
+    {%- else -%}
+        select
+            *,
+            current_timestamp as resolved_at,
+            null::text as previous_contact_id
+        from resolved
+    {%- endif %}
+
 )
 
-{% if is_incremental() -%}
-    -- when the record's resolution or delivery last changed, and the contact
-    -- it had before: what the per-person models downstream re-derive (records
-    -- re-resolved to the same result keep both)
-    select
-        final.*,
-        case
-            when
-                (
-                    final.contact_id,
-                    final.anchor_record_key,
-                    final.email_key,
-                    final.phone_key,
-                    final.match_rule,
-                    final.match_confidence,
-                    final.batch_id,
-                    final.source_row_number
-                ) is not distinct from (
-                    held.contact_id,
-                    held.anchor_record_key,
-                    held.email_key,
-                    held.phone_key,
-                    held.match_rule,
-                    held.match_confidence,
-                    held.batch_id,
-                    held.source_row_number
-                )
-                then held.resolved_at
-            else current_timestamp
-        end as resolved_at,
-        case
-            when final.contact_id is not distinct from held.contact_id
-                then held.previous_contact_id
-            else held.contact_id
-        end as previous_contact_id
-    from final
-    left join {{ this }} as held
-        on final.record_key = held.record_key
-{%- else -%}
-    select
-        *,
-        current_timestamp as resolved_at,
-        null::text as previous_contact_id
-    from final
-{%- endif %}
+select * from final

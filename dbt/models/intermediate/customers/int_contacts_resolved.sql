@@ -7,7 +7,7 @@
 -- resolved again since the last run (and the contacts those records left), and
 -- the people with a record at a company whose customer changed; contacts no
 -- record belongs to any more are deleted.
--- depends_on: {{ ref('int_company_customer_changes') }}
+-- depends_on: {{ ref('int_company_customers_tracked') }}
 {{
     config(
         materialized='incremental',
@@ -28,9 +28,10 @@
 with
 
 {% if is_incremental() -%}
+    {%- set since = '(select max(refreshed_at) from ' ~ this ~ ')' %}
     affected_contacts as (
 
-        {{ contacts_changed_since('(select max(refreshed_at) from ' ~ this ~ ')') }}
+        {{ contacts_changed_since(since) }}
 
     ),
 

@@ -9,7 +9,7 @@
 -- resolves (its CRM lead id, its email) and the keys of opportunities whose
 -- contact or customer changed (changed_at: when a key's resolution last
 -- changed). Keys left without activities are deleted.
--- depends_on: {{ ref('int_company_customer_changes') }}
+-- depends_on: {{ ref('int_company_customers_tracked') }}
 -- depends_on: {{ ref('int_contact_records_unioned') }}
 -- depends_on: {{ ref('int_contact_records_clustered') }}
 {{
@@ -78,7 +78,10 @@ opportunities as (
             -- scans the whole array for every row
             lead_id = any(
                 array(
-                    select substr(re_resolved.record_key, length('crm_export:') + 1)
+                    select
+                        substr(
+                            re_resolved.record_key, length('crm_export:') + 1
+                        ) as lead_id
                     from re_resolved
                     where re_resolved.record_key like 'crm\_export:%'
                 )
@@ -92,7 +95,8 @@ opportunities as (
         inner join opportunities
             on held.opportunity_id = opportunities.opportunity_id
         where
-            held.opportunity_contact_id is distinct from opportunities.contact_id
+            held.opportunity_contact_id
+            is distinct from opportunities.contact_id
             or held.opportunity_customer_id
             is distinct from opportunities.customer_id
         union
@@ -104,7 +108,9 @@ opportunities as (
                     select opportunities.opportunity_id
                     from opportunities
                     inner join affected_contacts
-                        on opportunities.contact_id = affected_contacts.contact_id
+                        on
+                            opportunities.contact_id
+                            = affected_contacts.contact_id
                 )
             )
 
@@ -116,6 +122,17 @@ opportunities as (
         -- delete
         select *
         from {{ ref('int_activity_links_aggregated') }}
+        where
+            link_key = any(
+                array(select affected_keys.link_key from affected_keys)
+            )
+
+    ),
+
+    held as (
+
+        select *
+        from {{ this }}
         where
             link_key = any(
                 array(select affected_keys.link_key from affected_keys)
@@ -193,7 +210,7 @@ linked as (
 
 ),
 
-final as (
+resolved as (
 
     select
         linked.link_key,
@@ -214,59 +231,57 @@ final as (
     left join contacts
         on linked.contact_id = contacts.contact_id
 
+),
+
+final as (
+
+    {% if is_incremental() -%}
+        -- when the key's resolution last changed (refreshed_at: when a run
+        -- last wrote it, the watermark): the models downstream re-derive the
+        -- people whose rep responses changed
+        select
+            resolved.*,
+            case
+                -- row texts: equal exactly when every field is (NULL and
+                -- '' print differently)
+                when
+                    row(
+                        resolved.lead_id,
+                        resolved.contact_email,
+                        resolved.opportunity_id,
+                        resolved.contact_id,
+                        resolved.activities,
+                        resolved.last_activity_at,
+                        resolved.rep_response_times,
+                        resolved.opportunity_contact_id,
+                        resolved.opportunity_customer_id,
+                        resolved.customer_id
+                    )::text
+                    = row(
+                        held.lead_id,
+                        held.contact_email,
+                        held.opportunity_id,
+                        held.contact_id,
+                        held.activities,
+                        held.last_activity_at,
+                        held.rep_response_times,
+                        held.opportunity_contact_id,
+                        held.opportunity_customer_id,
+                        held.customer_id
+                    )::text
+                    then held.changed_at
+                else resolved.refreshed_at
+            end as changed_at
+        from resolved
+        left join held
+            on resolved.link_key = held.link_key
+    {%- else -%}
+        select
+            *,
+            refreshed_at as changed_at
+        from resolved
+    {%- endif %}
+
 )
 
-{% if is_incremental() -%}
-    -- when the resolution last changed (refreshed_at: when a run last wrote
-    -- the key, the watermark): the models downstream re-derive the people
-    -- whose rep responses changed
-    , held as (
-
-        select *
-        from {{ this }}
-        where
-            link_key = any(
-                array(select affected_keys.link_key from affected_keys)
-            )
-
-    )
-
-    select
-        final.*,
-        case
-            when
-                (
-                    final.lead_id,
-                    final.contact_email,
-                    final.opportunity_id,
-                    final.contact_id,
-                    final.activities,
-                    final.last_activity_at,
-                    final.rep_response_times,
-                    final.opportunity_contact_id,
-                    final.opportunity_customer_id,
-                    final.customer_id
-                ) is not distinct from (
-                    held.lead_id,
-                    held.contact_email,
-                    held.opportunity_id,
-                    held.contact_id,
-                    held.activities,
-                    held.last_activity_at,
-                    held.rep_response_times,
-                    held.opportunity_contact_id,
-                    held.opportunity_customer_id,
-                    held.customer_id
-                )
-                then held.changed_at
-            else final.refreshed_at
-        end as changed_at
-    from final
-    left join held
-        on final.link_key = held.link_key
-{%- else -%}
-    select
-        *,
-        refreshed_at as changed_at
-    from final
-{%- endif %}
+select * from final

@@ -16,7 +16,7 @@
 -- and of every person with an opportunity (few: the CRM's deals), and all
 -- opportunity journeys; post-hooks delete the journeys of people merged into
 -- others and the opportunity journeys a person journey now credits.
--- depends_on: {{ ref('int_company_customer_changes') }}
+-- depends_on: {{ ref('int_company_customers_tracked') }}
 -- depends_on: {{ ref('int_contact_records_unioned') }}
 -- depends_on: {{ ref('int_contact_records_clustered') }}
 -- depends_on: {{ ref('int_activity_links_resolved') }}
@@ -74,7 +74,9 @@ opportunities as (
         from {{ ref('int_contacts_resolved') }}
         where
             contact_id = any(
-                array(select affected_contacts.contact_id from affected_contacts)
+                array(
+                    select affected_contacts.contact_id from affected_contacts
+                )
             )
 
     ),
@@ -85,7 +87,9 @@ opportunities as (
         from {{ ref('int_rep_responses_unnested') }}
         where
             contact_id = any(
-                array(select affected_contacts.contact_id from affected_contacts)
+                array(
+                    select affected_contacts.contact_id from affected_contacts
+                )
             )
 
     ),

@@ -7,7 +7,7 @@
 -- Incremental: a run re-derives every lead of the people changed since its
 -- last run (contacts_changed_since), of the people whose rep responses changed
 -- (activity links resolved since then) and of the leads routed since then.
--- depends_on: {{ ref('int_company_customer_changes') }}
+-- depends_on: {{ ref('int_company_customers_tracked') }}
 -- depends_on: {{ ref('int_contact_records_unioned') }}
 -- depends_on: {{ ref('int_contact_records_clustered') }}
 -- depends_on: {{ ref('int_activity_links_resolved') }}

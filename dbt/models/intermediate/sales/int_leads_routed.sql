@@ -10,7 +10,7 @@
 -- lead still unowned in the same office keeps its queue position and rep, and
 -- newly routed leads join the end of the office's queue. --full-refresh
 -- re-routes every lead from scratch.
--- depends_on: {{ ref('int_company_customer_changes') }}
+-- depends_on: {{ ref('int_company_customers_tracked') }}
 -- depends_on: {{ ref('int_contact_records_unioned') }}
 -- depends_on: {{ ref('int_contact_records_clustered') }}
 {{
@@ -30,9 +30,10 @@
 with
 
 {% if is_incremental() -%}
+    {%- set since = '(select max(refreshed_at) from ' ~ this ~ ')' %}
     affected_contacts as (
 
-        {{ contacts_changed_since('(select max(refreshed_at) from ' ~ this ~ ')') }}
+        {{ contacts_changed_since(since) }}
 
     ),
 
@@ -226,7 +227,9 @@ office_reps as (
             coalesce(queue_ends.queue_end, 0) + row_number() over (
                 partition by unowned.regional_office
                 order by
-                    unowned.first_loaded_at, unowned.created_at, unowned.lead_key
+                    unowned.first_loaded_at,
+                    unowned.created_at,
+                    unowned.lead_key
             ) as queue_position
         from unowned
         left join queue_ends
@@ -246,7 +249,9 @@ office_reps as (
             row_number() over (
                 partition by unowned.regional_office
                 order by
-                    unowned.first_loaded_at, unowned.created_at, unowned.lead_key
+                    unowned.first_loaded_at,
+                    unowned.created_at,
+                    unowned.lead_key
             ) as queue_position
         from unowned
 

@@ -25,6 +25,7 @@ sales_reps as (
 {% if is_incremental() -%}
     leads as (
 
+        -- one scan: a bitmap OR of the two indexed conditions
         select *
         from {{ ref('int_leads_enriched') }}
         where
@@ -34,11 +35,7 @@ sales_reps as (
                         as newest_refresh
                 from {{ this }} as held
             )
-        union
-        select *
-        from {{ ref('int_leads_enriched') }}
-        where
-            lead_key = any(
+            or lead_key = any(
                 array(
                     select held.lead_key
                     from {{ this }} as held

@@ -26,11 +26,11 @@ company_customers as (
     final as (
 
         select
+            company_customers.customer_id,
+            company_customers.is_crm_account,
             coalesce(
                 company_customers.company_key, held.company_key
             ) as company_key,
-            company_customers.customer_id,
-            company_customers.is_crm_account,
             current_timestamp as changed_at
         from company_customers
         full outer join {{ this }} as held
