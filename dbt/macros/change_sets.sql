@@ -87,3 +87,30 @@
         set local enable_nestloop = off
     {%- endif -%}
 {%- endmacro %}
+
+{#- The rows of `relation` that belong to the contacts a CTE lists (by its contact_id
+    column): an index scan on relation.contact_id. -#}
+{% macro rows_of_contacts(relation, contacts='affected_contacts', columns='*') -%}
+    select {{ columns }}
+    from {{ relation }}
+    where
+        contact_id = any(
+            array(select {{ contacts }}.contact_id from {{ contacts }})
+        )
+{%- endmacro %}
+
+{#- True when two rows agree on `columns` (NULL-safe: the row texts print NULL and ''
+    differently), for the models that keep a row's change time when a run re-derives it
+    unchanged. -#}
+{% macro rows_agree(left, right, columns) -%}
+    row(
+        {%- for column in columns %}
+        {{ left }}.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    )::text
+    = row(
+        {%- for column in columns %}
+        {{ right }}.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    )::text
+{%- endmacro %}

@@ -357,29 +357,19 @@ final as (
         select
             resolved.*,
             case
-                -- row texts: equal exactly when every field is (NULL and
-                -- '' print differently)
                 when
-                    row(
-                        resolved.contact_id,
-                        resolved.anchor_record_key,
-                        resolved.email_key,
-                        resolved.phone_key,
-                        resolved.match_rule,
-                        resolved.match_confidence,
-                        resolved.batch_id,
-                        resolved.source_row_number
-                    )::text
-                    = row(
-                        held.contact_id,
-                        held.anchor_record_key,
-                        held.email_key,
-                        held.phone_key,
-                        held.match_rule,
-                        held.match_confidence,
-                        held.batch_id,
-                        held.source_row_number
-                    )::text
+                    {{ rows_agree(
+                        'resolved', 'held', [
+                            'contact_id',
+                            'anchor_record_key',
+                            'email_key',
+                            'phone_key',
+                            'match_rule',
+                            'match_confidence',
+                            'batch_id',
+                            'source_row_number'
+                        ]
+                    ) }}
                     then held.resolved_at
                 else current_timestamp
             end as resolved_at,

@@ -37,14 +37,7 @@ with
 
     clusters as (
 
-        select *
-        from {{ ref('int_contact_records_clustered') }}
-        where
-            contact_id = any(
-                array(
-                    select affected_contacts.contact_id from affected_contacts
-                )
-            )
+        {{ rows_of_contacts(ref('int_contact_records_clustered')) }}
 
     ),
 

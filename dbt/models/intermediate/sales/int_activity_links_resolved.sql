@@ -62,14 +62,7 @@ opportunities as (
         from {{ ref('int_activity_links_aggregated') }}
         where aggregated_at > {{ since }}
         union
-        select link_key
-        from {{ this }}
-        where
-            contact_id = any(
-                array(
-                    select affected_contacts.contact_id from affected_contacts
-                )
-            )
+        {{ rows_of_contacts(this, columns='link_key') }}
         union
         select link_key
         from {{ ref('int_activity_links_aggregated') }}
@@ -242,33 +235,21 @@ final as (
         select
             resolved.*,
             case
-                -- row texts: equal exactly when every field is (NULL and
-                -- '' print differently)
                 when
-                    row(
-                        resolved.lead_id,
-                        resolved.contact_email,
-                        resolved.opportunity_id,
-                        resolved.contact_id,
-                        resolved.activities,
-                        resolved.last_activity_at,
-                        resolved.rep_response_times,
-                        resolved.opportunity_contact_id,
-                        resolved.opportunity_customer_id,
-                        resolved.customer_id
-                    )::text
-                    = row(
-                        held.lead_id,
-                        held.contact_email,
-                        held.opportunity_id,
-                        held.contact_id,
-                        held.activities,
-                        held.last_activity_at,
-                        held.rep_response_times,
-                        held.opportunity_contact_id,
-                        held.opportunity_customer_id,
-                        held.customer_id
-                    )::text
+                    {{ rows_agree(
+                        'resolved', 'held', [
+                            'lead_id',
+                            'contact_email',
+                            'opportunity_id',
+                            'contact_id',
+                            'activities',
+                            'last_activity_at',
+                            'rep_response_times',
+                            'opportunity_contact_id',
+                            'opportunity_customer_id',
+                            'customer_id'
+                        ]
+                    ) }}
                     then held.changed_at
                 else resolved.refreshed_at
             end as changed_at

@@ -70,27 +70,13 @@ opportunities as (
 
     contacts as (
 
-        select *
-        from {{ ref('int_contacts_resolved') }}
-        where
-            contact_id = any(
-                array(
-                    select affected_contacts.contact_id from affected_contacts
-                )
-            )
+        {{ rows_of_contacts(ref('int_contacts_resolved')) }}
 
     ),
 
     rep_responses as (
 
-        select *
-        from {{ ref('int_rep_responses_unnested') }}
-        where
-            contact_id = any(
-                array(
-                    select affected_contacts.contact_id from affected_contacts
-                )
-            )
+        {{ rows_of_contacts(ref('int_rep_responses_unnested')) }}
 
     ),
 {%- else -%}

@@ -46,14 +46,10 @@ with
 
     lead_keys as (
 
-        select record_key as lead_key
-        from {{ ref('int_contact_records_clustered') }}
-        where
-            contact_id = any(
-                array(
-                    select affected_contacts.contact_id from affected_contacts
-                )
-            )
+        {{ rows_of_contacts(
+            ref('int_contact_records_clustered'),
+            columns='record_key as lead_key',
+        ) }}
 
     ),
 
@@ -75,27 +71,13 @@ with
 
     contacts as (
 
-        select *
-        from {{ ref('int_contacts_resolved') }}
-        where
-            contact_id = any(
-                array(
-                    select affected_contacts.contact_id from affected_contacts
-                )
-            )
+        {{ rows_of_contacts(ref('int_contacts_resolved')) }}
 
     ),
 
     rep_responses as (
 
-        select *
-        from {{ ref('int_rep_responses_unnested') }}
-        where
-            contact_id = any(
-                array(
-                    select affected_contacts.contact_id from affected_contacts
-                )
-            )
+        {{ rows_of_contacts(ref('int_rep_responses_unnested')) }}
 
     ),
 {%- else -%}

@@ -39,14 +39,7 @@ with
 
     clusters as (
 
-        select *
-        from {{ ref('int_contact_records_clustered') }}
-        where
-            contact_id = any(
-                array(
-                    select affected_contacts.contact_id from affected_contacts
-                )
-            )
+        {{ rows_of_contacts(ref('int_contact_records_clustered')) }}
 
     ),
 
@@ -60,9 +53,9 @@ with
 
     contacts as (
 
-        select *
-        from {{ ref('int_contacts_resolved') }}
-        where contact_id = any(array(select clusters.contact_id from clusters))
+        {{ rows_of_contacts(
+            ref('int_contacts_resolved'), contacts='clusters'
+        ) }}
 
     ),
 
@@ -219,19 +212,26 @@ office_reps as (
                 and unowned.regional_office = held_queue.routed_regional_office
 
     ),
+{%- endif %}
 
-    queued as (
+queued as (
 
-        select
-            unowned.*,
-            coalesce(queue_ends.queue_end, 0) + row_number() over (
-                partition by unowned.regional_office
-                order by
-                    unowned.first_loaded_at,
-                    unowned.created_at,
-                    unowned.lead_key
-            ) as queue_position
-        from unowned
+    -- in an incremental run, leads routed before keep their place (kept) and
+    -- the others join the end of their office's queue
+    select
+        unowned.*,
+        {% if is_incremental() -%}
+            coalesce(queue_ends.queue_end, 0) +
+        {%- endif %}
+        row_number() over (
+            partition by unowned.regional_office
+            order by
+                unowned.first_loaded_at,
+                unowned.created_at,
+                unowned.lead_key
+        ) as queue_position
+    from unowned
+    {% if is_incremental() -%}
         left join queue_ends
             on unowned.regional_office = queue_ends.regional_office
         where
@@ -239,24 +239,9 @@ office_reps as (
                 select from kept
                 where kept.lead_key = unowned.lead_key
             )
+    {%- endif %}
 
-    ),
-{%- else -%}
-    queued as (
-
-        select
-            unowned.*,
-            row_number() over (
-                partition by unowned.regional_office
-                order by
-                    unowned.first_loaded_at,
-                    unowned.created_at,
-                    unowned.lead_key
-            ) as queue_position
-        from unowned
-
-    ),
-{%- endif %}
+),
 
 routed as (
 
