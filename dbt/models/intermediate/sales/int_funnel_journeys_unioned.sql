@@ -67,31 +67,19 @@ opportunities as (
         where journey_type = 'person' and opportunity_id is not null
 
     ),
-
-    contacts as (
-
-        {{ rows_of_contacts(ref('int_contacts_resolved')) }}
-
-    ),
-
-    rep_responses as (
-
-        {{ rows_of_contacts(ref('int_rep_responses_unnested')) }}
-
-    ),
-{%- else -%}
-    contacts as (
-
-        select * from {{ ref('int_contacts_resolved') }}
-
-    ),
-
-    rep_responses as (
-
-        select * from {{ ref('int_rep_responses_unnested') }}
-
-    ),
 {%- endif %}
+
+contacts as (
+
+    {{ rows_of_contacts(ref('int_contacts_resolved')) }}
+
+),
+
+rep_responses as (
+
+    {{ rows_of_contacts(ref('int_rep_responses_unnested')) }}
+
+),
 
 lead_source_channels as (
 

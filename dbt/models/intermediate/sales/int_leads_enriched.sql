@@ -68,18 +68,6 @@ with
         where lead_key = any(array(select lead_keys.lead_key from lead_keys))
 
     ),
-
-    contacts as (
-
-        {{ rows_of_contacts(ref('int_contacts_resolved')) }}
-
-    ),
-
-    rep_responses as (
-
-        {{ rows_of_contacts(ref('int_rep_responses_unnested')) }}
-
-    ),
 {%- else -%}
     leads as (
 
@@ -92,19 +80,19 @@ with
         select * from {{ ref('int_leads_routed') }}
 
     ),
-
-    contacts as (
-
-        select * from {{ ref('int_contacts_resolved') }}
-
-    ),
-
-    rep_responses as (
-
-        select * from {{ ref('int_rep_responses_unnested') }}
-
-    ),
 {%- endif %}
+
+contacts as (
+
+    {{ rows_of_contacts(ref('int_contacts_resolved')) }}
+
+),
+
+rep_responses as (
+
+    {{ rows_of_contacts(ref('int_rep_responses_unnested')) }}
+
+),
 
 company_customers as (
 
