@@ -1,12 +1,18 @@
 {#- Change sets of the per-person and per-lead models: what changed since `since` (a SQL
-    timestamp expression; null = since ever). -#}
+    timestamp expression, usually last_refresh()). -#}
+
+{#- The model's watermark: when it last derived a row; -infinity before its first run. -#}
+{% macro last_refresh() -%}
+    coalesce((select max(refreshed_at) from {{ this }}), '-infinity'::timestamptz)
+{%- endmacro %}
 
 {#- The contacts a change since `since` can reach: those of the records identity
-    resolution resolved again, the contacts these records left, and the contacts with a
-    record at a company whose customer changed. -#}
-{% macro contacts_changed_since(since) -%}
+    resolution changed, the contacts these records left, and the contacts with a record
+    at a company whose customer changed; with responses=true also the contacts whose
+    activity links (rep responses) changed. -#}
+{% macro contacts_changed_since(since, responses=false) -%}
     {%- set clusters = ref('int_contact_records_clustered') -%}
-    {%- set after = "> coalesce(" ~ since ~ ", '-infinity'::timestamptz)" -%}
+    {%- set after = "> " ~ since -%}
     select re_resolved.contact_id
     from {{ clusters }} as re_resolved
     where re_resolved.resolved_at {{ after }}
@@ -27,6 +33,12 @@
             'record_key',
         ) }}
     ))
+    {%- if responses %}
+    union
+    select with_new_responses.contact_id
+    from {{ ref('int_activity_links_resolved') }} as with_new_responses
+    where with_new_responses.changed_at {{ after }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- Post-hook: delete the rows of contacts no record belongs to any more (merged into

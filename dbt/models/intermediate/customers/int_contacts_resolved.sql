@@ -28,39 +28,30 @@
 with
 
 {% if is_incremental() -%}
-    {%- set since = '(select max(refreshed_at) from ' ~ this ~ ')' %}
     affected_contacts as (
 
-        {{ contacts_changed_since(since) }}
-
-    ),
-
-    clusters as (
-
-        {{ rows_of_contacts(ref('int_contact_records_clustered')) }}
-
-    ),
-
-    records as (
-
-        {{ contact_records_matching(
-            'record_key', 'select clusters.record_key from clusters'
-        ) }}
-
-    ),
-{%- else -%}
-    records as (
-
-        select * from {{ ref('int_contact_records_unioned') }}
-
-    ),
-
-    clusters as (
-
-        select * from {{ ref('int_contact_records_clustered') }}
+        {{ contacts_changed_since(last_refresh()) }}
 
     ),
 {%- endif %}
+
+clusters as (
+
+    {{ rows_of_contacts(ref('int_contact_records_clustered')) }}
+
+),
+
+records as (
+
+    {% if is_incremental() -%}
+        {{ contact_records_matching(
+            'record_key', 'select clusters.record_key from clusters'
+        ) }}
+    {%- else -%}
+        select * from {{ ref('int_contact_records_unioned') }}
+    {%- endif %}
+
+),
 
 company_customers as (
 

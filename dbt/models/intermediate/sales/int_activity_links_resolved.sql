@@ -38,8 +38,7 @@ opportunities as (
 ),
 
 {% if is_incremental() -%}
-    {%- set since = "coalesce((select max(refreshed_at) from " ~ this
-        ~ "), '-infinity'::timestamptz)" %}
+    {%- set since = last_refresh() %}
     re_resolved as (
 
         select

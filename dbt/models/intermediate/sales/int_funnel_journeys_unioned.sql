@@ -48,15 +48,10 @@ opportunities as (
 ),
 
 {% if is_incremental() -%}
-    {%- set since = "coalesce((select max(refreshed_at) from " ~ this
-        ~ "), '-infinity'::timestamptz)" %}
+    {%- set since = last_refresh() %}
     affected_contacts as (
 
-        {{ contacts_changed_since(since) }}
-        union
-        select contact_id
-        from {{ ref('int_activity_links_resolved') }}
-        where changed_at > {{ since }}
+        {{ contacts_changed_since(since, responses=true) }}
         union
         select contact_id
         from {{ ref('int_contacts_resolved') }}

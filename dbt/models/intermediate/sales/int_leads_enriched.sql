@@ -28,15 +28,10 @@
 with
 
 {% if is_incremental() -%}
-    {%- set since = "coalesce((select max(refreshed_at) from " ~ this
-        ~ "), '-infinity'::timestamptz)" %}
+    {%- set since = last_refresh() %}
     affected_contacts as (
 
-        {{ contacts_changed_since(since) }}
-        union
-        select contact_id
-        from {{ ref('int_activity_links_resolved') }}
-        where changed_at > {{ since }}
+        {{ contacts_changed_since(since, responses=true) }}
         union
         select contact_id
         from {{ ref('int_leads_routed') }}
@@ -52,35 +47,27 @@ with
         ) }}
 
     ),
-
-    leads as (
-
-        select *
-        from {{ ref('int_leads_unioned') }}
-        where lead_key = any(array(select lead_keys.lead_key from lead_keys))
-
-    ),
-
-    routed as (
-
-        select *
-        from {{ ref('int_leads_routed') }}
-        where lead_key = any(array(select lead_keys.lead_key from lead_keys))
-
-    ),
-{%- else -%}
-    leads as (
-
-        select * from {{ ref('int_leads_unioned') }}
-
-    ),
-
-    routed as (
-
-        select * from {{ ref('int_leads_routed') }}
-
-    ),
 {%- endif %}
+
+leads as (
+
+    select *
+    from {{ ref('int_leads_unioned') }}
+    {% if is_incremental() -%}
+        where lead_key = any(array(select lead_keys.lead_key from lead_keys))
+    {%- endif %}
+
+),
+
+routed as (
+
+    select *
+    from {{ ref('int_leads_routed') }}
+    {% if is_incremental() -%}
+        where lead_key = any(array(select lead_keys.lead_key from lead_keys))
+    {%- endif %}
+
+),
 
 contacts as (
 

@@ -30,35 +30,36 @@
 with
 
 {% if is_incremental() -%}
-    {%- set since = '(select max(refreshed_at) from ' ~ this ~ ')' %}
     affected_contacts as (
 
-        {{ contacts_changed_since(since) }}
+        {{ contacts_changed_since(last_refresh()) }}
 
     ),
+{%- endif %}
 
-    clusters as (
+clusters as (
 
-        {{ rows_of_contacts(ref('int_contact_records_clustered')) }}
+    {{ rows_of_contacts(ref('int_contact_records_clustered')) }}
 
-    ),
+),
 
-    leads as (
+leads as (
 
-        select *
-        from {{ ref('int_leads_unioned') }}
+    select *
+    from {{ ref('int_leads_unioned') }}
+    {% if is_incremental() -%}
         where lead_key = any(array(select clusters.record_key from clusters))
+    {%- endif %}
 
-    ),
+),
 
-    contacts as (
+contacts as (
 
-        {{ rows_of_contacts(
-            ref('int_contacts_resolved'), contacts='clusters'
-        ) }}
+    {{ rows_of_contacts(ref('int_contacts_resolved'), contacts='clusters') }}
 
-    ),
+),
 
+{% if is_incremental() -%}
     held_queue as (
 
         -- leads routed before, and the end of each office's queue
@@ -81,24 +82,6 @@ with
             max(queue_position) as queue_end
         from {{ this }}
         group by 1
-
-    ),
-{%- else -%}
-    leads as (
-
-        select * from {{ ref('int_leads_unioned') }}
-
-    ),
-
-    clusters as (
-
-        select * from {{ ref('int_contact_records_clustered') }}
-
-    ),
-
-    contacts as (
-
-        select * from {{ ref('int_contacts_resolved') }}
 
     ),
 {%- endif %}

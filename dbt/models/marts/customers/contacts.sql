@@ -23,12 +23,7 @@ contacts as (
     select * from {{ ref('int_contacts_resolved') }}
     {% if is_incremental() -%}
         where
-            refreshed_at > (
-                select
-                    coalesce(max(held.refreshed_at), '-infinity'::timestamptz)
-                        as newest_refresh
-                from {{ this }} as held
-            )
+            refreshed_at > {{ last_refresh() }}
     {%- endif %}
 
 ),

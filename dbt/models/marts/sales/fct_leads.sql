@@ -29,12 +29,7 @@ sales_reps as (
         select *
         from {{ ref('int_leads_enriched') }}
         where
-            refreshed_at > (
-                select
-                    coalesce(max(held.refreshed_at), '-infinity'::timestamptz)
-                        as newest_refresh
-                from {{ this }} as held
-            )
+            refreshed_at > {{ last_refresh() }}
             or lead_key = any(
                 array(
                     select held.lead_key
