@@ -27,9 +27,9 @@
     from {{ clusters }} as at_changed_company
     where at_changed_company.record_key = any(array(
         {{ contact_records_matching(
-            'company_key',
-            'select changes.company_key from ' ~ ref('int_company_customers_tracked')
-            ~ ' as changes where changes.changed_at ' ~ after,
+            {'company_key': 'select changes.company_key from '
+                ~ ref('int_company_customers_tracked')
+                ~ ' as changes where changes.changed_at ' ~ after},
             'record_key',
         ) }}
     ))

@@ -113,45 +113,38 @@
     )
 {%- endmacro %}
 
-{#- The person records (int_contact_records_unioned) holding one of the emails or phones
-    of keys_relation (a CTE with email and phone columns), each record once. Leads through
-    the email/phone indexes of int_leads_unioned (the contact branch of the view pruned by
-    record_type), the few CRM contacts by hash join: the incremental identity resolution
-    cannot let the planner size these sets. -#}
-{% macro contact_records_holding(keys_relation, columns) -%}
-    select {{ columns }}
-    from {{ ref('int_contact_records_unioned') }}
-    where
-        record_type = 'lead'
-        and (
-            email = any(array(select {{ keys_relation }}.email from {{ keys_relation }}))
-            or phone = any(array(select {{ keys_relation }}.phone from {{ keys_relation }}))
-        )
-    union
-    select {{ columns }}
-    from {{ ref('int_contact_records_unioned') }}
-    where
-        record_type = 'contact'
-        and (
-            email in (select {{ keys_relation }}.email from {{ keys_relation }})
-            or phone in (select {{ keys_relation }}.phone from {{ keys_relation }})
-        )
-{%- endmacro %}
-
-{#- The person records (int_contact_records_unioned) whose `column` is among the values
-    `keys_query` selects: lead records through the indexes of int_leads_unioned
-    (`= any(array(...))`, the planner cannot size a change set for a join), the few CRM
+{#- The person records (int_contact_records_unioned) whose columns hold one of the values
+    their queries select (keys: {column: query}), each record once. Lead records through
+    the indexes of int_leads_unioned (`= any(array(...))`: the planner cannot size a change
+    set for a join; the contact branch of the view is pruned by record_type), the few CRM
     contacts by hash join. -#}
-{% macro contact_records_matching(column, keys_query, columns='*') -%}
+{% macro contact_records_matching(keys, columns='*') -%}
     select {{ columns }}
     from {{ ref('int_contact_records_unioned') }}
     where
         record_type = 'lead'
-        and {{ column }} = any(array({{ keys_query }}))
+        and (
+            {%- for column, query in keys.items() %}
+            {{ 'or ' if not loop.first }}{{ column }} = any(array({{ query }}))
+            {%- endfor %}
+        )
     union all
     select {{ columns }}
     from {{ ref('int_contact_records_unioned') }}
     where
         record_type = 'contact'
-        and {{ column }} in ({{ keys_query }})
+        and (
+            {%- for column, query in keys.items() %}
+            {{ 'or ' if not loop.first }}{{ column }} in ({{ query }})
+            {%- endfor %}
+        )
+{%- endmacro %}
+
+{#- The person records holding one of the emails or phones of keys_relation (a CTE with
+    email and phone columns). -#}
+{% macro contact_records_holding(keys_relation, columns) -%}
+    {{ contact_records_matching({
+        'email': 'select ' ~ keys_relation ~ '.email from ' ~ keys_relation,
+        'phone': 'select ' ~ keys_relation ~ '.phone from ' ~ keys_relation,
+    }, columns) }}
 {%- endmacro %}

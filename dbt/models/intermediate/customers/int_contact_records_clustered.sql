@@ -117,19 +117,9 @@ with
 
     scoped_records as (
 
-        select unioned.*
-        from {{ ref('int_contact_records_unioned') }} as unioned
-        where
-            unioned.record_type = 'lead'
-            and unioned.record_key = any(
-                array(select in_scope.record_key from in_scope)
-            )
-        union all
-        select unioned.*
-        from {{ ref('int_contact_records_unioned') }} as unioned
-        inner join in_scope
-            on unioned.record_key = in_scope.record_key
-        where unioned.record_type = 'contact'
+        {{ contact_records_matching(
+            {'record_key': 'select in_scope.record_key from in_scope'}
+        ) }}
 
     ),
 

@@ -45,7 +45,7 @@ records as (
 
     {% if is_incremental() -%}
         {{ contact_records_matching(
-            'record_key', 'select clusters.record_key from clusters'
+            {'record_key': 'select clusters.record_key from clusters'}
         ) }}
     {%- else -%}
         select * from {{ ref('int_contact_records_unioned') }}
