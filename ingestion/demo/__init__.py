@@ -78,10 +78,13 @@ OWN_FILES = {
 
 
 def generate(landing_dir: Path, scale: float = 1.0, seed: int = 42,
-             maven_dir: Path | None = None) -> dict[str, dict]:
+             maven_dir: Path | None = None, id_offset: int = 0) -> dict[str, dict]:
     """Write demo files into landing_dir/<channel>/ ; return {channel: {"files": n, "rows": n}}.
 
     maven_dir: the Maven CRM export to copy and build around; None synthesises one.
+    id_offset: running ids of people, leads and activities start after this number, so a later
+    delivery (a delta on top of an earlier generation) brings new records instead of re-sending
+    the earlier ids with other contents. Orders and surveys follow the Maven deals, unchanged.
     Same seed + scale (+ same Maven files) gives byte-identical output.
     """
     if scale <= 0:
@@ -97,7 +100,7 @@ def generate(landing_dir: Path, scale: float = 1.0, seed: int = 42,
     crm = dirs["crm_export"]
     mv = (maven.load(Path(maven_dir), crm) if maven_dir is not None
           else maven.synthesise(seed, scale, crm))
-    who, records, windows = people.build(seed, scale, mv)
+    who, records, windows = people.build(seed, scale, mv, id_offset)
     steps = {
         "crm_export": lambda: [(crm / name, n) for name, n in mv.file_rows.items()]
         + crm_reports.write_salesforce(crm, who, mv, seed)

@@ -96,7 +96,7 @@ def write(out_dir: Path, people: People, maven: Maven, windows: OppWindows, scal
     n_parts = max(1, math.ceil(total / per_part))
     valid = np.diff(np.linspace(0, total, n_parts + 1).astype(int))
     rows = valid + np.array([invalid_count(int(m)) for m in valid])
-    first = np.concatenate([[0], np.cumsum(rows)[:-1]])  # ids run on across parts
+    first = people.id_offset + np.concatenate([[0], np.cumsum(rows)[:-1]])  # ids run on
     ctx = _Context(people, maven, windows, max(total, 1))
     written = []
     for part in range(n_parts):

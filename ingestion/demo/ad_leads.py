@@ -68,8 +68,9 @@ def _columns(people: People, records: Records, rows: np.ndarray, rng, name: str)
     f = contact_fields(people, records.person[rows], rng, chinese_tool=cn,
                        country_style=country_style)
     width = 13 if name == "facebook" else 9
+    first = people.id_offset + 1
     values = {
-        "lead_id": seq_ids(ID_PREFIX[name], 1, n, width),
+        "lead_id": seq_ids(ID_PREFIX[name], first, n, width),
         "created_time": fmt_ts(records.ts[rows], ts_style),
         "platform": pick(rng, CN_PLATFORMS if cn else ("fb", "ig"), n),
         "campaign_name": pick(rng, CN_AD_CAMPAIGNS if cn else AD_CAMPAIGNS, n),
@@ -81,7 +82,7 @@ def _columns(people: People, records: Records, rows: np.ndarray, rng, name: str)
     cols = {h[k]: values[k] for k in h}
     inject(cols, rng, (h["full_name"], h["company"]))
     def new_ids(m: int) -> np.ndarray:
-        return seq_ids(ID_PREFIX[name], n + 1, m, width)
+        return seq_ids(ID_PREFIX[name], first + n, m, width)
 
     return make_invalid(cols, rng, h["lead_id"], new_ids, {
         "bad_date": bad_date(h["created_time"]),

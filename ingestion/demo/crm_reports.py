@@ -54,8 +54,9 @@ def write_salesforce(out_dir: Path, people: People, maven: Maven,
                                              None),
     }
     inject(cols, rng, ("Last Name", "Title"))
+    first_invalid = 900_000_000 + people.id_offset
     cols = make_invalid(cols, rng, "Lead ID",
-                        lambda m: obj(salesforce_id("00Q", 900_000_000 + k) for k in range(m)), {
+                        lambda m: obj(salesforce_id("00Q", first_invalid + k) for k in range(m)), {
                             "bad_date": bad_date("Create Date"),
                             "no_contact": set_none("Email", "Phone"),
                         })
@@ -72,7 +73,7 @@ def write_hubspot(out_dir: Path, people: People, maven: Maven, scale: float,
     opp = people.opp[p]
     won = maven.col("deal_stage")[np.maximum(opp, 0)] == "Won"
     stage = np.where(opp < 0, pick(rng, HS_STAGES, m), np.where(won, "customer", "opportunity"))
-    record_id = 1000 + np.cumsum(rng.integers(1, 60, m))
+    record_id = 1000 + people.id_offset + np.cumsum(rng.integers(1, 60, m))
     cols = {
         "Record ID": obj(str(x) for x in record_id),
         "First Name": f["first_name"], "Last Name": f["last_name"], "Email": f["email"],

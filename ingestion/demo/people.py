@@ -75,6 +75,7 @@ class People:
     opp: np.ndarray  # Maven opportunity row, -1 if not converted
     lead_id: np.ndarray  # Salesforce Lead ID, None if not in the CRM report
     home_channel: np.ndarray  # channel of the first appearance (= lead source)
+    id_offset: int = 0  # running ids start after this number (see demo.generate)
 
     def __len__(self) -> int:
         return len(self.country)
@@ -96,7 +97,8 @@ def lead_counts(scale: float) -> dict[str, int]:
     return {c: math.ceil(C.LEADS_PER_UNIT[c] * scale) for c in CHANNELS}
 
 
-def build(seed: int, scale: float, maven: Maven) -> tuple[People, Records, OppWindows]:
+def build(seed: int, scale: float, maven: Maven,
+          id_offset: int = 0) -> tuple[People, Records, OppWindows]:
     rng = rng_for(seed, "people")
     counts = lead_counts(scale)
     n_rec = sum(counts.values())
@@ -142,7 +144,8 @@ def build(seed: int, scale: float, maven: Maven) -> tuple[People, Records, OppWi
         company=np.where(use_local, pool["local"][comp], pool["en"][comp]),
         company_local=pool["local"][comp], industry=industry,
         title_idx=rng.integers(0, 1 << 30, n), city_idx=rng.integers(0, 1 << 30, n),
-        owner=owner, t0=t0, opp=opp, lead_id=_lead_ids(t0, in_crm), home_channel=home,
+        owner=owner, t0=t0, opp=opp, lead_id=_lead_ids(t0, in_crm, id_offset), home_channel=home,
+        id_offset=id_offset,
     )
     return people, records, windows
 
@@ -268,9 +271,10 @@ def salesforce_id(prefix: str, k: int) -> str:
     return core + suffix
 
 
-def _lead_ids(t0: np.ndarray, in_crm: np.ndarray) -> np.ndarray:
+def _lead_ids(t0: np.ndarray, in_crm: np.ndarray, id_offset: int) -> np.ndarray:
     out = np.full(len(t0), None, dtype=object)
     crm = np.flatnonzero(in_crm)
     crm = crm[np.argsort(t0[crm], kind="stable")]  # the CRM numbers leads in creation order
-    out[crm] = [salesforce_id("00Q", 1_000_003 + 7 * k) for k in range(len(crm))]
+    out[crm] = [salesforce_id("00Q", 1_000_003 + 7 * (id_offset + k))
+                for k in range(len(crm))]
     return out

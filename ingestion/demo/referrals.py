@@ -75,8 +75,9 @@ def _columns(people, records, rows: np.ndarray, maven: Maven, rng, kind: str) ->
     amount = blank(obj(money(v, c) for v, c in zip(value, codes, strict=True)), rng,
                    VALUE_MISSING_RATE)
     prefix = "REF-C-" if kind == "customer" else "PRT-"
+    first = people.id_offset + 1
     cols = {
-        "referral_id": seq_ids(prefix, 1, n, 6),
+        "referral_id": seq_ids(prefix, first, n, 6),
         "referred_at": fmt_date(records.ts[rows] // C.DAY, "us" if kind == "customer" else "eu"),
         "referrer_type": rtype, "referrer_name": rname, "referrer_account": raccount,
         "full_name": f["full_name"], "email": f["email"], "phone": f["phone"],
@@ -90,7 +91,7 @@ def _columns(people, records, rows: np.ndarray, maven: Maven, rng, kind: str) ->
          ("referral_id", "referred_at", "full_name", "company", "email", "phone",
           "estimated_value")}
     inject(cols, rng, (k["full_name"], k["company"]))
-    return make_invalid(cols, rng, k["referral_id"], lambda m: seq_ids(prefix, n + 1, m, 6), {
+    return make_invalid(cols, rng, k["referral_id"], lambda m: seq_ids(prefix, first + n, m, 6), {
         "bad_date": bad_date(k["referred_at"]),
         "amount_na": set_choice(k["estimated_value"], BAD_AMOUNTS),
         "no_contact": set_none(k["email"], k["phone"]),

@@ -57,9 +57,10 @@ def write(out_dir: Path, people: People, records: Records, seed: int) -> list[tu
 
 def _columns(people: People, records: Records, rows: np.ndarray, rng, site: str) -> dict:
     n = len(rows)
+    first = 7_000_000 + people.id_offset
     f = contact_fields(people, records.person[rows], rng, chinese_tool=site == "cn")
     cols = {
-        "submission_id": uuids(rng, n) if site == "global" else seq_ids("9", 7_000_000, n, 7),
+        "submission_id": uuids(rng, n) if site == "global" else seq_ids("9", first, n, 7),
         "submitted_at": fmt_ts(records.ts[rows], "iso_z" if site == "global" else "iso_cn"),
         "form_id": (form := pick(rng, FORMS, n)),
         "page_url": "https://www.example.com/" + form,
@@ -75,7 +76,7 @@ def _columns(people: People, records: Records, rows: np.ndarray, rng, site: str)
     k = KEYS[site]
     inject(cols, rng, (k.get("last_name", "name"), k["company"], k["message"]))
     new_ids = ((lambda m: uuids(rng, m)) if site == "global"
-               else (lambda m: seq_ids("9", 7_000_000 + n, m, 7)))
+               else (lambda m: seq_ids("9", first + n, m, 7)))
     return make_invalid(cols, rng, k["submission_id"], new_ids, {
         "bad_date": bad_date(k["submitted_at"]),
         "no_contact": set_none(k["email"], k["phone"]),

@@ -524,3 +524,45 @@ def test_xlsx_keeps_formula_like_text_as_text(runs):
 def test_rejects_non_positive_scale(tmp_path):
     with pytest.raises(ValueError):
         generate(tmp_path, scale=0)
+
+
+# Files whose rows a later delivery must not re-use, with their id column (canonical names).
+DELIVERY_IDS = {("activities", "crm_activities"): "activity_id",
+                ("ad_leads", "facebook_lead_ads"): "lead_id",
+                ("ad_leads", "linkedin_leads"): "lead_id",
+                ("ad_leads", "baidu_wechat_leads"): "lead_id",
+                ("referrals", "customer_referrals"): "referral_id",
+                ("referrals", "partner_referrals"): "referral_id",
+                ("web_forms", "website_forms_global"): "submission_id",
+                ("web_forms", "website_forms_cn"): "submission_id",
+                ("crm_export", "salesforce_leads"): "lead_id",
+                ("crm_export", "hubspot_contacts"): "contact_id"}
+
+
+def delivered_ids(root: Path, contracts) -> dict[tuple[str, str], set]:
+    ids = defaultdict(set)
+    for path in all_files(root):
+        for (channel, stem), column in DELIVERY_IDS.items():
+            if path.parent.name == channel and path.name.startswith(stem):
+                rows = validate(path, channel, contracts)["rows"]
+                ids[channel, stem] |= {r[column] for r in rows if r.get(column)}
+                if channel == "activities":  # and the CRM leads they name
+                    ids["activities", "lead_id"] |= {r["lead_id"] for r in rows if r["lead_id"]}
+    return ids
+
+
+def test_a_delta_with_an_id_offset_brings_new_records(runs, maven_dir, contracts, tmp_path):
+    """A later delivery numbered after the base (id_offset) re-uses none of its ids; without
+    the offset, another seed re-sends the base's ids with other contents."""
+    base = delivered_ids(runs["maven"][0], contracts)
+    generate(tmp_path / "delta", scale=SCALE, seed=SEED + 1, maven_dir=maven_dir,
+             id_offset=1_000_000_000)
+    generate(tmp_path / "resend", scale=SCALE, seed=SEED + 1, maven_dir=maven_dir)
+    delta = delivered_ids(tmp_path / "delta", contracts)
+    resend = delivered_ids(tmp_path / "resend", contracts)
+    assert set(delta) == set(base) == set(resend)
+    for key in base:
+        assert delta[key] and not delta[key] & base[key], key
+    for key in (("activities", "crm_activities"), ("ad_leads", "facebook_lead_ads"),
+                ("referrals", "customer_referrals"), ("crm_export", "salesforce_leads")):
+        assert resend[key] & base[key], key
