@@ -60,11 +60,35 @@
         )
 {%- endmacro %}
 
-{#- Post-hook of every model: ANALYZE a model materialized as a table (views have no
-    statistics of their own). -#}
+{#- Post-hook of every model: fresh planner statistics for the models downstream (views
+    have none of their own). A table is analyzed whenever it is built. An incremental
+    model only when this run wrote (inserted or updated) more than
+    var('analyze_changed_share') of its rows, as Postgres counts them for the current
+    transaction (pg_stat_get_xact_*; it may count a just-finished earlier write too, which
+    only analyzes once more): sampling 30k rows of a 10M-row table costs seconds, and a
+    1% delta leaves its statistics good, while an 8% rewrite of the identity table over
+    stale statistics planned a 6-minute nested loop. A table never analyzed (reltuples
+    < 0) always is. -#}
 {% macro analyze_table() -%}
-    {%- if config.get('materialized') in ['table', 'incremental'] -%}
+    {%- set materialized = config.get('materialized') -%}
+    {%- if materialized == 'table' -%}
         analyze {{ this }}
+    {%- elif materialized == 'incremental' -%}
+        do $analyze$
+        begin
+            if (
+                select
+                    stats.reltuples < 0
+                    or pg_stat_get_xact_tuples_inserted(stats.oid)
+                    + pg_stat_get_xact_tuples_updated(stats.oid)
+                    > {{ var('analyze_changed_share') }} * stats.reltuples
+                from pg_class as stats
+                where stats.oid = '{{ this }}'::regclass
+            ) then
+                analyze {{ this }};
+            end if;
+        end
+        $analyze$
     {%- endif -%}
 {%- endmacro %}
 

@@ -16,18 +16,22 @@
     default '1 minute' is a wide margin; since batches already held are skipped, even a
     longer lookback costs almost nothing.
 
-    `= any(array(...))` is a plain filter on the raw table's batch column: Postgres applies
-    it to the raw scan, before the staging view's per-row cleaning.
+    The filter (batch_in) is a range test on the raw table's batch column, which the BRIN
+    index on raw _batch_id serves and which Postgres applies before the staging view's
+    per-row cleaning, then the exact `= any(...)`.
 
-    batch_column: the staging view's batch id column. Needs an index on the model's
-    batch_id (and one on batch_finished_at for the max). -#}
-{% macro incremental_window(batch_column='batch_id') -%}
+    raw_table: the raw table the staging view reads (as ops.ingestion_batches names it):
+    only its batches are candidates. batch_column: the staging view's batch id column.
+    Needs an index on the model's batch_id (and one on batch_finished_at for the max). -#}
+{% macro incremental_window(raw_table, batch_column='batch_id') -%}
     {%- if is_incremental() %}
-    where {{ batch_column }} = any(array(
+    {%- set new_batch_ids -%}
+    array(
         select new_batches.batch_id
         from {{ ref('stg_ops__ingestion_batches') }} as new_batches
         where
-            new_batches.batch_finished_at > (
+            new_batches.raw_table = '{{ raw_table }}'
+            and new_batches.batch_finished_at > (
                 select
                     coalesce(max(held.batch_finished_at), '-infinity'::timestamptz)
                     - interval '{{ var("incremental_lookback") }}'
@@ -38,8 +42,19 @@
                 from {{ this }} as held
                 where held.batch_id = new_batches.batch_id
             )
-    ))
+    )
+    {%- endset %}
+    where {{ batch_in(batch_column, new_batch_ids) }}
     {%- endif %}
+{%- endmacro %}
+
+{#- batch_column is one of the batch ids an array expression lists. The range test comes
+    first and alone is cheap: it skips older rows through the BRIN index on raw _batch_id
+    (BRIN cannot serve `= any`), and the planner otherwise evaluated a staging view's
+    cleaning expressions before the `= any` on every row. -#}
+{% macro batch_in(batch_column, batch_ids) -%}
+    {{ batch_column }} >= (select min(listed.batch_id) from unnest({{ batch_ids }}) as listed (batch_id))
+    and {{ batch_column }} = any({{ batch_ids }})
 {%- endmacro %}
 
 {#- In an incremental run, keep a row of the window only if it is at least as recent a

@@ -12,12 +12,14 @@
         {%- set batch_column = '_batch_id' if relation.schema == 'raw' else 'batch_id' -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ new_batches_filter(batch_column)
                       ~ ') as dbt_subquery') -%}
-    {%- elif where == 'new_rows' -%}
-        {%- if execute and 'refreshed_at' in adapter.get_columns_in_relation(relation)
-                | map(attribute='name') | list -%}
-            {%- do return('(select * from ' ~ relation ~ ' where ' ~ new_rows_filter()
-                          ~ ') as dbt_subquery') -%}
-        {%- endif -%}
+    {%- elif where == 'new_rows' and execute -%}
+        {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+        {%- for stamp in ['refreshed_at', 'aggregated_at', 'resolved_at'] if stamp in columns -%}
+            {%- if loop.first -%}
+                {%- do return('(select * from ' ~ relation ~ ' where ' ~ new_rows_filter(stamp)
+                              ~ ') as dbt_subquery') -%}
+            {%- endif -%}
+        {%- endfor -%}
     {%- elif where -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') as dbt_subquery') -%}
     {%- endif -%}
@@ -25,16 +27,19 @@
 {%- endmacro %}
 
 {#- Rows an incremental model derived since the last succeeded whole-project build finished
-    (its refreshed_at): the rows it has not tested. Tests configured with where: new_rows
-    (models/intermediate and models/marts, dbt_project.yml) check only these on models that
-    carry refreshed_at, every row elsewhere and in a --full-refresh build. Keys stay unique
-    beyond the rows tested: those models replace rows by their unique key, under a unique
-    index. -#}
-{% macro new_rows_filter() -%}
+    (stamp: the column a model sets on every row it writes or changes, refreshed_at, or
+    aggregated_at / resolved_at where those models call it so): the rows it has not tested.
+    Tests configured with where: new_rows (models/intermediate and models/marts,
+    dbt_project.yml) check only these on models that carry such a column, every row
+    elsewhere and in a --full-refresh build. (The tests of int_leads_unioned and
+    int_contact_records_unioned, whose rows only change with a new delivery, say
+    where: new_batches.) Keys stay unique beyond the rows tested: those
+    models replace rows by their unique key, under a unique index. -#}
+{% macro new_rows_filter(stamp='refreshed_at') -%}
     {%- if flags is defined and flags.FULL_REFRESH -%}
     true
     {%- else -%}
-    refreshed_at > coalesce(
+    {{ stamp }} > coalesce(
         (
             select finished_at
             from ops.transform_builds
@@ -56,7 +61,8 @@
     {%- if flags is defined and flags.FULL_REFRESH -%}
     true
     {%- else -%}
-    {{ batch_column }} = any(array(
+    {%- set new_batch_ids -%}
+    array(
         select batches.batch_id
         from ops.ingestion_batches as batches
         left join (
@@ -75,7 +81,9 @@
                 '-infinity'::timestamptz
             )
             and batches.batch_id != all(coalesce(tested.recent_batch_ids, '{}'))
-    ))
+    )
+    {%- endset -%}
+    {{ batch_in(batch_column, new_batch_ids) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -123,4 +131,9 @@
             {%- endcall -%}
         {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- Whether this is a --full-refresh invocation (false when sqlfluff renders offline). -#}
+{% macro is_full_refresh() -%}
+    {{ return(flags is defined and flags.FULL_REFRESH) }}
 {%- endmacro %}

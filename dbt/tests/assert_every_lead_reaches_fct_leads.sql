@@ -1,9 +1,12 @@
 -- No lead is dropped or invented: every distinct (channel, lead id)
 -- delivered to the five lead sources is one row of fct_leads, and fct_leads
 -- holds exactly the leads of int_leads_unioned. In an incremental build the
--- deliveries checked are those of the batches no succeeded build has tested
--- (new_batches_filter, as for the staging tests); earlier deliveries passed
--- then, and the two tables are compared in full.
+-- rows checked are the new ones: deliveries and int_leads_unioned rows of the
+-- batches no succeeded build has tested (new_batches_filter, as for the staging
+-- tests), fct_leads rows derived since then (new_rows_filter); earlier rows
+-- passed then, and neither table ever loses a lead key (int_leads_unioned only
+-- adds keys, fct_leads replaces rows by key). With both keys unique (unique
+-- index, primary key), equal row counts then make the two key sets equal.
 with
 
 delivered as (
@@ -36,9 +39,25 @@ leads as (
 
 ),
 
+new_leads as (
+
+    select lead_key
+    from {{ ref('fct_leads') }}
+    where {{ new_rows_filter() }}
+
+),
+
 unioned as (
 
     select lead_key from {{ ref('int_leads_unioned') }}
+
+),
+
+new_unioned as (
+
+    select lead_key
+    from {{ ref('int_leads_unioned') }}
+    where {{ new_batches_filter() }}
 
 )
 
@@ -54,18 +73,27 @@ union all
 
 select
     'in fct_leads, not in int_leads_unioned' as problem,
-    leads.lead_key
-from leads
+    new_leads.lead_key
+from new_leads
 left join unioned
-    on leads.lead_key = unioned.lead_key
+    on new_leads.lead_key = unioned.lead_key
 where unioned.lead_key is null
 
 union all
 
 select
     'in int_leads_unioned, not in fct_leads' as problem,
-    unioned.lead_key
-from unioned
+    new_unioned.lead_key
+from new_unioned
 left join leads
-    on unioned.lead_key = leads.lead_key
+    on new_unioned.lead_key = leads.lead_key
 where leads.lead_key is null
+
+union all
+
+select
+    'fct_leads and int_leads_unioned differ in row count' as problem,
+    null as lead_key
+where
+    (select count(*) as fct_leads_rows from leads)
+    != (select count(*) as unioned_rows from unioned)

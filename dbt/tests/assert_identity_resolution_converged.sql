@@ -1,22 +1,89 @@
 -- Label propagation ran long enough: every identity key (email, phone) used to
 -- link records belongs to exactly one contact. A row here means one more pass
 -- would still merge contacts: raise var('identity_passes').
-select
-    'email' as key_type,
-    email_key as identity_key,
-    count(distinct contact_id) as contacts
-from {{ ref('int_contact_records_clustered') }}
-where email_key is not null
-group by 1, 2
-having count(distinct contact_id) > 1
+-- An incremental build checks the keys of the records resolved differently
+-- since the last succeeded build (new_rows_filter on resolved_at), each over
+-- all its holders (index lookups): a key none of whose holders changed
+-- contact or keys still has the one contact it had when it was last checked.
+{%- set scoped = not is_full_refresh() %}
 
-union all
+with
+
+clusters as (
+
+    select * from {{ ref('int_contact_records_clustered') }}
+
+),
+
+{% if scoped -%}
+    changed_records as (
+
+        select
+            email_key,
+            phone_key
+        from clusters
+        where {{ new_rows_filter('resolved_at') }}
+
+    ),
+
+    key_contacts as (
+
+        select
+            'email' as key_type,
+            changed.email_key as identity_key,
+            holders.contacts
+        from (
+            select distinct email_key from changed_records
+            where email_key is not null
+        ) as changed
+        cross join
+            lateral (
+                select count(distinct clusters.contact_id) as contacts
+                from clusters
+                where clusters.email_key = changed.email_key
+            ) as holders
+        union all
+        select
+            'phone' as key_type,
+            changed.phone_key as identity_key,
+            holders.contacts
+        from (
+            select distinct phone_key from changed_records
+            where phone_key is not null
+        ) as changed
+        cross join
+            lateral (
+                select count(distinct clusters.contact_id) as contacts
+                from clusters
+                where clusters.phone_key = changed.phone_key
+            ) as holders
+
+    )
+{%- else -%}
+    key_contacts as (
+
+        select
+            'email' as key_type,
+            email_key as identity_key,
+            count(distinct contact_id) as contacts
+        from clusters
+        where email_key is not null
+        group by 1, 2
+        union all
+        select
+            'phone' as key_type,
+            phone_key as identity_key,
+            count(distinct contact_id) as contacts
+        from clusters
+        where phone_key is not null
+        group by 1, 2
+
+    )
+{%- endif %}
 
 select
-    'phone' as key_type,
-    phone_key as identity_key,
-    count(distinct contact_id) as contacts
-from {{ ref('int_contact_records_clustered') }}
-where phone_key is not null
-group by 1, 2
-having count(distinct contact_id) > 1
+    key_type,
+    identity_key,
+    contacts
+from key_contacts
+where contacts > 1

@@ -21,6 +21,7 @@
 -- record shares a usable key with them (else it would be in one of those
 -- contacts) and no other key changed use, so everything else keeps its
 -- contact, as a full refresh would find.
+-- depends_on: {{ ref('stg_ops__ingestion_batches') }}
 {{
     config(
         materialized='incremental',
@@ -34,11 +35,23 @@
             {'columns': ['phone']},
             {'columns': ['resolved_at']},
             {'columns': ['email_key']},
+            {'columns': ['phone_key']},
+            {'columns': ['batch_id']},
         ],
     )
 }}
 
 {%- set passes = var('identity_passes', 6) | int %}
+{%- set unheld_batch_ids -%}
+    array(
+        select batches.batch_id
+        from {{ ref('stg_ops__ingestion_batches') }} as batches
+        where not exists (
+            select from {{ this }} as held
+            where held.batch_id = batches.batch_id
+        )
+    )
+{%- endset %}
 
 with
 
@@ -49,29 +62,37 @@ with
     -- plain joins against 1.3M records would be planned for billions of rows.
     changed as (
 
-        -- deliveries this model does not hold: new records, re-sent ones
+        -- deliveries this model does not hold: new records, re-sent ones. Only
+        -- a batch with no record here can carry one: a run holds every record
+        -- of the batches it read until a later delivery replaces it (batch_id
+        -- is indexed upstream, so this reads the new batches, not 1.3M rows)
         select
             unioned.record_key,
             unioned.email,
             unioned.phone
+        -- (a lateral lookup per new record: a join hashed all 1.3M held rows)
         from {{ ref('int_contact_records_unioned') }} as unioned
-        left join {{ this }} as held
-            on
-                unioned.record_key = held.record_key
-                and unioned.batch_id = held.batch_id
-                and unioned.source_row_number = held.source_row_number
-        where held.record_key is null
+        left join
+            lateral (
+                select true as is_held
+                from {{ this }} as held
+                where
+                    held.record_key = unioned.record_key
+                    and held.batch_id = unioned.batch_id
+                    and held.source_row_number = unioned.source_row_number
+                order by 1
+                limit 1
+            ) as held
+            on true
+        where
+            held.is_held is null
+            and {{ batch_in('unioned.batch_id', unheld_batch_ids) }}
 
     ),
 
-    -- the keys the changed records carry now or carried before
-    changed_keys as (
+    -- the keys the changed records carried before (their rows held here)
+    carried_before as (
 
-        select
-            changed.email,
-            changed.phone
-        from changed
-        union
         select
             held.email,
             held.phone
@@ -80,6 +101,68 @@ with
             held.record_key = any(
                 array(select changed.record_key from changed)
             )
+
+    ),
+
+    -- Keys a changed record carries now that the records held here already
+    -- share unusably (over the shared-key limit, or two people on one line)
+    -- and that no changed record carried before. Key use only grows with more
+    -- holders, so such a key stays unusable: it links nobody, and nobody
+    -- holding it needs resolving again (a recycled demo phone is held by
+    -- dozens of people; a 1% delta reached 67k records through them).
+    shared_emails as (
+
+        select held.email
+        from {{ this }} as held
+        where held.email = any(array(select changed.email from changed))
+        except
+        select held.email_key
+        from {{ this }} as held
+        where held.email_key = any(array(select changed.email from changed))
+        except
+        select carried_before.email from carried_before
+
+    ),
+
+    shared_phones as (
+
+        select held.phone
+        from {{ this }} as held
+        where held.phone = any(array(select changed.phone from changed))
+        except
+        select held.phone_key
+        from {{ this }} as held
+        where held.phone_key = any(array(select changed.phone from changed))
+        except
+        select carried_before.phone from carried_before
+
+    ),
+
+    -- the keys the changed records carry now or carried before, except the
+    -- shared ones: through these a change can reach other records
+    changed_keys as (
+
+        select
+            linking_emails.email,
+            null::text as phone
+        from (
+            select changed.email from changed
+            union
+            select carried_before.email from carried_before
+            except
+            select shared_emails.email from shared_emails
+        ) as linking_emails
+        union all
+        select
+            null::text as email,
+            linking_phones.phone
+        from (
+            select changed.phone from changed
+            union
+            select carried_before.phone from carried_before
+            except
+            select shared_phones.phone from shared_phones
+        ) as linking_phones
 
     ),
 
@@ -123,14 +206,52 @@ with
 
     ),
 
-    -- every record holding a key of the records in scope: key use is counted
-    -- over all of them
+    -- the keys of the records in scope whose use is counted: shared ones stay
+    -- unusable without counting
+    counted_keys as (
+
+        select
+            counted_emails.email,
+            null::text as phone
+        from (
+            select scoped_records.email from scoped_records
+            except
+            select shared_emails.email from shared_emails
+        ) as counted_emails
+        union all
+        select
+            null::text as email,
+            counted_phones.phone
+        from (
+            select scoped_records.phone from scoped_records
+            except
+            select shared_phones.phone from shared_phones
+        ) as counted_phones
+
+    ),
+
+    -- every record holding a counted key of the records in scope: key use is
+    -- counted over all of them
     key_holders as (
 
-        {{ contact_records_holding('scoped_records', '*') }}
+        {{ contact_records_holding('counted_keys', '*') }}
 
     ),
 {%- else -%}
+    shared_emails as (
+
+        select null::text as email
+        where false
+
+    ),
+
+    shared_phones as (
+
+        select null::text as phone
+        where false
+
+    ),
+
     scoped_records as (
 
         select * from {{ ref('int_contact_records_unioned') }}
@@ -198,6 +319,7 @@ keyed as (
             when
                 email_use.distinct_names
                 <= {{ var('identity_shared_key_limit') }}
+                and shared_emails.email is null
                 then records.email
         end as email_key,
         case
@@ -208,6 +330,7 @@ keyed as (
                     phone_use.distinct_emails <= 1
                     or phone_use.distinct_names <= 1
                 )
+                and shared_phones.phone is null
                 then records.phone
         end as phone_key,
         coalesce(
@@ -221,6 +344,10 @@ keyed as (
         on records.email = email_use.email
     left join phone_use
         on records.phone = phone_use.phone
+    left join shared_emails
+        on records.email = shared_emails.email
+    left join shared_phones
+        on records.phone = shared_phones.phone
 
 ),
 
@@ -369,8 +496,17 @@ final as (
                 else held.contact_id
             end as previous_contact_id
         from resolved
-        left join {{ this }} as held
-            on resolved.record_key = held.record_key
+        -- a lookup per resolved record (limit 1: not planned as a join that
+        -- hashes every held row)
+        left join
+            lateral (
+                select held_row.*
+                from {{ this }} as held_row
+                where held_row.record_key = resolved.record_key
+                order by 1
+                limit 1
+            ) as held
+            on true
     {%- else -%}
         select
             *,

@@ -50,7 +50,7 @@ crm_leads as (
         converted_opportunity_id,
         null::text as campaign
     from {{ ref('stg_crm_export__leads') }}
-    {{ incremental_window() }}
+    {{ incremental_window('raw.crm_leads') }}
 
 ),
 
@@ -72,7 +72,7 @@ web_form_leads as (
         null::text as converted_opportunity_id,
         utm_campaign as campaign
     from {{ ref('stg_web_forms__leads') }}
-    {{ incremental_window() }}
+    {{ incremental_window('raw.web_form_leads') }}
 
 ),
 
@@ -94,7 +94,7 @@ event_leads as (
         null::text as converted_opportunity_id,
         event_id as campaign
     from {{ ref('stg_marketing_events__attendees') }}
-    {{ incremental_window() }}
+    {{ incremental_window('raw.event_attendees') }}
 
 ),
 
@@ -116,7 +116,7 @@ referral_leads as (
         null::text as converted_opportunity_id,
         referrer_account as campaign
     from {{ ref('stg_referrals__referrals') }}
-    {{ incremental_window() }}
+    {{ incremental_window('raw.referrals') }}
 
 ),
 
@@ -138,7 +138,7 @@ ad_leads as (
         null::text as converted_opportunity_id,
         campaign_name as campaign
     from {{ ref('stg_ad_leads__leads') }}
-    {{ incremental_window() }}
+    {{ incremental_window('raw.ad_leads') }}
 
 ),
 

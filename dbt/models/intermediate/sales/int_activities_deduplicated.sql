@@ -33,7 +33,7 @@ with
 activities as (
 
     select * from {{ ref('stg_activities__activities') }}
-    {{ incremental_window() }}
+    {{ incremental_window('raw.activities') }}
 
 ),
 

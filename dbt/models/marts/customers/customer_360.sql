@@ -61,13 +61,40 @@ as_of as (
 
 ),
 
+contact_sightings as (
+
+    -- one pass over the people: how many per customer and channel, and the
+    -- first sighting of each (first_sightings only needs each group's earliest)
+    select
+        customer_id,
+        first_channel as channel,
+        {{ utc_date('min(first_seen_at)') }} as seen_date,
+        count(*) as records
+    from contacts
+    where customer_id is not null
+    group by 1, 2
+
+),
+
+lead_sightings as (
+
+    select
+        customer_id,
+        acquisition_channel as channel,
+        min(created_date) as seen_date,
+        count(*) as records
+    from leads
+    where customer_id is not null
+    group by 1, 2
+
+),
+
 contact_stats as (
 
     select
         customer_id,
-        count(*) as contacts
-    from contacts
-    where customer_id is not null
+        sum(records)::bigint as contacts
+    from contact_sightings
     group by 1
 
 ),
@@ -76,9 +103,8 @@ lead_stats as (
 
     select
         customer_id,
-        count(*) as leads
-    from leads
-    where customer_id is not null
+        sum(records)::bigint as leads
+    from lead_sightings
     group by 1
 
 ),
@@ -89,19 +115,17 @@ sightings as (
     -- on the same day a channel sighting wins over the CRM's own record of it
     select
         customer_id,
-        {{ utc_date('first_seen_at') }} as seen_date,
-        first_channel as channel,
+        seen_date,
+        channel,
         1 as source_priority
-    from contacts
-    where customer_id is not null
+    from contact_sightings
     union all
     select
         customer_id,
-        created_date as seen_date,
-        acquisition_channel as channel,
+        seen_date,
+        channel,
         1 as source_priority
-    from leads
-    where customer_id is not null
+    from lead_sightings
     union all
     select
         customer_id,
