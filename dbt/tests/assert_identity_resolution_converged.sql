@@ -3,7 +3,8 @@
 -- would still merge contacts: raise var('identity_passes').
 -- An incremental build checks the keys of the records resolved differently
 -- since the last succeeded build (new_rows_filter on resolved_at), each over
--- all its holders (index lookups): a key none of whose holders changed
+-- all its holders (index lookups on the table, not on the clusters CTE, which
+-- Postgres materializes): a key none of whose holders changed
 -- contact or keys still has the one contact it had when it was last checked.
 {%- set scoped = not is_full_refresh() %}
 
@@ -38,9 +39,9 @@ clusters as (
         ) as changed
         cross join
             lateral (
-                select count(distinct clusters.contact_id) as contacts
-                from clusters
-                where clusters.email_key = changed.email_key
+                select count(distinct holder.contact_id) as contacts
+                from {{ ref('int_contact_records_clustered') }} as holder
+                where holder.email_key = changed.email_key
             ) as holders
         union all
         select
@@ -53,9 +54,9 @@ clusters as (
         ) as changed
         cross join
             lateral (
-                select count(distinct clusters.contact_id) as contacts
-                from clusters
-                where clusters.phone_key = changed.phone_key
+                select count(distinct holder.contact_id) as contacts
+                from {{ ref('int_contact_records_clustered') }} as holder
+                where holder.phone_key = changed.phone_key
             ) as holders
 
     )

@@ -5,8 +5,9 @@
 -- naming the rep. Reps are those of the CRM teams file plus any other name
 -- found on a deal, an activity, a lead or a survey (kept, with no
 -- manager/region), and '(no rep)' for deals and activities that name none, so
--- no result is dropped. The 10M activities and 1M leads are read once, into
--- their rep x month counts; the month grid and rep list come from the counts.
+-- no result is dropped. The 10M activities (int_rep_activity_months) and 1M
+-- leads are read once, into their rep x month counts; the month grid and rep
+-- list come from the counts.
 {{ config(materialized='table') }}
 
 with
@@ -26,15 +27,6 @@ opportunities as (
 
 ),
 
-activities as (
-
-    select
-        activities.activity_type,
-        activities.occurred_month,
-        coalesce(activities.rep_name, '(no rep)') as credited_rep_name
-    from {{ ref('int_activities_deduplicated') }} as activities
-
-),
 
 leads as (
 
@@ -50,16 +42,7 @@ survey_responses as (
 
 activity_counts as (
 
-    select
-        credited_rep_name as rep_name,
-        occurred_month as month,
-        count(*) filter (where activity_type = 'call') as calls,
-        count(*) filter (where activity_type = 'email') as emails,
-        count(*) filter (where activity_type = 'meeting') as meetings,
-        count(*) filter (where activity_type = 'task') as tasks,
-        count(*) as activities
-    from activities
-    group by 1, 2
+    select * from {{ ref('int_rep_activity_months') }}
 
 ),
 

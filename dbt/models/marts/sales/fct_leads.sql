@@ -37,10 +37,23 @@ sales_reps as (
                     left join sales_reps
                         on held.assigned_rep_name = sales_reps.rep_name
                     where
-                        held.assigned_manager_name
-                        is distinct from sales_reps.manager_name
-                        or held.assigned_regional_office
-                        is distinct from sales_reps.regional_office
+                        (
+                            held.assigned_manager_name
+                            is distinct from sales_reps.manager_name
+                            or held.assigned_regional_office
+                            is distinct from sales_reps.regional_office
+                        )
+                        -- only when the CRM re-delivered its teams since the
+                        -- last run (within the commit-gap lookback): this
+                        -- skips the scan of every held lead otherwise
+                        and exists (
+                            select
+                            from sales_reps as redelivered
+                            where
+                                redelivered.loaded_at
+                                > {{ last_refresh() }}
+                                - interval '{{ var("incremental_lookback") }}'
+                        )
                 )
             )
 
