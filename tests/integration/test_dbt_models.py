@@ -260,13 +260,15 @@ def _rows_to_test(url: str, model: str, *args: str) -> int:
 
 def _table_digests(url: str) -> dict[str, tuple]:
     """Row count + order-free digest of the incremental models and the marts. Left out: the
-    bookkeeping of the run that derived a row (replaced_link_key, the *_at run times,
-    previous_contact_id) and the activities = 0 rows the per-link aggregate keeps for keys
-    it emptied."""
+    bookkeeping of the run that derived a row (the replaced_* delivery, the *_at run times,
+    previous_contact_id) and the activities = 0 rows the per-link and per-rep-month
+    aggregates keep for the keys and months they emptied."""
     tables = {
         "intermediate.int_activities_deduplicated": "intermediate.int_activities_deduplicated",
         "intermediate.int_activity_links_aggregated":
             "(select * from intermediate.int_activity_links_aggregated where activities > 0)",
+        "intermediate.int_rep_activity_months":
+            "(select * from intermediate.int_rep_activity_months where activities > 0)",
         "intermediate.int_leads_unioned": "intermediate.int_leads_unioned",
         "intermediate.int_contact_records_clustered": "intermediate.int_contact_records_clustered",
         "intermediate.int_contacts_resolved": "intermediate.int_contacts_resolved",
@@ -276,8 +278,9 @@ def _table_digests(url: str) -> dict[str, tuple]:
         "intermediate.int_company_customers_tracked": "intermediate.int_company_customers_tracked",
         **{f"marts.{m}": f"marts.{m}" for m in MARTS},
     }
-    bookkeeping = ["replaced_link_key", "merged_at", "merged_through", "aggregated_at", "resolved_at",
-                   "previous_contact_id", "refreshed_at", "changed_at"]
+    bookkeeping = ["replaced_link_key", "replaced_rep_name", "replaced_occurred_month",
+                   "replaced_activity_type", "merged_at", "merged_through", "aggregated_at",
+                   "resolved_at", "previous_contact_id", "refreshed_at", "changed_at"]
     row = f"md5((to_jsonb(x) - array{bookkeeping!r})::text)"
     return {name: query(url, f"select count(*), md5(coalesce(string_agg({row}, '' order by {row}), ''))"
                              f" from {relation} as x")[0]

@@ -43,6 +43,7 @@ survey_responses as (
 activity_counts as (
 
     select * from {{ ref('int_rep_activity_months') }}
+    where activities > 0
 
 ),
 

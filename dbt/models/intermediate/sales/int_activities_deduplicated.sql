@@ -11,7 +11,8 @@
 -- replaced an earlier delivery, that delivery's link key (replaced_link_key),
 -- and when the run merged it (merged_at): int_activity_links_aggregated
 -- re-aggregates exactly the link keys the rows merged since its last run
--- touched.
+-- touched. The replaced delivery's rep, month and type (replaced_*) let
+-- int_rep_activity_months move its counts without re-reading 10M rows.
 {{
     config(
         materialized='incremental',
@@ -51,7 +52,10 @@ existing as (
             loaded_at,
             batch_id,
             source_row_number,
-            link_key
+            link_key,
+            rep_name,
+            occurred_month,
+            activity_type
         from {{ this }}
     {%- else -%}
         select
@@ -59,7 +63,10 @@ existing as (
             null::timestamptz as loaded_at,
             null::bigint as batch_id,
             null::bigint as source_row_number,
-            null::text as link_key
+            null::text as link_key,
+            null::text as rep_name,
+            null::date as occurred_month,
+            null::text as activity_type
         where false
     {%- endif %}
 
@@ -104,6 +111,9 @@ final as (
         batches.batch_finished_at,
         {{ activity_link_key('ranked') }} as link_key,
         existing.link_key as replaced_link_key,
+        existing.rep_name as replaced_rep_name,
+        existing.occurred_month as replaced_occurred_month,
+        existing.activity_type as replaced_activity_type,
         -- when this run merged the row (its transaction time): downstream
         -- incremental models read the rows merged after the newest they hold
         current_timestamp as merged_at
