@@ -118,8 +118,9 @@ def _append_markdown(output: Path, o: dict) -> None:
     new = not output.exists() or "| full build s |" not in output.read_text()
     with output.open("a", encoding="utf-8") as handle:
         if new:
-            handle.write("\n| date | machine | scale | rows | delta rows | full build s | incremental s "
-                         "| incremental / full |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
+            handle.write("\n| date | machine | scale | rows | delta | delta rows | full build s "
+                         "| incremental s | incremental / full |\n"
+                         "|---|---|---:|---:|---|---:|---:|---:|---:|\n")
         handle.write(f"| {datetime.now(UTC):%Y-%m-%d} | {platform.machine()} {os.cpu_count()} cores | "
-                     f"{o['scale']:g} | {o['rows']:,} | {o['delta_rows']:,} | {o['full_s']:.1f} | "
-                     f"{o['incremental_s']:.1f} | {o['ratio']:.1%} |\n")
+                     f"{o['scale']:g} | {o['rows']:,} | new records | {o['delta_rows']:,} | "
+                     f"{o['full_s']:.1f} | {o['incremental_s']:.1f} | {o['ratio']:.1%} |\n")
