@@ -41,3 +41,32 @@
 {% macro pseudonym(expression) -%}
     md5({{ expression }})
 {%- endmacro %}
+
+{#- `left join` of the row of relation whose key_column equals key, looked up through its
+    index one outer row at a time (lateral ... limit 1: a plain join of a few thousand new
+    rows was planned as a hash of all 1.3M): alias.is_present is true when it exists. -#}
+{% macro join_row_by_key(relation, key_column, key, alias) -%}
+    left join
+        lateral (
+            select true as is_present
+            from {{ relation }} as looked_up
+            where looked_up.{{ key_column }} = {{ key }}
+            order by 1
+            limit 1
+        ) as {{ alias }}
+        on true
+{%- endmacro %}
+
+{#- What int_activity_links_aggregated keeps of a link key's activities (grouped by
+    link_key): the same for a key counted from all its rows and for the new rows merged
+    into a held key. -#}
+{% macro link_aggregates() -%}
+    min(lead_id) as lead_id,
+    min(contact_email) as contact_email,
+    min(opportunity_id) as opportunity_id,
+    max(occurred_at) as last_activity_at,
+    array_agg(occurred_at order by occurred_at)
+    filter (where is_rep_response) as rep_response_times,
+    count(*) as activities,
+    max(merged_at) as merged_through
+{%- endmacro %}

@@ -8,8 +8,8 @@
 -- adds keys, fct_leads replaces rows by key). With both keys unique (unique
 -- index, primary key), equal row counts then make the two key sets equal.
 -- The new rows are looked up one by one in the tables' unique indexes
--- (lateral ... limit 1; a join was planned as a hash of all 1.3M rows), and
--- the tables are counted directly, not through a CTE Postgres materializes.
+-- (join_row_by_key), and the tables are counted directly, not through a CTE
+-- Postgres materializes.
 with
 
 delivered as (
@@ -56,15 +56,9 @@ select
     'delivered, not in fct_leads' as problem,
     delivered.lead_key
 from delivered
-left join
-    lateral (
-        select true as is_present
-        from {{ ref('fct_leads') }} as leads
-        where leads.lead_key = delivered.lead_key
-        order by 1
-        limit 1
-    ) as in_fct_leads
-    on true
+{{ join_row_by_key(
+    ref('fct_leads'), 'lead_key', 'delivered.lead_key', 'in_fct_leads'
+) }}
 where in_fct_leads.is_present is null
 
 union all
@@ -73,15 +67,9 @@ select
     'in fct_leads, not in int_leads_unioned' as problem,
     new_leads.lead_key
 from new_leads
-left join
-    lateral (
-        select true as is_present
-        from {{ ref('int_leads_unioned') }} as unioned
-        where unioned.lead_key = new_leads.lead_key
-        order by 1
-        limit 1
-    ) as in_unioned
-    on true
+{{ join_row_by_key(
+    ref('int_leads_unioned'), 'lead_key', 'new_leads.lead_key', 'in_unioned'
+) }}
 where in_unioned.is_present is null
 
 union all
@@ -90,15 +78,9 @@ select
     'in int_leads_unioned, not in fct_leads' as problem,
     new_unioned.lead_key
 from new_unioned
-left join
-    lateral (
-        select true as is_present
-        from {{ ref('fct_leads') }} as leads
-        where leads.lead_key = new_unioned.lead_key
-        order by 1
-        limit 1
-    ) as in_fct_leads
-    on true
+{{ join_row_by_key(
+    ref('fct_leads'), 'lead_key', 'new_unioned.lead_key', 'in_fct_leads'
+) }}
 where in_fct_leads.is_present is null
 
 union all

@@ -28,36 +28,24 @@ clusters as (
     ),
 
     key_contacts as (
-
-        select
-            'email' as key_type,
-            changed.email_key as identity_key,
-            holders.contacts
-        from (
-            select distinct email_key from changed_records
-            where email_key is not null
-        ) as changed
-        cross join
-            lateral (
-                select count(distinct holder.contact_id) as contacts
-                from {{ ref('int_contact_records_clustered') }} as holder
-                where holder.email_key = changed.email_key
-            ) as holders
-        union all
-        select
-            'phone' as key_type,
-            changed.phone_key as identity_key,
-            holders.contacts
-        from (
-            select distinct phone_key from changed_records
-            where phone_key is not null
-        ) as changed
-        cross join
-            lateral (
-                select count(distinct holder.contact_id) as contacts
-                from {{ ref('int_contact_records_clustered') }} as holder
-                where holder.phone_key = changed.phone_key
-            ) as holders
+        {%- for key_type in ['email', 'phone'] %}
+            {{ 'union all' if not loop.first }}
+            select
+                '{{ key_type }}' as key_type,
+                changed.identity_key,
+                holders.contacts
+            from (
+                select distinct {{ key_type }}_key as identity_key
+                from changed_records
+                where {{ key_type }}_key is not null
+            ) as changed
+            cross join
+                lateral (
+                    select count(distinct holder.contact_id) as contacts
+                    from {{ ref('int_contact_records_clustered') }} as holder
+                    where holder.{{ key_type }}_key = changed.identity_key
+                ) as holders
+        {%- endfor %}
 
     )
 {%- else -%}

@@ -267,8 +267,8 @@ def _table_digests(url: str) -> dict[str, tuple]:
         "intermediate.int_activities_deduplicated": "intermediate.int_activities_deduplicated",
         "intermediate.int_activity_links_aggregated":
             "(select * from intermediate.int_activity_links_aggregated where activities > 0)",
-        "intermediate.int_rep_activity_months":
-            "(select * from intermediate.int_rep_activity_months where activities > 0)",
+        "intermediate.int_rep_activity_months_counted":
+            "(select * from intermediate.int_rep_activity_months_counted where activities > 0)",
         "intermediate.int_leads_unioned": "intermediate.int_leads_unioned",
         "intermediate.int_contact_records_clustered": "intermediate.int_contact_records_clustered",
         "intermediate.int_contacts_resolved": "intermediate.int_contacts_resolved",

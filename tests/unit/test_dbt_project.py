@@ -191,10 +191,14 @@ def test_every_raw_table_has_a_fresh_source_and_one_staging_model(manifest):
 
 def test_large_facts_are_incremental_on_load_metadata(manifest):
     models = _by_name(manifest)
-    for name, key in (("int_activities_deduplicated", "activity_id"), ("int_leads_unioned", "lead_key")):
+    for name, key in (("int_activities_deduplicated", "activity_id"), ("int_leads_unioned", "lead_key"),
+                      ("int_crm_contacts_deduplicated", "contact_id")):
         node = models[name]
         assert node.config.materialized == "incremental" and node.config.unique_key == key
-        assert "incremental_window()" in node.raw_code
+        # each staging view read through the window over its own raw table's batches
+        windows = re.findall(r"incremental_window\('raw\.(\w+)'\)", node.raw_code)
+        sources = re.findall(r"ref\('stg_(?!ops__)\w+'\)", node.raw_code)
+        assert windows and len(windows) == len(sources), (name, windows, sources)
         # keyed on the batches' commit time (ops.ingestion_batches), not on _loaded_at
         assert "model.salesops.stg_ops__ingestion_batches" in node.depends_on.nodes
         assert {"batch_id", "batch_finished_at"} <= {

@@ -110,34 +110,25 @@ with
     -- holders, so such a key stays unusable: it links nobody, and nobody
     -- holding it needs resolving again (a recycled demo phone is held by
     -- dozens of people; a 1% delta reached 67k records through them).
-    shared_emails as (
+    {%- for column in ['email', 'phone'] %}
+        shared_{{ column }}s as (
 
-        select held.email
-        from {{ this }} as held
-        where held.email = any(array(select changed.email from changed))
-        except
-        select held.email_key
-        from {{ this }} as held
-        where held.email_key = any(array(select changed.email from changed))
-        except
-        select carried_before.email from carried_before
+            select held.{{ column }}
+            from {{ this }} as held
+            where
+                held.{{ column }}
+                = any(array(select changed.{{ column }} from changed))
+            except
+            select held.{{ column }}_key
+            from {{ this }} as held
+            where
+                held.{{ column }}_key
+                = any(array(select changed.{{ column }} from changed))
+            except
+            select carried_before.{{ column }} from carried_before
 
-    ),
-
-    shared_phones as (
-
-        select held.phone
-        from {{ this }} as held
-        where held.phone = any(array(select changed.phone from changed))
-        except
-        select held.phone_key
-        from {{ this }} as held
-        where held.phone_key = any(array(select changed.phone from changed))
-        except
-        select carried_before.phone from carried_before
-
-    ),
-
+        ),
+    {% endfor %}
     -- the keys the changed records carry now or carried before, except the
     -- shared ones: through these a change can reach other records
     changed_keys as (

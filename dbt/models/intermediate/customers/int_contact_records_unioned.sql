@@ -11,7 +11,7 @@ leads as (
 
 crm_contacts as (
 
-    select * from {{ ref('stg_crm_export__contacts') }}
+    select * from {{ ref('int_crm_contacts_deduplicated') }}
 
 ),
 

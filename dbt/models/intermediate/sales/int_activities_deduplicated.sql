@@ -12,7 +12,7 @@
 -- and when the run merged it (merged_at): int_activity_links_aggregated
 -- re-aggregates exactly the link keys the rows merged since its last run
 -- touched. The replaced delivery's rep, month and type (replaced_*) let
--- int_rep_activity_months move its counts without re-reading 10M rows.
+-- int_rep_activity_months_counted move its counts without re-reading 10M rows.
 {{
     config(
         materialized='incremental',

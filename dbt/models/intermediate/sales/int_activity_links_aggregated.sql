@@ -92,14 +92,7 @@ with
 
         select
             link_key,
-            min(lead_id) as lead_id,
-            min(contact_email) as contact_email,
-            min(opportunity_id) as opportunity_id,
-            max(occurred_at) as last_activity_at,
-            array_agg(occurred_at order by occurred_at)
-            filter (where is_rep_response) as rep_response_times,
-            count(*) as activities,
-            max(merged_at) as merged_through
+            {{ link_aggregates() }}
         from received
         where
             link_key not in (select recounted.link_key from recounted)
@@ -118,14 +111,7 @@ aggregated as (
 
     select
         link_key,
-        min(lead_id) as lead_id,
-        min(contact_email) as contact_email,
-        min(opportunity_id) as opportunity_id,
-        max(occurred_at) as last_activity_at,
-        array_agg(occurred_at order by occurred_at)
-        filter (where is_rep_response) as rep_response_times,
-        count(*) as activities,
-        max(merged_at) as merged_through
+        {{ link_aggregates() }}
     from in_scope
     group by 1
 

@@ -1,33 +1,11 @@
 -- CRM contacts (HubSpot contacts export): one row per contact id, the latest
 -- delivery. The export carries no country, so phones become E.164 only when
 -- written internationally (or as a NANP / mainland-China mobile number).
--- Materialised, unlike the other staging models: its cleaning (email, phone,
--- company normalisation) costs ~100 us a row, and identity resolution, company
--- matching and their tests read these rows several times per build. Incremental
--- on new batches: a later delivery of a contact replaces its row.
-{{
-    config(
-        materialized='incremental',
-        unique_key='contact_id',
-        incremental_strategy='delete+insert',
-        indexes=[
-            {'columns': ['contact_id'], 'unique': true},
-            {'columns': ['batch_id']},
-        ],
-    )
-}}
-
 with
 
 source as (
 
     select * from {{ source('crm_export', 'crm_contacts') }}
-    {% if is_incremental() -%}
-        where _batch_id > (
-            select coalesce(max(held.batch_id), 0) as newest_batch_id
-            from {{ this }} as held
-        )
-    {%- endif %}
 
 ),
 
