@@ -137,18 +137,24 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- True when two rows agree on `columns` (NULL-safe: the row texts print NULL and ''
-    differently), for the models that keep a row's change time when a run re-derives it
-    unchanged. -#}
-{% macro rows_agree(left, right, columns) -%}
-    row(
-        {%- for column in columns %}
-        {{ left }}.{{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    )::text
-    = row(
-        {%- for column in columns %}
-        {{ right }}.{{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    )::text
+{#- A row's change time: the one held (right.stamp) when the re-derived row (left) agrees
+    with the held row on `columns`, else new_stamp; for the models that keep a row's
+    change time when a run re-derives it unchanged. NULL-safe: the row texts print NULL
+    and '' differently. -#}
+{% macro stamp_unless_changed(left, right, stamp, columns, new_stamp) -%}
+    case
+        when
+            row(
+                {%- for column in columns %}
+                {{ left }}.{{ column }}{{ ',' if not loop.last }}
+                {%- endfor %}
+            )::text
+            = row(
+                {%- for column in columns %}
+                {{ right }}.{{ column }}{{ ',' if not loop.last }}
+                {%- endfor %}
+            )::text
+            then {{ right }}.{{ stamp }}
+        else {{ new_stamp }}
+    end
 {%- endmacro %}

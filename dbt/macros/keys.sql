@@ -42,15 +42,21 @@
     md5({{ expression }})
 {%- endmacro %}
 
-{#- `left join` of the row of relation whose key_column equals key, looked up through its
-    index one outer row at a time (lateral ... limit 1: a plain join of a few thousand new
-    rows was planned as a hash of all 1.3M): alias.is_present is true when it exists. -#}
-{% macro join_row_by_key(relation, key_column, key, alias) -%}
+{#- `left join` of the row of relation whose columns equal the given expressions (keys:
+    {column: expression}), looked up through its index one outer row at a time (lateral
+    ... limit 1: a plain join of a few thousand new rows was planned as a hash of all
+    1.3M): alias.is_present is true when it exists; columns: what else to take from it. -#}
+{% macro join_row_by_key(relation, keys, alias, columns='') -%}
     left join
         lateral (
-            select true as is_present
+            select
+                true as is_present{{ ',' if columns }}
+                {{ columns }}
             from {{ relation }} as looked_up
-            where looked_up.{{ key_column }} = {{ key }}
+            where
+                {%- for column, expression in keys.items() %}
+                {{ 'and ' if not loop.first }}looked_up.{{ column }} = {{ expression }}
+                {%- endfor %}
             order by 1
             limit 1
         ) as {{ alias }}

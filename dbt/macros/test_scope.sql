@@ -36,7 +36,7 @@
     where: new_batches.) Keys stay unique beyond the rows tested: those
     models replace rows by their unique key, under a unique index. -#}
 {% macro new_rows_filter(stamp='refreshed_at') -%}
-    {%- if flags is defined and flags.FULL_REFRESH -%}
+    {%- if is_full_refresh() -%}
     true
     {%- else -%}
     {{ stamp }} > coalesce(
@@ -57,8 +57,7 @@
     ops tables are named directly: a macro resolved at run time cannot add source()
     dependencies. -#}
 {% macro new_batches_filter(batch_column='batch_id') -%}
-    {#- (flags is undefined only when sqlfluff renders the SQL offline) -#}
-    {%- if flags is defined and flags.FULL_REFRESH -%}
+    {%- if is_full_refresh() -%}
     true
     {%- else -%}
     {%- set new_batch_ids -%}

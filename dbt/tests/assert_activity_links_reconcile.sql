@@ -2,7 +2,8 @@
 -- per-link aggregate's activity and rep-response totals, and the per-rep-month
 -- activity total, equal those of int_activities_deduplicated (an incremental
 -- run that missed or double-counted a replaced delivery fails; so does
--- int_rep_activity_months_counted after a full refresh of the activities alone).
+-- int_rep_activity_months_counted after a full refresh of the activities
+-- alone).
 with
 
 aggregated as (

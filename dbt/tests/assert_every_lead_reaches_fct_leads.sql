@@ -57,7 +57,7 @@ select
     delivered.lead_key
 from delivered
 {{ join_row_by_key(
-    ref('fct_leads'), 'lead_key', 'delivered.lead_key', 'in_fct_leads'
+    ref('fct_leads'), {'lead_key': 'delivered.lead_key'}, 'in_fct_leads'
 ) }}
 where in_fct_leads.is_present is null
 
@@ -68,7 +68,7 @@ select
     new_leads.lead_key
 from new_leads
 {{ join_row_by_key(
-    ref('int_leads_unioned'), 'lead_key', 'new_leads.lead_key', 'in_unioned'
+    ref('int_leads_unioned'), {'lead_key': 'new_leads.lead_key'}, 'in_unioned'
 ) }}
 where in_unioned.is_present is null
 
@@ -79,7 +79,7 @@ select
     new_unioned.lead_key
 from new_unioned
 {{ join_row_by_key(
-    ref('fct_leads'), 'lead_key', 'new_unioned.lead_key', 'in_fct_leads'
+    ref('fct_leads'), {'lead_key': 'new_unioned.lead_key'}, 'in_fct_leads'
 ) }}
 where in_fct_leads.is_present is null
 

@@ -70,22 +70,14 @@ with
             unioned.record_key,
             unioned.email,
             unioned.phone
-        -- (a lateral lookup per new record: a join hashed all 1.3M held rows)
         from {{ ref('int_contact_records_unioned') }} as unioned
-        left join
-            lateral (
-                select true as is_held
-                from {{ this }} as held
-                where
-                    held.record_key = unioned.record_key
-                    and held.batch_id = unioned.batch_id
-                    and held.source_row_number = unioned.source_row_number
-                order by 1
-                limit 1
-            ) as held
-            on true
+        {{ join_row_by_key(this, {
+            'record_key': 'unioned.record_key',
+            'batch_id': 'unioned.batch_id',
+            'source_row_number': 'unioned.source_row_number',
+        }, 'held') }}
         where
-            held.is_held is null
+            held.is_present is null
             and {{ batch_in('unioned.batch_id', unheld_batch_ids) }}
 
     ),
@@ -464,40 +456,25 @@ final as (
         -- re-derive (records re-resolved to the same result keep both)
         select
             resolved.*,
-            case
-                when
-                    {{ rows_agree(
-                        'resolved', 'held', [
-                            'contact_id',
-                            'anchor_record_key',
-                            'email_key',
-                            'phone_key',
-                            'match_rule',
-                            'match_confidence',
-                            'batch_id',
-                            'source_row_number'
-                        ]
-                    ) }}
-                    then held.resolved_at
-                else current_timestamp
-            end as resolved_at,
+            {{ stamp_unless_changed('resolved', 'held', 'resolved_at', [
+                'contact_id',
+                'anchor_record_key',
+                'email_key',
+                'phone_key',
+                'match_rule',
+                'match_confidence',
+                'batch_id',
+                'source_row_number'
+            ], 'current_timestamp') }} as resolved_at,
             case
                 when resolved.contact_id = held.contact_id
                     then held.previous_contact_id
                 else held.contact_id
             end as previous_contact_id
         from resolved
-        -- a lookup per resolved record (limit 1: not planned as a join that
-        -- hashes every held row)
-        left join
-            lateral (
-                select held_row.*
-                from {{ this }} as held_row
-                where held_row.record_key = resolved.record_key
-                order by 1
-                limit 1
-            ) as held
-            on true
+        {{ join_row_by_key(
+            this, {'record_key': 'resolved.record_key'}, 'held', 'looked_up.*'
+        ) }}
     {%- else -%}
         select
             *,

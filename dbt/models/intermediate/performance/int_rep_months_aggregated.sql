@@ -5,9 +5,9 @@
 -- naming the rep. Reps are those of the CRM teams file plus any other name
 -- found on a deal, an activity, a lead or a survey (kept, with no
 -- manager/region), and '(no rep)' for deals and activities that name none, so
--- no result is dropped. The 10M activities (int_rep_activity_months_counted) and 1M
--- leads are read once, into their rep x month counts; the month grid and rep
--- list come from the counts.
+-- no result is dropped. The 10M activities (int_rep_activity_months_counted)
+-- and 1M leads are read once, into their rep x month counts; the month grid
+-- and rep list come from the counts.
 {{ config(materialized='table') }}
 
 with

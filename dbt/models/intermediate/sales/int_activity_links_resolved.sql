@@ -233,25 +233,18 @@ final as (
         -- people whose rep responses changed
         select
             resolved.*,
-            case
-                when
-                    {{ rows_agree(
-                        'resolved', 'held', [
-                            'lead_id',
-                            'contact_email',
-                            'opportunity_id',
-                            'contact_id',
-                            'activities',
-                            'last_activity_at',
-                            'rep_response_times',
-                            'opportunity_contact_id',
-                            'opportunity_customer_id',
-                            'customer_id'
-                        ]
-                    ) }}
-                    then held.changed_at
-                else resolved.refreshed_at
-            end as changed_at
+            {{ stamp_unless_changed('resolved', 'held', 'changed_at', [
+                'lead_id',
+                'contact_email',
+                'opportunity_id',
+                'contact_id',
+                'activities',
+                'last_activity_at',
+                'rep_response_times',
+                'opportunity_contact_id',
+                'opportunity_customer_id',
+                'customer_id'
+            ], 'resolved.refreshed_at') }} as changed_at
         from resolved
         left join held
             on resolved.link_key = held.link_key
