@@ -9,10 +9,13 @@ SHA-256 of their content: loading the same content again changes nothing.
 from __future__ import annotations
 
 import contextlib
+import csv
+import dataclasses
 import fnmatch
 import hashlib
 import io
 import json
+import re
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC
@@ -24,10 +27,10 @@ import pyarrow.csv as pacsv
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
-from ingestion.contracts import contract, presets
+from ingestion.contracts import PresetError, channels, contract, presets
 from ingestion.errors import IngestionError
 from ingestion.mapping import match
-from ingestion.readers import NotStreamable, RawRecords, StreamedRecords, read_records
+from ingestion.readers import NotStreamable, RawRecords, StreamedRecords, read_records, remove_nul
 from ingestion.validate import validate
 
 # Namespaces for advisory locks: per file content (serialises two loaders of one file)
@@ -53,6 +56,55 @@ class BatchResult:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """What a user says about a file that the file does not say itself (``salesops ingest`` flags)."""
+
+    preset: str | None = None  # force a preset instead of detecting one
+    preset_files: tuple[str, ...] = ()  # extra preset files (--preset-file)
+    encoding: str | None = None  # override encoding detection
+    currency: str | None = None  # the file's currency where a row has none (ISO 4217)
+    country: str | None = None  # the file's country where a row has none (ISO 3166 alpha-2)
+    constants: tuple[tuple[str, str], ...] = ()  # (column, value) for every row (--set)
+
+    def recorded(self) -> dict:
+        """The options given, as booked on the batch."""
+        given = {k: v for k, v in dataclasses.asdict(self).items() if v not in (None, ())}
+        if self.constants:
+            given["constants"] = dict(self.constants)
+        return given
+
+
+def check_options(channel: str, options: LoadOptions) -> None:
+    """Refuse bad options before anything is booked (KeyError/ValueError with one clear line)."""
+    if channel not in channels():
+        raise KeyError(f"unknown channel {channel!r}; one of {', '.join(channels())}")
+    if options.currency and not re.fullmatch(r"[A-Z]{3}", options.currency):
+        raise ValueError(f"--currency {options.currency!r}: give an ISO 4217 code such as USD, GBP or CNY")
+    if options.country and not re.fullmatch(r"[A-Z]{2}", options.country):
+        raise ValueError(f"--country {options.country!r}: give an ISO 3166 code such as AU, GB or CN")
+    if options.encoding:
+        import codecs
+
+        try:
+            codecs.lookup(options.encoding)
+        except LookupError as exc:
+            raise ValueError(f"--encoding {options.encoding!r}: not an encoding Python knows "
+                             "(utf-8, cp1252, latin-1, gb18030, utf-16, ...)") from exc
+    columns = {c.name for e in contract(channel).entities for c in e.columns}
+    for name, _ in options.constants:
+        if name not in columns:
+            raise ValueError(f"--set {name}: channel {channel} has no column {name!r} "
+                             f"(columns: {', '.join(sorted(columns))})")
+    try:
+        known = presets(channel, options.preset_files)
+    except PresetError as exc:
+        raise ValueError(str(exc)) from exc
+    if options.preset and options.preset not in {p.name for p in known}:
+        names = ", ".join(p.name for p in known) or "none"
+        raise KeyError(f"channel {channel} has no preset {options.preset!r} (presets: {names})")
 
 
 def read_bytes(source: str) -> bytes:
@@ -84,9 +136,14 @@ def recover_interrupted(conn: psycopg.Connection) -> int:
     return recovered
 
 
-def ingest_file(url: str, channel: str, source: str, preset: str | None = None) -> BatchResult:
-    """Load one file; returns what happened. Raises IngestionError for a file that is refused."""
+def ingest_file(url: str, channel: str, source: str, preset: str | None = None,
+                options: LoadOptions | None = None) -> BatchResult:
+    """Load one file; returns what happened. Raises IngestionError for a file that is refused.
+
+    A file whose every record was rejected is booked ``rejected`` (result status ``rejected``).
+    """
     started = time.perf_counter()
+    options = options or LoadOptions(preset=preset)
     chan = contract(channel)
     data = read_bytes(source)
     digest = hashlib.sha256(data).hexdigest()
@@ -106,59 +163,93 @@ def ingest_file(url: str, channel: str, source: str, preset: str | None = None) 
                 seconds=time.perf_counter() - started,
             )
         batch_id = conn.execute(
-            "insert into ops.ingestion_batches (channel, source_file, file_sha256, file_bytes, status)"
-            " values (%s, %s, %s, %s, 'running') returning batch_id",
-            (channel, source, digest, len(data)),
+            "insert into ops.ingestion_batches (channel, source_file, file_sha256, file_bytes, status,"
+            " options) values (%s, %s, %s, %s, 'running', %s) returning batch_id",
+            (channel, source, digest, len(data), json.dumps(options.recorded() or None)),
         ).fetchone()[0]
         conn.execute("select pg_advisory_lock(%s, %s)", (_BATCH_LOCK, batch_id))
         records = None
+        nul = b"\x00" in data
         try:
-            records = read_records(data, source, stream=True)
-            found = match(chan, records.column_names, source, preset)
             try:
-                loaded, rejected = _load_batch(conn, records, found, batch_id, source, started)
-            except NotStreamable:
-                # A record does not fit the header: nothing was committed; read it exactly.
-                records = read_records(data, source)
-                loaded, rejected = _load_batch(conn, records, found, batch_id, source, started)
+                records = read_records(data, source, stream=True, encoding=options.encoding)
+                found = find_match(chan, records.column_names, source, options)
+                load = (conn, found, batch_id, source, started, nul)
+                try:
+                    loaded, rejected, notes = _load_batch(records, *load)
+                except NotStreamable:
+                    # A record does not fit the header: nothing was committed; read it exactly.
+                    records = read_records(data, source, encoding=options.encoding)
+                    loaded, rejected, notes = _load_batch(records, *load)
+            except (psycopg.errors.DataError, csv.Error, UnicodeError, ValueError) as exc:
+                # Data the reader or the warehouse could not take: the whole file is refused
+                # (nothing was committed) and its records kept with the reason, in one line.
+                detail = exc.diag.message_primary if isinstance(exc, psycopg.Error) else str(exc)
+                raise IngestionError(source, f"the file could not be loaded: {' '.join(str(detail).split())}",
+                                     "check the file's format; `salesops inspect FILE` shows how it is read"
+                                     ) from exc
         except IngestionError as exc:
-            if isinstance(records, StreamedRecords):
-                records = read_records(data, source)
+            if not isinstance(records, RawRecords):
+                with contextlib.suppress(IngestionError, ValueError, UnicodeError, csv.Error):
+                    records = read_records(data, source, encoding=options.encoding)
+            if not isinstance(records, RawRecords):
+                records = None
             _fail(conn, batch_id, channel, source, records, exc, started)
             raise
         except BaseException:
             # Unexpected (database gone, bug, Ctrl-C): nothing was committed; say so.
             _mark_interrupted(conn, batch_id)
             raise
+        status = "loaded" if loaded or not records.rows_in else "rejected"
+        message = _loaded_message(found, records, notes)
+        if status == "rejected":
+            message = f"every record was rejected ({len(rejected)}); nothing was loaded; " + message
         return BatchResult(
-            channel, source, "loaded", records.rows_in, loaded, len(rejected), batch_id,
-            found.entity.entity, found.entity.qualified_table, _loaded_message(found),
+            channel, source, status, records.rows_in, loaded, len(rejected), batch_id,
+            found.entity.entity, found.entity.qualified_table, message,
             time.perf_counter() - started,
         )
 
 
-def _load_batch(conn, records, found, batch_id: int, source: str, started: float):
-    """One transaction: the good rows, the rejected ones, and the batch marked loaded."""
+def find_match(chan, headers: list[str], source: str, options: LoadOptions):
+    """The entity and preset a file's headers fit, with the user's options applied."""
+    found = match(chan, headers, source, options.preset, preset_files=options.preset_files,
+                  constants=dict(options.constants))
+    return dataclasses.replace(
+        found,
+        default_currency=options.currency or found.default_currency,
+        default_country=options.country or found.default_country,
+    )
+
+
+def _load_batch(records, conn, found, batch_id: int, source: str, started: float, nul: bool = False):
+    """One transaction: the good rows, the rejected ones, and the batch marked loaded (or
+    rejected, when no record was good)."""
     with conn.transaction():
-        loaded, rejected = _copy_validated(conn, records, found, batch_id, source)
+        loaded, rejected, notes = _copy_validated(conn, records, found, batch_id, source, nul)
         _copy_rejects(conn, batch_id, found.entity.channel, found.entity.entity, source, rejected)
+        status = "loaded" if loaded or not records.rows_in else "rejected"
         conn.execute(
-            "update ops.ingestion_batches set status = 'loaded', entity = %s, raw_table = %s,"
+            "update ops.ingestion_batches set status = %s, entity = %s, raw_table = %s,"
             " preset = %s, file_format = %s, encoding = %s, rows_in = %s, rows_loaded = %s,"
             " rows_rejected = %s, finished_at = clock_timestamp(),"
-            " duration_ms = %s where batch_id = %s",
-            (found.entity.entity, found.entity.qualified_table, found.preset,
+            " duration_ms = %s, error = %s where batch_id = %s",
+            (status, found.entity.entity, found.entity.qualified_table, found.preset,
              records.file_format, records.encoding, records.rows_in, loaded, len(rejected),
-             int((time.perf_counter() - started) * 1000), batch_id),
+             int((time.perf_counter() - started) * 1000), "; ".join(notes) or None, batch_id),
         )
-    return loaded, rejected
+    return loaded, rejected, notes
 
 
-def _loaded_message(found) -> str:
+def _loaded_message(found, records, notes: list[str]) -> str:
     parts = [f"as {found.entity.entity}" + (f" (preset {found.preset})" if found.preset else "")]
+    if records.encoding not in ("utf-8", "utf-8-sig", "xlsx"):
+        parts.append(f"encoding {records.encoding}")
+    if found.synthetic_id:
+        parts.append(f"no {found.synthetic_id} column: ids made from each record's content")
     if found.unmapped:
         parts.append(f"unknown columns kept in _extra: {', '.join(found.unmapped)}")
-    return "; ".join(parts)
+    return "; ".join(parts + notes)
 
 
 def _mark_interrupted(conn: psycopg.Connection, batch_id: int) -> None:
@@ -197,7 +288,8 @@ def _fail(conn, batch_id, channel, source, records, exc: IngestionError, started
         )
 
 
-def _copy_validated(conn, records: RawRecords | StreamedRecords, found, batch_id: int, source: str):
+def _copy_validated(conn, records: RawRecords | StreamedRecords, found, batch_id: int, source: str,
+                    nul: bool = False):
     """Validate slice by slice while a worker thread streams the previous slice to COPY.
 
     The server parses COPY on one core while Python converts the next slice on the
@@ -208,7 +300,7 @@ def _copy_validated(conn, records: RawRecords | StreamedRecords, found, batch_id
         sql.Identifier(*found.entity.qualified_table.split(".")),
         sql.SQL(", ").join(map(sql.Identifier, columns)),
     )
-    loaded, rejected = 0, []
+    loaded, rejected, nul_rows = 0, [], {}
     options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
     # Timestamps travel as UTC wall-clock text: formatting them with a zone costs Arrow 20x more.
     conn.execute("set local timezone = 'UTC'")
@@ -216,6 +308,10 @@ def _copy_validated(conn, records: RawRecords | StreamedRecords, found, batch_id
     conn.execute("select set_config('salesops.source_file', %s, true)", (source,))
     with conn.cursor() as cur, cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
         for piece in records.slices(_SLICE_ROWS):
+            if nul:
+                piece, where = remove_nul(piece)
+                for header, numbers in where.items():
+                    nul_rows.setdefault(header, []).extend(numbers)
             checked = validate(piece, found)
             good, n = checked.good, checked.good.num_rows
             good = good.append_column("_batch_id", pa.repeat(pa.scalar(batch_id, pa.int64()), n))
@@ -225,7 +321,12 @@ def _copy_validated(conn, records: RawRecords | StreamedRecords, found, batch_id
             copy.write(buffer.getbuffer())
             loaded += n
             rejected.extend(checked.rejected)
-    return loaded, rejected
+    notes = [
+        f"NUL bytes removed from column {header!r} in {len(rows)} record(s) (record "
+        + ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "") + ")"
+        for header, rows in nul_rows.items()
+    ]
+    return loaded, rejected, notes
 
 
 def _naive_utc(column):
@@ -261,7 +362,7 @@ def _copy_rejects(conn, batch_id, channel, entity, source, rejected) -> None:
     _copy_arrow(conn, statement, table)
 
 
-def files_in(channel: str, path: str) -> list[str]:
+def files_in(channel: str, path: str, preset_files: tuple[str, ...] = ()) -> list[str]:
     """The data files of a folder (sorted), or the file itself; a preset's documentation is left out."""
     if "://" in path:
         import fsspec
@@ -273,7 +374,7 @@ def files_in(channel: str, path: str) -> list[str]:
         if not p.exists():
             raise FileNotFoundError(f"{path}: no such file or folder")
         listing = [str(f) for f in sorted(p.rglob("*")) if f.is_file()] if p.is_dir() else [str(p)]
-    ignored = [pattern for preset in presets(channel) for pattern in preset.ignore_files]
+    ignored = [pattern for preset in presets(channel, preset_files) for pattern in preset.ignore_files]
     out = []
     for name in listing:
         base = name.rsplit("/", 1)[-1]
@@ -285,12 +386,17 @@ def files_in(channel: str, path: str) -> list[str]:
     return out
 
 
-def ingest_path(url: str, channel: str, path: str, preset: str | None = None) -> list[BatchResult]:
+def ingest_path(url: str, channel: str, path: str, preset: str | None = None,
+                options: LoadOptions | None = None) -> list[BatchResult]:
     """Load a file or every file of a folder; a refused file is reported, the others still load."""
+    options = options or LoadOptions(preset=preset)
     results = []
-    for source in files_in(channel, path):
+    for source in files_in(channel, path, options.preset_files):
         try:
-            results.append(ingest_file(url, channel, source, preset))
+            results.append(ingest_file(url, channel, source, options=options))
         except IngestionError as exc:
             results.append(BatchResult(channel, source, "failed", message=str(exc)))
+        except Exception as exc:  # one bad file never stops the others
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            results.append(BatchResult(channel, source, "failed", message=f"{source}: {detail}"))
     return results

@@ -1,11 +1,25 @@
-"""Match a file's headers to one of its channel's entities (and, for CRM exports, a preset)."""
+"""Match a file's headers to one of its channel's entities (and, for CRM exports, a preset).
+
+Every (preset, entity) pair of the channel, and every entity with the contract's own
+aliases, is scored by how many of the file's headers it explains; a file name that names
+the entity (``Opportunity.csv``, ``deals-export.csv``, ``商机.xlsx``) adds a bonus. The best
+fit wins even if it lacks a required column: then the file is refused, naming the entity
+it looks like, what is missing and the file's real headers, instead of landing in the
+wrong table. An entity whose only missing required column is its id (Zoho module
+exports) gets stable synthetic ids from each record's content.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import fnmatch
+from dataclasses import dataclass, field
+from pathlib import PurePath
 
 from ingestion.contracts import Contract, Entity, normalise_header, presets
 from ingestion.errors import IngestionError
+
+FILE_HINT_BONUS = 2  # a name hint outweighs one or two shared generic headers (Id, Name)
+PRESET_FILE_BONUS = 5  # a file named as the preset says its CRM names it (Opportunity.csv, Potentials.csv)
 
 
 @dataclass(frozen=True)
@@ -15,66 +29,149 @@ class Match:
     columns: dict[str, str]  # canonical column -> source header
     unmapped: tuple[str, ...]  # source headers the contract does not know (kept in _extra)
     default_currency: str
+    default_country: str | None = None
+    synthetic_id: str | None = None  # canonical id column made from each record's content
+    joined: dict[str, tuple[str, ...]] = field(default_factory=dict)  # canonical -> headers joined by a space
+    constants: dict[str, str] = field(default_factory=dict)  # canonical column -> value for every row
+    score: float = 0.0
 
 
-def _candidates(contract: Contract, preset_name: str | None):
-    """(entity, preset name, {normalised source header: canonical}, default currency)."""
-    chosen = presets(contract.channel)
+@dataclass(frozen=True)
+class Candidate:
+    entity: Entity
+    preset: str | None
+    header_map: dict[str, str]  # normalised header -> canonical
+    default_currency: str
+    default_country: str | None
+    joins: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+
+
+def candidates(contract: Contract, preset_name: str | None = None,
+               preset_files: tuple[str, ...] = ()) -> list[Candidate]:
+    chosen = presets(contract.channel, preset_files)
     if preset_name is not None:
         chosen = tuple(p for p in chosen if p.name == preset_name)
         if not chosen:
-            names = ", ".join(p.name for p in presets(contract.channel)) or "none"
+            names = ", ".join(p.name for p in presets(contract.channel, preset_files)) or "none"
             raise KeyError(f"channel {contract.channel} has no preset {preset_name!r} (presets: {names})")
-    for preset in chosen:
-        for entity_name, mapping in preset.entities.items():
-            entity = contract.entity(entity_name)
-            header_map = {normalise_header(src): canon for canon, src in mapping.items()}
-            yield entity, preset.name, header_map, preset.default_currency
+    out = [
+        Candidate(contract.entity(name), preset.name, preset.header_map(name), preset.default_currency,
+                  preset.default_country, preset.joins(name), preset.files.get(name, ()))
+        for preset in chosen for name in preset.entities
+    ]
     if preset_name is None:
-        for entity in contract.entities:
-            yield entity, None, entity.header_map(), contract.default_currency
+        out += [Candidate(e, None, e.header_map(), contract.default_currency, None)
+                for e in contract.entities]
+    return out
 
 
-def match(contract: Contract, headers: list[str], source: str, preset: str | None = None) -> Match:
-    normalised = {normalise_header(h): h for h in headers}
-    best, best_score, nearest = None, -1, None
-    for entity, preset_name, header_map, currency in _candidates(contract, preset):
-        columns: dict[str, str] = {}
-        for norm, original in normalised.items():
-            canon = header_map.get(norm)
-            if canon and canon not in columns:
-                columns[canon] = original
-        missing = [c for c in entity.required if c not in columns]
-        if missing:
-            if nearest is None or len(columns) > len(nearest[2]):
-                nearest = (entity, preset_name, columns, missing, header_map)
-            continue
-        if len(columns) > best_score:
-            unmapped = tuple(h for h in headers if h not in set(columns.values()))
-            best, best_score = Match(entity, preset_name, columns, unmapped, currency), len(columns)
-    if best is not None:
-        return best
-    expected = _describe_expected(contract, nearest)
-    raise IngestionError(
+def _name_bonus(candidate: Candidate, source: str) -> int:
+    name = source.rsplit("/", 1)[-1]
+    if any(fnmatch.fnmatch(name.lower(), pattern.lower()) for pattern in candidate.files):
+        return PRESET_FILE_BONUS
+    stem = normalise_header(PurePath(name).stem)
+    return FILE_HINT_BONUS if any(hint in stem for hint in candidate.entity.file_hints) else 0
+
+
+def _fit(candidate: Candidate, headers: list[str], source: str, given: set[str]):
+    present: dict[str, str] = {}
+    for header in headers:
+        present.setdefault(normalise_header(header), header)
+    columns: dict[str, str] = {}
+    for norm, canon in candidate.header_map.items():  # the preset's order of preference
+        if canon not in columns and canon not in given and norm in present:
+            columns[canon] = present[norm]
+    joined: dict[str, tuple[str, ...]] = {}
+    for canon, options in candidate.joins.items():
+        for parts in options:
+            if canon not in columns and canon not in joined and all(p in present for p in parts):
+                joined[canon] = tuple(present[p] for p in parts)
+    have = set(columns) | set(joined) | given
+    missing = [c for c in candidate.entity.required if c not in have]
+    # A record needs one of a group (email or phone): a file with none of its columns can't have one.
+    missing += [" or ".join(group) for group in candidate.entity.require_any
+                if not any(c in have for c in group)]
+    score = len(columns) + len(joined)
+    score += _name_bonus(candidate, source) if score else 0
+    return score, columns, joined, missing
+
+
+@dataclass(frozen=True)
+class Fit:
+    score: float
+    candidate: Candidate
+    columns: dict[str, str]
+    joined: dict[str, tuple[str, ...]]
+    missing: list[str]
+    given: set[str]
+
+
+def rank(contract: Contract, headers: list[str], source: str, preset: str | None = None, *,
+         preset_files: tuple[str, ...] = (), constants: dict[str, str] | None = None) -> list[Fit]:
+    """Every candidate's fit to the file's headers, best first (ties: presets before the contract)."""
+    fits = []
+    for order, cand in enumerate(candidates(contract, preset, preset_files)):
+        given = set(constants or {}) & {c.name for c in cand.entity.columns}
+        score, columns, joined, missing = _fit(cand, headers, source, given)
+        fits.append((score, -order, Fit(score, cand, columns, joined, missing, given)))
+    fits.sort(key=lambda f: (f[0], f[1]), reverse=True)
+    return [f[2] for f in fits]
+
+
+def match(contract: Contract, headers: list[str], source: str, preset: str | None = None, *,
+          preset_files: tuple[str, ...] = (), constants: dict[str, str] | None = None) -> Match:
+    constants = dict(constants or {})
+    fits = rank(contract, headers, source, preset, preset_files=preset_files, constants=constants)
+    if not fits or not fits[0].columns:
+        raise _unrecognised(contract, headers, source)
+    best = fits[0]
+    cand, columns, missing, given = best.candidate, best.columns, list(best.missing), best.given
+    row_constants = {k: v for k, v in constants.items() if k in given}
+    for column in cand.entity.columns:
+        # Absent from the file (an attendee list without an event id): the file's name stands in.
+        if column.from_file_name and column.name in missing:
+            row_constants[column.name] = PurePath(source.rsplit("/", 1)[-1]).stem
+            missing.remove(column.name)
+    synthetic = None
+    if missing == [_id_column(cand.entity)] and len(columns) + len(best.joined) >= 2:
+        synthetic, missing = missing[0], []
+    if missing:
+        raise _missing(contract, cand, columns, missing, headers, source)
+    used = set(columns.values()) | {h for parts in best.joined.values() for h in parts}
+    unmapped = tuple(h for h in headers if h not in used)
+    return Match(cand.entity, cand.preset, columns, unmapped, cand.default_currency, cand.default_country,
+                 synthetic, best.joined, row_constants, best.score)
+
+
+def _id_column(entity: Entity) -> str | None:
+    ids = [c for c in entity.required if c == f"{entity.entity.rstrip('s')}_id"]
+    return ids[0] if ids else None
+
+
+def _unrecognised(contract: Contract, headers: list[str], source: str) -> IngestionError:
+    entities = ", ".join(e.entity for e in contract.entities)
+    names = ", ".join(p.name for p in presets(contract.channel))
+    return IngestionError(
         source,
-        f"not a {contract.channel} file: {expected}; found columns: {', '.join(headers) or 'none'}",
+        f"not a {contract.channel} file: none of its columns is a known {contract.channel} column "
+        f"(entities: {entities}" + (f"; presets: {names}" if names else "") + ")"
+        f"; the file's headers: {', '.join(headers) or 'none'}",
         f"check that the file belongs to the {contract.channel} channel"
-        + (" or add a column-mapping preset under ingestion/presets/" if presets(contract.channel) else ""),
+        + (", or write a preset for its layout (docs/connecting-your-crm.md)" if names else ""),
     )
 
 
-def _describe_expected(contract: Contract, nearest) -> str:
-    if nearest is None:
-        return "no entity of the channel matches"
-    entity, preset_name, columns, missing, header_map = nearest
-    if not columns:
-        entities = ", ".join(e.entity for e in contract.entities)
-        names = ", ".join(p.name for p in presets(contract.channel))
-        return (f"none of its columns is a known {contract.channel} column (entities: {entities}"
-                + (f"; presets: {names}" if names else "") + ")")
-    accepted = {
-        canon: sorted({src for src, c in header_map.items() if c == canon}) for canon in missing
-    }
-    detail = "; ".join(f"{c} (accepted headers: {', '.join(v)})" for c, v in accepted.items())
-    where = f"{entity.entity}" + (f" in preset {preset_name}" if preset_name else "")
-    return f"missing required column(s) for {where}: {detail}"
+def _missing(contract, cand: Candidate, columns, missing, headers, source) -> IngestionError:
+    accepted = {c: sorted({h for h, canon in cand.header_map.items() if canon in c.split(" or ")})
+                for c in missing}
+    detail = "; ".join(f"{c} (accepted headers: {', '.join(v) or 'none'})" for c, v in accepted.items())
+    where = cand.entity.entity + (f" (preset {cand.preset})" if cand.preset else "")
+    return IngestionError(
+        source,
+        f"not a complete {contract.channel} file: it looks like {where} ({len(columns)} of its "
+        f"{len(headers)} columns match) but lacks required column(s): {detail}; "
+        f"the file's headers: {', '.join(headers)}",
+        "export the missing column, map it in a preset (docs/connecting-your-crm.md), "
+        "or give it a value for every row with --set COLUMN=VALUE",
+    )

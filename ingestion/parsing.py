@@ -7,14 +7,23 @@ Nothing here loops over rows in Python: a 1M-row file converts in about a second
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d.%m.%Y", "%Y年%m月%d日", "%Y%m%d", "%d/%m/%Y")
-TIME_SUFFIXES = (" %H:%M:%S", " %H:%M", "")
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d.%m.%Y", "%Y年%m月%d日", "%Y%m%d", "%d/%m/%Y",
+                "%d-%m-%Y", "%m-%d-%Y", "%d %b, %Y", "%d %b %Y", "%b %d, %Y", "%d-%b-%Y", "%d-%b-%y")
+TIME_SUFFIXES = (" %H:%M:%S", " %H:%M", " %I:%M %p", " %I:%M:%S %p", "")
+# Numeric day/month dates by separator: (month-first, day-first) and the order a column with
+# no telling value is read in (US slashes; dashes and dots are day-first where they are used).
+DAY_MONTH = {"/": ("%m/%d/%Y", "%d/%m/%Y", 0), "-": ("%m-%d-%Y", "%d-%m-%Y", 1), ".": (None, "%d.%m.%Y", 1)}
+AMBIGUOUS_DATE = ("is an ambiguous date: its day and month are both 12 or less and the column mixes "
+                  "day-first and month-first dates (Excel re-formatting?); write it as YYYY-MM-DD")
+# Excel stores dates as days since 1899-12-30; a cell exported unformatted shows that number.
+EXCEL_EPOCH_OFFSET = 25569  # days from 1899-12-30 to 1970-01-01
+EXCEL_SERIAL = r"^[2-7]\d{4}(\.\d+)?$"  # 1954-10-03 .. 2119-04-24
 SAMPLE_ROWS = 2000
 ISO_WITH_OFFSET = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z")
 LOCAL_DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M") + tuple(
@@ -37,6 +46,7 @@ class Converted:
     values: pa.Array  # strings (or typed) ready for COPY; null where missing or unreadable
     invalid: np.ndarray  # bool per row: input present but unreadable
     expected: str  # what a readable value looks like, for the reject reason
+    problems: list[tuple[np.ndarray, str]] = field(default_factory=list)  # other reasons, by row
 
 
 def present(arr: pa.Array) -> np.ndarray:
@@ -64,7 +74,7 @@ def _digits_ascii(arr: pa.Array) -> pa.Array:
 
 def _normalise_decimal(arr: pa.Array) -> pa.Array:
     """'1,234.50' / '1.234,50' / '1 234,5' / '(12.00)' -> '1234.50' / '1234.50' / ... / '-12.00'."""
-    text = pc.replace_substring_regex(arr, pattern=r"[\s'’_]", replacement="")
+    text = pc.replace_substring_regex(arr, pattern=r"[\s'’_]|%$", replacement="")
     negative = pc.match_substring_regex(text, pattern=r"^\(.*\)$")
     text = pc.replace_substring_regex(text, pattern=r"^\((.*)\)$", replacement=r"\1")
     european = pc.match_substring_regex(text, pattern=r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$|^[+-]?\d+,\d{1,2}$")
@@ -158,14 +168,8 @@ def _strptime_best(text: pa.Array, formats: list[str], unit: str = "s", finish=N
     sample = pc.drop_null(text).slice(0, SAMPLE_ROWS)
     fits = {f: len(sample) - pc.strptime(sample, format=f, unit="s", error_is_null=True).null_count
             for f in formats}
-    month_first, day_first = "%m/%d/%Y", "%d/%m/%Y"
-    if any(fits[f] for f in formats if f.split(" ")[0] in (month_first, day_first)):
-        slashed = pc.if_else(pc.match_substring_regex(text, r"^\d{1,2}/\d{1,2}/\d{4}"), text, None)
-        counts = {f: len(text) - pc.strptime(pc.utf8_slice_codeunits(slashed, 0, 10), format=f,
-                                              unit="s", error_is_null=True).null_count
-                  for f in (month_first, day_first)}
-        loser = day_first if counts[month_first] >= counts[day_first] else month_first
-        formats = [f for f in formats if f.split(" ")[0] != loser]
+    drop, ambiguous = _day_month_order(text)
+    formats = [f for f in formats if f.split(" ")[0] not in drop]
     fitted = sorted((f for f in formats if fits[f]), key=lambda f: (-fits[f], formats.index(f)))
     parsed = _first_fit(text, fitted, unit, finish)
     # Rows in a format the sample did not show: try the others on those rows only.
@@ -173,7 +177,79 @@ def _strptime_best(text: pa.Array, formats: list[str], unit: str = "s", finish=N
     if pc.any(todo).as_py():
         rest = _first_fit(pc.filter(text, todo), [f for f in formats if f not in fitted], unit, finish)
         parsed = pc.replace_with_mask(parsed, todo, pc.cast(rest, parsed.type))
-    return parsed
+    if ambiguous.any():
+        parsed = pc.if_else(pa.array(ambiguous), pa.scalar(None, parsed.type), parsed)
+    return parsed, ambiguous
+
+
+def _day_month_order(text: pa.Array) -> tuple[set[str], np.ndarray]:
+    """Which numeric day/month formats a column does not use, and its ambiguous rows.
+
+    Per separator, values whose first or second number is over 12 tell the order. A column
+    whose values tell one order is read that way throughout; with no telling value, in the
+    separator's usual order. Where a column tells both orders, or mixes separators and one
+    of them tells nothing (Excel re-formatted some cells), each value is read the one way
+    it can be, and values that fit both (day and month both 12 or less, and not equal) are
+    ambiguous: rejected with a reason rather than guessed.
+    """
+    drop: set[str] = set()
+    ambiguous = np.zeros(len(text), dtype=bool)
+    numeric = pc.fill_null(pc.match_substring_regex(text, r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{4}"), False)
+    rows = np.flatnonzero(numeric.to_numpy(zero_copy_only=False))
+    if not len(rows):  # ISO dates and the like: one pass, nothing to decide
+        return drop, ambiguous
+    subset = text.take(pa.array(rows))
+    families = {}
+    for sep, (month_first, day_first, usual) in DAY_MONTH.items():
+        pattern = rf"^(?P<a>\d{{1,2}}){_escape(sep)}(?P<b>\d{{1,2}}){_escape(sep)}\d{{4}}"
+        fields = pc.extract_regex(subset, pattern=pattern)
+        valid = pc.is_valid(fields).to_numpy(zero_copy_only=False)
+        if not valid.any() or month_first is None:
+            continue
+        a = pc.cast(pc.struct_field(fields, "a"), pa.int32()).to_numpy(zero_copy_only=False)
+        b = pc.cast(pc.struct_field(fields, "b"), pa.int32()).to_numpy(zero_copy_only=False)
+        tells_month_first = (valid & (b > 12) & (a <= 12)).any()
+        tells_day_first = (valid & (a > 12) & (b <= 12)).any()
+        unsure = np.zeros(len(text), dtype=bool)
+        unsure[rows] = valid & (a <= 12) & (b <= 12) & (a != b)
+        families[sep] = (month_first, day_first, usual, tells_month_first, tells_day_first, unsure)
+    for month_first, day_first, usual, tells_mf, tells_df, unsure in families.values():
+        if tells_mf and tells_df:
+            ambiguous |= unsure
+        elif tells_mf or tells_df:
+            drop.add(day_first if tells_mf else month_first)
+        elif len(families) > 1 and unsure.any():
+            ambiguous |= unsure
+        else:
+            drop.add((month_first, day_first)[1 - usual])
+    return drop, ambiguous
+
+
+def _excel_serial(text: pa.Array, unit: str) -> pa.Array:
+    """Excel serial day numbers (44301, 44301.5) as timestamps; null for anything else."""
+    serial = pc.if_else(pc.match_substring_regex(text, EXCEL_SERIAL), text, pa.scalar(None, pa.string()))
+    days = pc.subtract(pc.cast(serial, pa.float64()), EXCEL_EPOCH_OFFSET)
+    seconds = pc.round(pc.multiply(days, 86400))
+    return pc.cast(pc.cast(seconds, pa.int64()), pa.timestamp("s")).cast(pa.timestamp(unit))
+
+
+def date_layout(arr: pa.Array) -> str | None:
+    """The layout most values of a column are written in (for `salesops inspect`)."""
+    sample = pc.drop_null(_digits_ascii(arr)).slice(0, SAMPLE_ROWS)
+    if not len(sample):
+        return None
+    layouts = [*ISO_WITH_OFFSET, *LOCAL_DATETIME_FORMATS]
+    fits = {f: len(sample) - pc.strptime(sample, format=f, unit="s", error_is_null=True).null_count
+            for f in layouts}
+    serial = pc.sum(pc.cast(pc.match_substring_regex(sample, EXCEL_SERIAL), pa.int64())).as_py() or 0
+    best = max(fits, key=fits.get)
+    if serial > fits[best]:
+        return f"Excel serial day numbers ({serial} of {len(sample)} sampled)"
+    if not fits[best]:
+        return None
+    drop, ambiguous = _day_month_order(sample)
+    note = f" ({int(ambiguous.sum())} ambiguous day/month)" if ambiguous.any() else ""
+    return f"{best} ({fits[best]} of {len(sample)} sampled){note}"
 
 
 def _first_fit(text: pa.Array, formats: list[str], unit: str, finish) -> pa.Array:
@@ -191,10 +267,13 @@ def _first_fit(text: pa.Array, formats: list[str], unit: str, finish) -> pa.Arra
 def to_date(arr: pa.Array) -> Converted:
     text = _digits_ascii(arr)
     # A timestamp given where a date is expected keeps its date part.
-    text = pc.replace_substring_regex(text, pattern=r"[ T]\d{1,2}:\d{2}(:\d{2})?(\.\d+)?\S*$", replacement="")
-    parsed = _strptime_best(text, list(DATE_FORMATS))
+    time_of_day = r"[ T]\d{1,2}:\d{2}(:\d{2})?(\.\d+)?(\s?[AaPp][Mm])?\S*$"
+    text = pc.replace_substring_regex(text, pattern=time_of_day, replacement="")
+    parsed, ambiguous = _strptime_best(text, list(DATE_FORMATS))
+    parsed = pc.coalesce(parsed, _excel_serial(text, "s"))
     out = pc.cast(parsed, pa.date32())
-    return Converted(out, _invalid(arr, out), "a date such as 2017-03-15, 03/15/2017 or 15.03.2017")
+    return Converted(out, _invalid(arr, out) & ~ambiguous,
+                     "a date such as 2017-03-15, 03/15/2017 or 15.03.2017", [(ambiguous, AMBIGUOUS_DATE)])
 
 
 def to_timestamp(arr: pa.Array, timezone: str = "UTC") -> Converted:
@@ -217,7 +296,11 @@ def to_timestamp(arr: pa.Array, timezone: str = "UTC") -> Converted:
         return pc.cast(attempt, utc)
 
     text = _digits_ascii(arr)
-    parsed = pc.cast(_strptime_best(text, [*ISO_WITH_OFFSET, *LOCAL_DATETIME_FORMATS], "us", finish), utc)
+    parsed, ambiguous = _strptime_best(text, [*ISO_WITH_OFFSET, *LOCAL_DATETIME_FORMATS], "us", finish)
+    parsed = pc.cast(parsed, utc)
+    serial = _excel_serial(text, "us")
+    if serial.null_count < len(serial):
+        parsed = pc.coalesce(parsed, pc.cast(pc.assume_timezone(serial, timezone=timezone), utc))
     missing = pc.and_(pc.is_valid(text), pc.is_null(parsed))
     if pc.any(missing).as_py():
         # Rows no listed format fits (other layouts, fractions of seconds): the slow,
@@ -231,7 +314,8 @@ def to_timestamp(arr: pa.Array, timezone: str = "UTC") -> Converted:
                                  format="ISO8601", utc=True, errors="coerce")
             naive = pa.array(iso.dt.tz_convert(None).to_numpy(), pa.timestamp("us"), from_pandas=True)
             parsed = pc.coalesce(parsed, pc.cast(naive, utc))
-    return Converted(parsed, _invalid(arr, parsed), "a date-time such as 2017-03-15T14:05:00Z")
+    return Converted(parsed, _invalid(arr, parsed) & ~ambiguous, "a date-time such as 2017-03-15T14:05:00Z",
+                     [(ambiguous, AMBIGUOUS_DATE)])
 
 
 def to_boolean(arr: pa.Array) -> Converted:

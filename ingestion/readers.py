@@ -12,15 +12,19 @@ import codecs
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ingestion.errors import IngestionError
 
 DELIMITERS = (",", "\t", ";", "|")
+# A field may be as long as the file (a pasted e-mail thread, a 1 MB description).
+csv.field_size_limit(2**31 - 1)
 JSON_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -65,27 +69,89 @@ class RawRecords:
             )
 
 
-def decode(data: bytes, source: str) -> tuple[str, str]:
-    """Return (text, encoding). BOMs win; then strict UTF-8; then GB18030 (a GBK superset)."""
-    for bom, encoding in (
+# Single-byte Western code pages a detector may name for a Salesforce/Excel export.
+_WESTERN = {"cp1252", "windows-1252", "latin_1", "latin-1", "iso8859_1", "iso-8859-1", "iso8859_15",
+            "iso-8859-15", "cp1250", "windows-1250", "iso8859_2", "mac_roman"}
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+
+
+def _cp1252_fallback(exc: UnicodeDecodeError):
+    """For bytes that are not UTF-8 in a mostly-UTF-8 text: read them as Windows-1252."""
+    return exc.object[exc.start:exc.end].decode("cp1252", errors="replace"), exc.end
+
+
+codecs.register_error("salesops-cp1252", _cp1252_fallback)
+
+
+def decode(data: bytes, source: str, encoding: str | None = None) -> tuple[str, str]:
+    """Return (text, encoding name as recorded on the batch).
+
+    ``encoding`` (the user's ``--encoding``) is used as given. Otherwise: BOMs win; then
+    strict UTF-8; then charset-normalizer's best guess. A file mixing UTF-8 with stray
+    Windows-1252/Latin-1 bytes (rows pasted from two systems) reads each UTF-8 sequence as
+    UTF-8 and each other byte as Windows-1252, recorded as ``utf-8+cp1252``.
+    """
+    if encoding:
+        try:
+            return data.decode(encoding), codecs.lookup(encoding).name
+        except LookupError as exc:
+            raise IngestionError(source, f"unknown encoding {encoding!r}",
+                                 "give a Python codec name such as utf-8, cp1252, latin-1, gb18030") from exc
+        except UnicodeDecodeError as exc:
+            raise IngestionError(
+                source, f"not {encoding}: byte {exc.start} ({data[exc.start:exc.start + 1]!r}) "
+                f"cannot be decoded", "leave --encoding out to detect the encoding") from exc
+    for bom, name in (
         (codecs.BOM_UTF8, "utf-8-sig"),
         (codecs.BOM_UTF16_LE, "utf-16"),
         (codecs.BOM_UTF16_BE, "utf-16"),
     ):
         if data.startswith(bom):
-            return data.decode(encoding), encoding
+            return data.decode(name), name
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes  # only files that are not UTF-8 pay for it
+
+    best = from_bytes(data[:1 << 20]).best()
+    guess = codecs.lookup(best.encoding).name if best is not None else None
+    if guess is None or guess.replace("_", "-") in _WESTERN or guess in _WESTERN:
+        if _UTF8_SEQUENCE.search(data):
+            return data.decode("utf-8", errors="salesops-cp1252"), "utf-8+cp1252"
+        guess = "cp1252" if guess in (None, "latin-1", "iso8859-1") else guess
+    try:
+        return data.decode(guess), guess
+    except (UnicodeDecodeError, LookupError):
         pass
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
         raise IngestionError(
             source,
-            f"cannot decode the file as UTF-8, UTF-16 or GB18030 (byte {exc.start})",
-            "export the file as UTF-8 CSV",
+            f"cannot decode the file: not UTF-8, UTF-16, GB18030 or {guess} (byte {exc.start})",
+            "give it with --encoding, or export the file as UTF-8 CSV",
         ) from exc
+
+
+def remove_nul(records: RawRecords) -> tuple[RawRecords, dict[str, list[int]]]:
+    """Postgres text cannot hold NUL: remove it from every value, saying where it was.
+
+    Returns the cleaned records and {header: record numbers that held a NUL}.
+    """
+    found: dict[str, list[int]] = {}
+    columns = []
+    for name, column in zip(records.table.column_names, records.table.columns, strict=True):
+        has = pc.fill_null(pc.match_substring(column, "\x00"), False)
+        if pc.any(has).as_py():
+            found[name] = records.row_numbers.filter(has.combine_chunks()).to_pylist()
+            column = pc.replace_substring(column, "\x00", "")
+        columns.append(column)
+    if not found:
+        return records, found
+    table = pa.Table.from_arrays(columns, names=records.table.column_names)
+    return RawRecords(table, records.row_numbers, records.file_format, records.encoding,
+                      records.malformed), found
 
 
 def _unique_headers(headers: list[str]) -> list[str]:
@@ -106,11 +172,6 @@ def _sniff_delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in DELIMITERS}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","
-
-
-def _strip_nul(text: str) -> str:
-    # Postgres text cannot hold NUL; exporters that emit it mean nothing by it.
-    return text.replace("\x00", "") if "\x00" in text else text
 
 
 def _read_arrow(data: bytes, headers: list[str], delimiter: str) -> pa.Table | None:
@@ -225,7 +286,6 @@ def read_delimited_utf8(data: bytes, source: str) -> RawRecords | None:
 
 
 def read_delimited(text: str, source: str, encoding: str) -> RawRecords:
-    text = _strip_nul(text)
     headers, delimiter = _header(text.split("\n", 1)[0].rstrip("\r"), source)
     fmt = "tsv" if delimiter == "\t" else "csv"
     try:
@@ -315,7 +375,7 @@ def _json_value(value) -> str | None:
 
 def read_jsonl(text: str, source: str, encoding: str) -> RawRecords:
     objects, numbers, malformed = [], [], []
-    for number, line in enumerate((ln for ln in _strip_nul(text).splitlines() if ln.strip()), 1):
+    for number, line in enumerate((ln for ln in text.splitlines() if ln.strip()), 1):
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -341,10 +401,12 @@ def _utf8_without_bom(data: bytes) -> bool:
     return not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
 
 
-def read_records(data: bytes, source: str, stream: bool = False) -> RawRecords | StreamedRecords:
+def read_records(data: bytes, source: str, stream: bool = False,
+                 encoding: str | None = None) -> RawRecords | StreamedRecords:
     """Dispatch on content first (an .xlsx renamed .csv is still a workbook), then suffix.
 
-    ``stream=True`` may return StreamedRecords for large UTF-8 delimited files.
+    ``stream=True`` may return StreamedRecords for large UTF-8 delimited files; ``encoding``
+    overrides detection.
     """
     suffix = PurePath(source).suffix.lower()
     if data.startswith(_ZIP_MAGIC) or suffix in EXCEL_SUFFIXES:
@@ -353,7 +415,7 @@ def read_records(data: bytes, source: str, stream: bool = False) -> RawRecords |
     if not head.strip(b"\xef\xbb\xbf\xff\xfe\x00 \r\n\t"):
         raise IngestionError(source, "the file is empty")
     json_like = suffix in JSON_SUFFIXES or head.startswith(b"{")
-    if not json_like and _utf8_without_bom(data) and b"\x00" not in head:
+    if not json_like and not encoding and _utf8_without_bom(data) and b"\x00" not in head:
         # Fast path for the common case: Arrow reads and validates UTF-8 itself, no decode.
         if stream and len(data) > _STREAM_BLOCK_BYTES:
             streamed = stream_delimited_utf8(data, source)
@@ -362,7 +424,7 @@ def read_records(data: bytes, source: str, stream: bool = False) -> RawRecords |
         fast = read_delimited_utf8(data, source)
         if fast is not None:
             return fast
-    text, encoding = decode(data, source)
+    text, used = decode(data, source, encoding)
     if json_like or text.lstrip().startswith("{"):
-        return read_jsonl(text, source, encoding)
-    return read_delimited(text, source, encoding)
+        return read_jsonl(text, source, used)
+    return read_delimited(text, source, used)

@@ -89,36 +89,123 @@ def _print_results(results) -> None:
                        f"{r.raw_table}, {r.rows_rejected} rejected (batch {r.batch_id}; {r.message})")
         elif r.status == "skipped":
             click.echo(f"skipped  {r.source_file}: {r.message}")
+        elif r.status == "rejected":
+            click.echo(f"REJECTED {r.source_file}: {r.rows_in} rows in, 0 loaded, {r.rows_rejected} "
+                       f"rejected (batch {r.batch_id}; {r.message})", err=True)
         else:
             click.echo(f"FAILED   {r.message}", err=True)
+
+
+def _set_pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for value in values:
+        name, sep, constant = value.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{value!r}: write COLUMN=VALUE, e.g. event_id=webinar-2021-04",
+                                     param_hint="--set")
+        pairs.append((name.strip(), constant))
+    return tuple(pairs)
+
+
+def load_options(preset, preset_files, encoding, currency, country, sets):
+    from ingestion.loader import LoadOptions
+
+    return LoadOptions(
+        preset=preset, preset_files=tuple(str(p) for p in preset_files), encoding=encoding,
+        currency=currency.upper() if currency else None, country=country.upper() if country else None,
+        constants=_set_pairs(sets),
+    )
+
+
+def _load_flags(command):
+    """The flags `ingest` and `inspect` share: how to read a file that does not say it itself."""
+    flags = [
+        click.option("--set", "sets", multiple=True, metavar="COLUMN=VALUE",
+                     help="A value for every row of a column the file lacks (e.g. event_id=webinar-04)."),
+        click.option("--country", help="ISO country code for rows without one (national phone numbers)."),
+        click.option("--currency", help="ISO currency code for amounts that carry none (default: preset's)."),
+        click.option("--encoding", help="The file's encoding (cp1252, latin-1, ...); detected if omitted."),
+        click.option("--preset-file", "preset_files", multiple=True,
+                     type=click.Path(dir_okay=False, path_type=Path),
+                     help="A preset YAML file to use beside the installed ones and $SALESOPS_PRESETS_DIR."),
+        click.option("--preset", help="Column-mapping preset (crm_export); detected if omitted."),
+    ]
+    for flag in flags:
+        command = flag(command)
+    return command
 
 
 @main.command("ingest")
 @click.argument("channel")
 @click.argument("path")
-@click.option("--preset", help="Column-mapping preset (crm_export); detected from headers if omitted.")
-def ingest(channel: str, path: str, preset: str | None) -> None:
+@_load_flags
+@click.option("--dry-run", is_flag=True, help="Only show how each file would be read (see `inspect`).")
+def ingest(channel: str, path: str, preset, preset_files, encoding, currency, country, sets,
+           dry_run: bool) -> None:
     """Load a file, or every file of a folder, of CHANNEL into the warehouse."""
     from ingestion.contracts import channels
-    from ingestion.loader import ingest_path
-    from salesops.setup_warehouse import prepare
+    from ingestion.loader import check_options, files_in, ingest_path
 
     if channel not in channels():
         raise click.BadParameter(f"unknown channel {channel!r}; one of {', '.join(channels())}")
-    url = prepare()
+    options = load_options(preset, preset_files, encoding, currency, country, sets)
     try:
-        results = ingest_path(url, channel, path, preset)
-    except (FileNotFoundError, KeyError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    if not results:
+        check_options(channel, options)
+        sources = files_in(channel, path, options.preset_files)
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        raise click.ClickException(str(exc).strip("'\"")) from exc
+    if not sources:
         raise click.ClickException(f"{path}: no data files (.csv, .tsv, .xlsx, .jsonl) found")
+    if dry_run:
+        sys.exit(_inspect(channel, sources, options))
+    from salesops.setup_warehouse import prepare
+
+    results = ingest_path(prepare(), channel, path, options=options)
     _print_results(results)
     rejected = sum(r.rows_rejected for r in results)
     if rejected:
         click.echo(f"{rejected} rejected rows with reasons: select * from ops.rejected_rows "
                    f"where batch_id in ({', '.join(str(r.batch_id) for r in results if r.rows_rejected)})")
-    if any(r.status == "failed" for r in results):
+    if any(r.status in ("failed", "rejected") for r in results):
         sys.exit(1)
+
+
+@main.command("inspect")
+@click.argument("path")
+@click.option("--channel", default="crm_export", show_default=True, help="The channel the file is for.")
+@_load_flags
+@click.option("--rejects", default=5, show_default=True, help="How many rejected records to show.")
+def inspect(path: str, channel: str, preset, preset_files, encoding, currency, country, sets,
+            rejects: int) -> None:
+    """Show how a file (or every file of a folder) would load, without loading anything.
+
+    The entity and preset it matches, the column mapping, the detected encoding, separator
+    and date layouts, and the first rejected records with their reasons.
+    """
+    from ingestion.loader import check_options, files_in
+
+    options = load_options(preset, preset_files, encoding, currency, country, sets)
+    try:
+        check_options(channel, options)
+        sources = files_in(channel, path, options.preset_files)
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        raise click.ClickException(str(exc).strip("'\"")) from exc
+    if not sources:
+        raise click.ClickException(f"{path}: no data files (.csv, .tsv, .xlsx, .jsonl) found")
+    sys.exit(_inspect(channel, sources, options, rejects))
+
+
+def _inspect(channel, sources, options, rejects: int = 5) -> int:
+    from ingestion.inspect import inspect_file
+
+    worst = 0
+    for source in sources:
+        report = inspect_file(channel, source, options, rejects)
+        for line in report.lines():
+            click.echo(line)
+        click.echo("")
+        worst = max(worst, 0 if report.ok else 1)
+    return worst
 
 
 # --- demo data ---------------------------------------------------------------------------------

@@ -20,8 +20,9 @@ def test_ingest_wrong_file_exits_non_zero_and_says_what_was_expected(server_url,
     wrong.write_text("name,favourite_colour\nAnn,blue\n")
     result = CliRunner().invoke(main, ["ingest", "marketing_events", str(wrong)])
     assert result.exit_code == 1
-    assert f"{wrong}: not a marketing_events file: missing required column(s)" in result.output
-    assert "event_id (accepted headers: event_code, event_id)" in result.output
+    assert f"{wrong}: not a complete marketing_events file: it looks like attendees" in result.output
+    assert "lacks required column(s): email or phone (accepted headers: " in result.output
+    assert "the file's headers: name, favourite_colour" in result.output
 
 
 def test_ingest_unknown_channel_and_missing_path_are_refused(server_url, tmp_path):

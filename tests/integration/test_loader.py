@@ -69,8 +69,8 @@ def test_wrong_file_fails_clearly_loads_nothing_and_is_booked(db_url, tmp_path, 
 def test_missing_column_error_names_file_and_expected_columns(db_url, tmp_path):
     path = tmp_path / "orders.csv"
     path.write_text("order_id,amount\nO1,5\n")
-    with pytest.raises(IngestionError, match=r"orders\.csv: not a orders file: missing required "
-                                             r"column\(s\) .*order_date \(accepted headers: "):
+    with pytest.raises(IngestionError, match=r"orders\.csv: not a complete orders file: .* lacks required "
+                                             r"column\(s\): order_date \(accepted headers: "):
         ingest_file(db_url, "orders", str(path))
 
 
