@@ -69,6 +69,8 @@ class Entity:
     columns: tuple[Column, ...]
     require_any: tuple[tuple[str, ...], ...] = ()
     file_hints: tuple[str, ...] = ()  # words in a file's name that suggest this entity
+    # A file must carry one column of each group; its rows may leave them empty (flagged later).
+    require_column: tuple[tuple[str, ...], ...] = ()
 
     @property
     def qualified_table(self) -> str:
@@ -175,6 +177,7 @@ def contract(channel: str) -> Contract:
             columns=tuple(_column(c) for c in e["columns"]),
             require_any=tuple(tuple(group) for group in e.get("require_any", ())),
             file_hints=tuple(e.get("file_hints", ())),
+            require_column=tuple(tuple(group) for group in e.get("require_column", ())),
         )
         for e in spec["entities"]
     )

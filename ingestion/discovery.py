@@ -37,7 +37,7 @@ def new_files(url: str, landing_uri: str) -> list[dict]:
         loaded = set(
             conn.execute(
                 "select channel, source_file, file_bytes from ops.ingestion_batches"
-                " where status in ('loaded', 'failed')"
+                " where status in ('loaded', 'failed', 'rejected')"
             ).fetchall()
         )
     found = []

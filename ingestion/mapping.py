@@ -19,7 +19,7 @@ from ingestion.contracts import Contract, Entity, normalise_header, presets
 from ingestion.errors import IngestionError
 
 FILE_HINT_BONUS = 2  # a name hint outweighs one or two shared generic headers (Id, Name)
-PRESET_FILE_BONUS = 5  # a file named as the preset says its CRM names it (Opportunity.csv, Potentials.csv)
+PRESET_FILE_BONUS = 10  # a file named as the preset says its CRM names it (Opportunity.csv, Potentials.csv)
 
 
 @dataclass(frozen=True)
@@ -90,10 +90,10 @@ def _fit(candidate: Candidate, headers: list[str], source: str, given: set[str])
     have = set(columns) | set(joined) | given
     missing = [c for c in candidate.entity.required if c not in have]
     # A record needs one of a group (email or phone): a file with none of its columns can't have one.
-    missing += [" or ".join(group) for group in candidate.entity.require_any
-                if not any(c in have for c in group)]
+    groups = (*candidate.entity.require_any, *candidate.entity.require_column)
+    missing += [" or ".join(group) for group in groups if not any(c in have for c in group)]
     score = len(columns) + len(joined)
-    score += _name_bonus(candidate, source) if score else 0
+    score += _name_bonus(candidate, source) if score >= 2 else 0  # one shared 'Id' proves nothing
     return score, columns, joined, missing
 
 
@@ -145,7 +145,8 @@ def match(contract: Contract, headers: list[str], source: str, preset: str | Non
 
 
 def _id_column(entity: Entity) -> str | None:
-    ids = [c for c in entity.required if c == f"{entity.entity.rstrip('s')}_id"]
+    """The entity's required id column (lead_id, contact_id, opportunity_id), if it has one."""
+    ids = [c for c in entity.required if c.endswith("_id")]
     return ids[0] if ids else None
 
 

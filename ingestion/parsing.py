@@ -134,10 +134,12 @@ def _no_rollover(text: pa.Array, parsed: pa.Array, fmt: str) -> pa.Array:
     A rolled-over date lands on day 1-3 of the next month, so only those rows are
     checked: their day field must exist in their month.
     """
+    date_part = fmt.split(" ")[0].split("T")[0]
+    if not all(f in date_part for f in ("%Y", "%m", "%d")):
+        return parsed  # month names ('15 Apr, 2021'): no numeric month to check against
     suspect = pc.fill_null(pc.less_equal(pc.day(parsed), 3), False)
     if not pc.any(suspect).as_py():
         return parsed
-    date_part = fmt.split(" ")[0].split("T")[0]
     pattern = "^" + "".join(_FIELD.get(date_part[i:i + 2], "") if date_part[i] == "%" else
                             ("" if i > 0 and date_part[i - 1] == "%" else _escape(date_part[i]))
                             for i in range(len(date_part)))

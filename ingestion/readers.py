@@ -119,7 +119,9 @@ def decode(data: bytes, source: str, encoding: str | None = None) -> tuple[str, 
     if guess is None or guess.replace("_", "-") in _WESTERN or guess in _WESTERN:
         if _UTF8_SEQUENCE.search(data):
             return data.decode("utf-8", errors="salesops-cp1252"), "utf-8+cp1252"
-        guess = "cp1252" if guess in (None, "latin-1", "iso8859-1") else guess
+        # Salesforce and Excel write Windows-1252; detectors hesitate between Latin code pages on
+        # short texts. --encoding says otherwise.
+        guess = "cp1252"
     try:
         return data.decode(guess), guess
     except (UnicodeDecodeError, LookupError):

@@ -32,26 +32,25 @@ SUMMARY_ROW = (r"(?i)^\s*((grand\s+total|sub-?total|totals?|sum|count)\b|合计|
 
 def summary_rows(source: pa.Table, match: Match) -> Check:
     """Rows that are the export's summary or footer, not records: a summary word in one of the
-    first two columns and a required column empty."""
+    first two columns and at most a third of the columns filled (a record has more)."""
     n = source.num_rows
     mask = np.zeros(n, dtype=bool)
-    required = [match.columns[c] for c in match.entity.required if c in match.columns]
-    if n and required:
-        empty = np.zeros(n, dtype=bool)
-        for header in required:
-            empty |= ~parsing.present(parsing.clean_text(source.column(header).combine_chunks()))
-        if empty.any():
-            for column in source.columns[:2]:
-                hit = pc.match_substring_regex(column.combine_chunks(), SUMMARY_ROW)
-                mask |= pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
-            mask &= empty
+    for column in source.columns[:2]:
+        hit = pc.match_substring_regex(column.combine_chunks(), SUMMARY_ROW)
+        mask |= pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
+    if mask.any():
+        rows = np.flatnonzero(mask)
+        filled = np.zeros(len(rows), dtype=np.int64)
+        for column in source.columns:
+            filled += parsing.present(parsing.clean_text(column.combine_chunks().take(rows)))
+        mask[rows] = filled <= max(2, source.num_columns // 3)
     return Check(mask, None, "a summary or footer row of the export (totals, report notes), not a record",
                  alone=True)
 
 
-def synthetic_ids(hashes: pa.Array, entity: str) -> pa.Array:
-    """Stable ids for a file without an id column: the entity and the record's content hash."""
-    prefix = f"{entity.rstrip('s')}-"
+def synthetic_ids(hashes: pa.Array, kind: str) -> pa.Array:
+    """Stable ids for a file without an id column: the kind and the record's content hash."""
+    prefix = f"{kind}-"
     values = hashes.to_numpy(zero_copy_only=False).view(np.uint64).tolist()
     return pa.array([f"{prefix}{v:016x}" for v in values], pa.string())
 
@@ -123,7 +122,7 @@ def validate(records: RawRecords, match: Match) -> Validated:
     for canon, value in match.constants.items():  # --set COLUMN=VALUE, or the file's name
         cleaned[canon] = pa.repeat(pa.scalar(value, pa.string()), n)
     if match.synthetic_id:
-        cleaned[match.synthetic_id] = synthetic_ids(hashes.result(), match.entity.entity)
+        cleaned[match.synthetic_id] = synthetic_ids(hashes.result(), match.synthetic_id.removesuffix("_id"))
     checks: list[Check] = [summary_rows(source, match)]
     out: dict[str, pa.Array] = {}
     currencies: pa.Array | None = None

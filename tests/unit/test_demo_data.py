@@ -116,7 +116,8 @@ def spec_for(path: Path, channel: str, contracts) -> tuple[dict, dict[str, str]]
             "sales_pipeline.csv": ("maven", "opportunities"),
         }.get(path.name) or (("salesforce", "leads") if "salesforce" in path.name
                              else ("hubspot", "contacts"))
-        mapping = {v: k for k, v in presets[preset]["entities"][entity].items()}
+        mapping = {h: k for k, v in presets[preset]["entities"][entity].items()
+                   for h in ([v] if isinstance(v, str) else v)}
         return entities[entity], mapping
     (entity,) = entities.values()
     mapping = {}
@@ -315,12 +316,15 @@ def test_synthetic_maven_has_the_maven_layout(runs, maven_dir):
 
 
 def test_crm_reports_use_the_exact_preset_headers(runs, contracts):
-    presets = contracts[1]
+    from ingestion.contracts import contract
+    from ingestion.mapping import match
+
     crm = runs["maven"][0] / "crm_export"
-    assert read_rows(crm / "salesforce_leads.csv")[0] == \
-        list(presets["salesforce"]["entities"]["leads"].values())
-    assert read_rows(crm / "hubspot_contacts.csv")[0] == \
-        list(presets["hubspot"]["entities"]["contacts"].values())
+    for name, preset, entity in (("salesforce_leads.csv", "salesforce", "leads"),
+                                 ("hubspot_contacts.csv", "hubspot", "contacts")):
+        header = read_rows(crm / name)[0]
+        found = match(contract("crm_export"), header, str(crm / name))
+        assert (found.preset, found.entity.entity, found.unmapped) == (preset, entity, ())
 
 
 def _pipeline(root: Path) -> dict[str, dict]:
