@@ -51,7 +51,10 @@ def _invalid(source: pa.Array, parsed: pa.Array) -> np.ndarray:
 def clean_text(arr: pa.Array) -> pa.Array:
     """Trim whitespace (incl. full-width spaces); empty becomes null."""
     trimmed = pc.utf8_trim(arr, characters=" \t\r\n\u3000\u00a0")
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    empty = pc.equal(trimmed, "")
+    if not pc.any(empty).as_py():  # the usual case: skip copying every string again
+        return trimmed
+    return pc.if_else(empty, pa.scalar(None, pa.string()), trimmed)
 
 
 def _digits_ascii(arr: pa.Array) -> pa.Array:
