@@ -61,7 +61,10 @@ def _invalid(source: pa.Array, parsed: pa.Array) -> np.ndarray:
 def clean_text(arr: pa.Array) -> pa.Array:
     """Trim whitespace (incl. full-width spaces); empty becomes null."""
     trimmed = pc.utf8_trim(arr, characters=" \t\r\n\u3000\u00a0")
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    empty = pc.equal(trimmed, "")
+    if not pc.any(empty).as_py():  # the usual case: skip copying every string again
+        return trimmed
+    return pc.if_else(empty, pa.scalar(None, pa.string()), trimmed)
 
 
 def _digits_ascii(arr: pa.Array) -> pa.Array:
@@ -260,7 +263,8 @@ def _first_fit(text: pa.Array, formats: list[str], unit: str, finish) -> pa.Arra
         todo = pc.and_(pc.is_valid(text), pc.is_null(parsed))
         if not pc.any(todo).as_py():
             break
-        candidates = pc.if_else(todo, text, None)
+        # The first format sees every value; the next ones only the values still unparsed.
+        candidates = text if index == 0 else pc.if_else(todo, text, None)
         attempt = finish(fmt, candidates, pc.strptime(candidates, format=fmt, unit=unit, error_is_null=True))
         parsed = attempt if index == 0 else pc.coalesce(parsed, pc.cast(attempt, parsed.type))
     return parsed
@@ -293,8 +297,10 @@ def to_timestamp(arr: pa.Array, timezone: str = "UTC") -> Converted:
                                 unit="us", error_is_null=True)
             calendar_ok = pc.is_valid(_no_rollover(candidates, local, "%Y-%m-%d"))
             return pc.cast(pc.if_else(calendar_ok, attempt, pa.scalar(None, attempt.type)), utc)
-        attempt = pc.assume_timezone(_no_rollover(candidates, attempt, fmt), timezone=timezone,
-                                     ambiguous="earliest", nonexistent="earliest")
+        attempt = _no_rollover(candidates, attempt, fmt)
+        if timezone != "UTC":  # a UTC wall-clock time is already the instant Arrow stores
+            attempt = pc.assume_timezone(attempt, timezone=timezone, ambiguous="earliest",
+                                         nonexistent="earliest")
         return pc.cast(attempt, utc)
 
     text = _digits_ascii(arr)
@@ -307,15 +313,16 @@ def to_timestamp(arr: pa.Array, timezone: str = "UTC") -> Converted:
     if pc.any(missing).as_py():
         # Rows no listed format fits (other layouts, fractions of seconds): the slow,
         # general parser, for those rows only. Day-first/month-first stays as chosen above.
-        rest = pc.if_else(missing, text, pa.scalar(None, pa.string()))
-        rest = pc.if_else(pc.match_substring_regex(rest, r"^\d{4}-\d{2}-\d{2}"), rest, None)
-        if pc.any(pc.is_valid(rest)).as_py():
+        iso_like = pc.fill_null(pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}"), False)
+        rest_rows = pc.and_(missing, iso_like)
+        if pc.any(rest_rows).as_py():
             import pandas as pd
 
+            rest = pc.filter(text, rest_rows)
             iso = pd.to_datetime(pd.Series(rest, dtype=pd.ArrowDtype(pa.string())),
                                  format="ISO8601", utc=True, errors="coerce")
             naive = pa.array(iso.dt.tz_convert(None).to_numpy(), pa.timestamp("us"), from_pandas=True)
-            parsed = pc.coalesce(parsed, pc.cast(naive, utc))
+            parsed = pc.replace_with_mask(parsed, rest_rows, pc.cast(naive, utc))
     return Converted(parsed, _invalid(arr, parsed) & ~ambiguous, "a date-time such as 2017-03-15T14:05:00Z",
                      [(ambiguous, AMBIGUOUS_DATE)])
 

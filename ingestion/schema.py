@@ -15,9 +15,9 @@ def landing_columns(entity: Entity) -> list[tuple[str, str]]:
     return columns + [
         (EXTRA_COLUMN, "jsonb"),
         ("_batch_id", "bigint not null"),
-        # Filled by the server from the loader's transaction setting, so the path need not
-        # travel (and be parsed) once per row in the COPY stream.
-        ("_source_file", "text not null default current_setting('salesops.source_file')"),
+        # The loader sends it with every row: a default (it used to read a transaction
+        # setting) would be evaluated once per row by the server.
+        ("_source_file", "text not null"),
         ("_row_number", "bigint not null"),
         ("_record_hash", "bigint not null"),
         ("_loaded_at", "timestamptz not null default now()"),
@@ -50,6 +50,9 @@ def ensure_raw_tables(conn: psycopg.Connection) -> None:
                 if " default " in type_:
                     conn.execute(sql.SQL("alter table {} alter column {} set default {}").format(
                         table, sql.Identifier(name), sql.SQL(type_.split(" default ", 1)[1])))
+                else:  # a default an earlier version declared (idempotent)
+                    conn.execute(sql.SQL("alter table {} alter column {} drop default").format(
+                        table, sql.Identifier(name)))
             conn.execute(sql.SQL("create index if not exists {} on {} using brin (_batch_id)").format(
                 sql.Identifier(f"{entity.table}_batch_id_brin"), table))
             conn.execute(sql.SQL("grant select, insert on {} to salesops_loader").format(table))
