@@ -107,14 +107,23 @@ def _set_pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def load_options(preset, preset_files, encoding, currency, country, sets):
-    from ingestion.loader import LoadOptions
+def _files_and_options(channel, path, preset, preset_files, encoding, currency, country, sets):
+    """The data files under PATH and the checked load options, or one clear error (nothing booked)."""
+    from ingestion.loader import LoadOptions, check_options, files_in
 
-    return LoadOptions(
+    options = LoadOptions(
         preset=preset, preset_files=tuple(str(p) for p in preset_files), encoding=encoding,
         currency=currency.upper() if currency else None, country=country.upper() if country else None,
         constants=_set_pairs(sets),
     )
+    try:
+        check_options(channel, options)
+        sources = files_in(channel, path, options.preset_files)
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        raise click.ClickException(str(exc).strip("'\"")) from exc
+    if not sources:
+        raise click.ClickException(f"{path}: no data files (.csv, .tsv, .xlsx, .jsonl) found")
+    return sources, options
 
 
 def _load_flags(command):
@@ -144,18 +153,12 @@ def ingest(channel: str, path: str, preset, preset_files, encoding, currency, co
            dry_run: bool) -> None:
     """Load a file, or every file of a folder, of CHANNEL into the warehouse."""
     from ingestion.contracts import channels
-    from ingestion.loader import check_options, files_in, ingest_path
+    from ingestion.loader import ingest_path
 
     if channel not in channels():
         raise click.BadParameter(f"unknown channel {channel!r}; one of {', '.join(channels())}")
-    options = load_options(preset, preset_files, encoding, currency, country, sets)
-    try:
-        check_options(channel, options)
-        sources = files_in(channel, path, options.preset_files)
-    except (FileNotFoundError, KeyError, ValueError) as exc:
-        raise click.ClickException(str(exc).strip("'\"")) from exc
-    if not sources:
-        raise click.ClickException(f"{path}: no data files (.csv, .tsv, .xlsx, .jsonl) found")
+    sources, options = _files_and_options(channel, path, preset, preset_files, encoding, currency,
+                                          country, sets)
     if dry_run:
         sys.exit(_inspect(channel, sources, options))
     from salesops.setup_warehouse import prepare
@@ -182,16 +185,8 @@ def inspect(path: str, channel: str, preset, preset_files, encoding, currency, c
     The entity and preset it matches, the column mapping, the detected encoding, separator
     and date layouts, and the first rejected records with their reasons.
     """
-    from ingestion.loader import check_options, files_in
-
-    options = load_options(preset, preset_files, encoding, currency, country, sets)
-    try:
-        check_options(channel, options)
-        sources = files_in(channel, path, options.preset_files)
-    except (FileNotFoundError, KeyError, ValueError) as exc:
-        raise click.ClickException(str(exc).strip("'\"")) from exc
-    if not sources:
-        raise click.ClickException(f"{path}: no data files (.csv, .tsv, .xlsx, .jsonl) found")
+    sources, options = _files_and_options(channel, path, preset, preset_files, encoding, currency,
+                                          country, sets)
     sys.exit(_inspect(channel, sources, options, rejects))
 
 
