@@ -326,7 +326,7 @@ def _copy_validated(conn, records: RawRecords | StreamedRecords, found, batch_id
                             buffer, options)
             return buffer.getvalue()
 
-    loaded, rejected, nul_rows = 0, [], {}
+    loaded, rejected, nul_rows, rankings = 0, [], {}, {}
     with conn.cursor() as cur, cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
         copy.write(header)
         for piece in records.slices(_SLICE_ROWS):
@@ -334,7 +334,7 @@ def _copy_validated(conn, records: RawRecords | StreamedRecords, found, batch_id
                 piece, where = remove_nul(piece)
                 for column, numbers in where.items():
                     nul_rows.setdefault(column, []).extend(numbers)
-            checked = validate(piece, found)
+            checked = validate(piece, found, rankings)
             good, n = checked.good, checked.good.num_rows
             constants = {"_batch_id": batch_id, "_source_file": source, "_loaded_at": loaded_at}
             for name, value in constants.items():

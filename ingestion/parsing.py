@@ -162,26 +162,42 @@ def _escape(char: str) -> str:
     return "\\" + char if char in ".^$*+?()[]{}|\\/" else char
 
 
-def _strptime_best(text: pa.Array, formats: list[str], unit: str = "s", finish=None) -> pa.Array:
+@dataclass
+class Ranking:
+    """How many values of a column's sample each format fits, kept across a file's slices.
+
+    Trying every format on a sample costs more than parsing the column itself, so a file
+    ranks a column's formats once, on its first full sample; which day/month order a
+    slice uses is still decided per slice (``_day_month_order``).
+    """
+
+    fits: dict[str, int] | None = None
+
+
+def _strptime_best(text: pa.Array, formats: list[str], unit: str = "s", finish=None,
+                   ranking: Ranking | None = None) -> pa.Array:
     """Parse with the formats in order of how many rows of a sample they fit.
 
     Only rows still unparsed go on to the next format, so a clean column costs one pass.
     Of the day-first / month-first pair, only the one more rows fit is ever used on a column.
     ``finish(fmt, text, parsed)`` post-processes each format's result (calendar checks, zones).
+    ``ranking`` keeps the sample's counts for the next slices of the same column.
     """
     finish = finish or (lambda fmt, candidates, attempt: _no_rollover(candidates, attempt, fmt))
-    sample = pc.drop_null(text).slice(0, SAMPLE_ROWS)
-    fits = {f: len(sample) - pc.strptime(sample, format=f, unit="s", error_is_null=True).null_count
-            for f in formats}
+    fits = ranking.fits if ranking is not None else None
+    if fits is None:
+        sample = pc.drop_null(text).slice(0, SAMPLE_ROWS)
+        fits = {f: len(sample) - pc.strptime(sample, format=f, unit="s", error_is_null=True).null_count
+                for f in formats}
+        if ranking is not None and len(sample) == SAMPLE_ROWS:
+            ranking.fits = fits
     drop, ambiguous = _day_month_order(text)
     formats = [f for f in formats if f.split(" ")[0] not in drop]
     fitted = sorted((f for f in formats if fits[f]), key=lambda f: (-fits[f], formats.index(f)))
     parsed = _first_fit(text, fitted, unit, finish)
     # Rows in a format the sample did not show: try the others on those rows only.
-    todo = pc.and_(pc.is_valid(text), pc.is_null(parsed))
-    if pc.any(todo).as_py():
-        rest = _first_fit(pc.filter(text, todo), [f for f in formats if f not in fitted], unit, finish)
-        parsed = pc.replace_with_mask(parsed, todo, pc.cast(rest, parsed.type))
+    rest = [f for f in formats if f not in fitted]
+    parsed = _fill_missing(text, parsed, lambda left: _first_fit(left, rest, unit, finish, digits=True))
     if ambiguous.any():
         parsed = pc.if_else(pa.array(ambiguous), pa.scalar(None, parsed.type), parsed)
     return parsed, ambiguous
@@ -257,7 +273,19 @@ def date_layout(arr: pa.Array) -> str | None:
     return f"{best} ({fits[best]} of {len(sample)} sampled){note}"
 
 
-def _first_fit(text: pa.Array, formats: list[str], unit: str, finish) -> pa.Array:
+def _fill_missing(text: pa.Array, parsed: pa.Array, parse) -> pa.Array:
+    """``parse`` applied to the given values ``parsed`` has no value for yet, and only to them."""
+    missing = pc.and_(pc.is_valid(text), pc.is_null(parsed))
+    if not pc.any(missing).as_py():
+        return parsed
+    return pc.replace_with_mask(parsed, missing, pc.cast(parse(pc.filter(text, missing)), parsed.type))
+
+
+def _first_fit(text: pa.Array, formats: list[str], unit: str, finish, digits: bool = False) -> pa.Array:
+    """Each value parsed by the first of ``formats`` that reads it. With ``digits``, values
+    without a digit ('not a date', 'N/A') are not tried: every listed format reads digits."""
+    if digits:
+        text = pc.if_else(pc.match_substring_regex(text, r"\d"), text, pa.scalar(None, pa.string()))
     parsed = pa.nulls(len(text), pa.timestamp(unit))
     for index, fmt in enumerate(formats):
         todo = pc.and_(pc.is_valid(text), pc.is_null(parsed))
@@ -270,19 +298,19 @@ def _first_fit(text: pa.Array, formats: list[str], unit: str, finish) -> pa.Arra
     return parsed
 
 
-def to_date(arr: pa.Array) -> Converted:
+def to_date(arr: pa.Array, ranking: Ranking | None = None) -> Converted:
     text = _digits_ascii(arr)
     # A timestamp given where a date is expected keeps its date part.
     time_of_day = r"[ T]\d{1,2}:\d{2}(:\d{2})?(\.\d+)?(\s?[AaPp][Mm])?\S*$"
     text = pc.replace_substring_regex(text, pattern=time_of_day, replacement="")
-    parsed, ambiguous = _strptime_best(text, list(DATE_FORMATS))
-    parsed = pc.coalesce(parsed, _excel_serial(text, "s"))
+    parsed, ambiguous = _strptime_best(text, list(DATE_FORMATS), ranking=ranking)
+    parsed = _fill_missing(text, parsed, lambda left: _excel_serial(left, "s"))
     out = pc.cast(parsed, pa.date32())
     return Converted(out, _invalid(arr, out) & ~ambiguous,
                      "a date such as 2017-03-15, 03/15/2017 or 15.03.2017", [(ambiguous, AMBIGUOUS_DATE)])
 
 
-def to_timestamp(arr: pa.Array, timezone: str = "UTC") -> Converted:
+def to_timestamp(arr: pa.Array, timezone: str = "UTC", ranking: Ranking | None = None) -> Converted:
     """Date-times with an offset (ISO 8601) or without (read in ``timezone``), any listed format.
 
     Formats are tried in the order a sample of the column fits them, each only on the rows
@@ -304,27 +332,29 @@ def to_timestamp(arr: pa.Array, timezone: str = "UTC") -> Converted:
         return pc.cast(attempt, utc)
 
     text = _digits_ascii(arr)
-    parsed, ambiguous = _strptime_best(text, [*ISO_WITH_OFFSET, *LOCAL_DATETIME_FORMATS], "us", finish)
+    parsed, ambiguous = _strptime_best(text, [*ISO_WITH_OFFSET, *LOCAL_DATETIME_FORMATS], "us", finish,
+                                       ranking)
     parsed = pc.cast(parsed, utc)
-    serial = _excel_serial(text, "us")
-    if serial.null_count < len(serial):
-        parsed = pc.coalesce(parsed, pc.cast(pc.assume_timezone(serial, timezone=timezone), utc))
-    missing = pc.and_(pc.is_valid(text), pc.is_null(parsed))
-    if pc.any(missing).as_py():
-        # Rows no listed format fits (other layouts, fractions of seconds): the slow,
-        # general parser, for those rows only. Day-first/month-first stays as chosen above.
-        iso_like = pc.fill_null(pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}"), False)
-        rest_rows = pc.and_(missing, iso_like)
-        if pc.any(rest_rows).as_py():
-            import pandas as pd
-
-            rest = pc.filter(text, rest_rows)
-            iso = pd.to_datetime(pd.Series(rest, dtype=pd.ArrowDtype(pa.string())),
-                                 format="ISO8601", utc=True, errors="coerce")
-            naive = pa.array(iso.dt.tz_convert(None).to_numpy(), pa.timestamp("us"), from_pandas=True)
-            parsed = pc.replace_with_mask(parsed, rest_rows, pc.cast(naive, utc))
+    parsed = _fill_missing(text, parsed, lambda left: pc.assume_timezone(_excel_serial(left, "us"),
+                                                                        timezone=timezone))
+    parsed = _fill_missing(text, parsed, _iso8601)
     return Converted(parsed, _invalid(arr, parsed) & ~ambiguous, "a date-time such as 2017-03-15T14:05:00Z",
                      [(ambiguous, AMBIGUOUS_DATE)])
+
+
+def _iso8601(text: pa.Array) -> pa.Array:
+    """Values no listed format fits (other layouts, fractions of seconds), as UTC: pandas'
+    general ISO 8601 parser, on the ISO-like ones only."""
+    iso_like = pc.fill_null(pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}"), False)
+    out = pa.nulls(len(text), pa.timestamp("us", tz="UTC"))
+    if not pc.any(iso_like).as_py():
+        return out
+    import pandas as pd
+
+    iso = pd.to_datetime(pd.Series(pc.filter(text, iso_like), dtype=pd.ArrowDtype(pa.string())),
+                         format="ISO8601", utc=True, errors="coerce")
+    naive = pa.array(iso.dt.tz_convert(None).to_numpy(), pa.timestamp("us"), from_pandas=True)
+    return pc.replace_with_mask(out, iso_like, pc.cast(naive, out.type))
 
 
 def to_boolean(arr: pa.Array) -> Converted:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -247,13 +248,18 @@ class StreamedRecords:
             for batch in reader:
                 if invalid:
                     raise NotStreamable()
-                numbers = pa.array(range(self.rows_in + 1, self.rows_in + batch.num_rows + 1), pa.int64())
+                numbers = _record_numbers(self.rows_in + 1, batch.num_rows)
                 self.rows_in += batch.num_rows
                 yield RawRecords(pa.Table.from_batches([batch]), numbers, self.file_format, self.encoding)
         except pa.ArrowInvalid as exc:
             raise NotStreamable() from exc
         if invalid:
             raise NotStreamable()
+
+
+def _record_numbers(first: int, count: int) -> pa.Array:
+    # From numpy: Arrow converts a range one Python int at a time (~0.15 s per 1M records).
+    return pa.array(np.arange(first, first + count, dtype=np.int64))
 
 
 def _string_columns(headers: list[str]) -> pacsv.ConvertOptions:
@@ -284,7 +290,7 @@ def read_delimited_utf8(data: bytes, source: str) -> RawRecords | None:
     if table is None:
         return None
     fmt = "tsv" if delimiter == "\t" else "csv"
-    return RawRecords(table, pa.array(range(1, table.num_rows + 1), pa.int64()), fmt, "utf-8")
+    return RawRecords(table, _record_numbers(1, table.num_rows), fmt, "utf-8")
 
 
 def read_delimited(text: str, source: str, encoding: str) -> RawRecords:
@@ -295,7 +301,7 @@ def read_delimited(text: str, source: str, encoding: str) -> RawRecords:
     except pa.ArrowInvalid:
         table = None
     if table is not None:
-        return RawRecords(table, pa.array(range(1, table.num_rows + 1), pa.int64()), fmt, encoding)
+        return RawRecords(table, _record_numbers(1, table.num_rows), fmt, encoding)
     # Some records do not split into the header's fields: re-read exactly, record by record,
     # so each good row keeps its true record number and each bad one is kept with a reason.
     return _read_delimited_exact(text, headers, delimiter, fmt, encoding)

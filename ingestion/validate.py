@@ -33,17 +33,24 @@ SUMMARY_ROW = (r"(?i)^\s*((grand\s+total|sub-?total|totals?|sum|count)\b|合计|
 def summary_rows(source: pa.Table, match: Match) -> Check:
     """Rows that are the export's summary or footer, not records: a summary word in one of the
     first two columns and at most a third of the columns filled (a record has more)."""
-    n = source.num_rows
+    n, limit = source.num_rows, max(2, source.num_columns // 3)
     mask = np.zeros(n, dtype=bool)
-    for column in source.columns[:2]:
-        hit = pc.match_substring_regex(column.combine_chunks(), SUMMARY_ROW)
-        mask |= pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
+    # A row with more values than that is a record whatever it says: only rows with few
+    # values (the usual file has none) go through the regular expression.
+    if sum(column.null_count for column in source.columns) >= source.num_columns - limit:
+        given = np.zeros(n, dtype=np.int64)
+        for column in source.columns:
+            given += parsing.present(column)
+        rows = np.flatnonzero(given <= limit)
+        for column in source.columns[:2]:
+            hit = pc.match_substring_regex(column.take(rows), SUMMARY_ROW)
+            mask[rows] |= pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
     if mask.any():
         rows = np.flatnonzero(mask)
         filled = np.zeros(len(rows), dtype=np.int64)
         for column in source.columns:
             filled += parsing.present(parsing.clean_text(column.combine_chunks().take(rows)))
-        mask[rows] = filled <= max(2, source.num_columns // 3)
+        mask[rows] = filled <= limit
     return Check(mask, None, "a summary or footer row of the export (totals, report notes), not a record",
                  alone=True)
 
@@ -61,7 +68,7 @@ class Validated:
     rejected: list[tuple[int, str, str]]  # (row number, raw record as JSON, reason)
 
 
-def _convert(column, values: pa.Array):
+def _convert(column, values: pa.Array, ranking: parsing.Ranking | None = None):
     kind = column.type
     if kind == "integer":
         return parsing.to_integer(values)
@@ -70,9 +77,9 @@ def _convert(column, values: pa.Array):
     if kind == "currency":
         return parsing.to_currency(values)
     if kind == "date":
-        return parsing.to_date(values)
+        return parsing.to_date(values, ranking)
     if kind == "timestamp":
-        return parsing.to_timestamp(values)
+        return parsing.to_timestamp(values, ranking=ranking)
     if kind == "boolean":
         return parsing.to_boolean(values)
     if column.allowed:
@@ -107,7 +114,10 @@ def record_hash(table: pa.Table) -> pa.Array:
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="record-hash")
 
 
-def validate(records: RawRecords, match: Match) -> Validated:
+def validate(records: RawRecords, match: Match, rankings: dict[str, parsing.Ranking] | None = None
+             ) -> Validated:
+    """Check and convert one slice; ``rankings`` (one dict per file) carries each date/time
+    column's format ranking from slice to slice."""
     entity, source = match.entity, records.table
     hashes = _HASHER.submit(record_hash, source)
     n = source.num_rows
@@ -137,7 +147,8 @@ def validate(records: RawRecords, match: Match) -> Validated:
             converted, symbol_currency = parsing.split_amount(values)
             currencies = symbol_currency if currencies is None else pc.coalesce(currencies, symbol_currency)
         else:
-            converted = _convert(column, values)
+            ranking = rankings.setdefault(column.name, parsing.Ranking()) if rankings is not None else None
+            converted = _convert(column, values, ranking)
         checks.append(Check(converted.invalid, column.name, f"is not {converted.expected}"))
         checks += [Check(mask, column.name, message) for mask, message in converted.problems]
         if column.required:

@@ -60,6 +60,24 @@ def test_timestamps_with_and_without_offsets():
     ]
 
 
+
+def test_a_files_format_ranking_carries_over_slices_without_changing_values():
+    """The ranking of a column's first full sample is reused by its later slices; each
+    slice still decides its own day/month order and reads what the ranking does not cover."""
+    first = pa.array([f"2017-03-{d % 28 + 1:02d}T10:00:00" for d in range(parsing.SAMPLE_ROWS)])
+    later = pa.array(["15.03.2017 14:05", "yesterday", "2017-03-15T10:00:00.5Z", "44301",
+                      "03/04/2017", "2017-02-30T10:00:00", None])
+    ranking = parsing.Ranking()
+    assert values(parsing.to_timestamp(first, ranking=ranking)) == values(parsing.to_timestamp(first))
+    assert ranking.fits is not None and ranking.fits["%Y-%m-%dT%H:%M:%S"] == parsing.SAMPLE_ROWS
+    alone, carried = parsing.to_timestamp(later), parsing.to_timestamp(later, ranking=ranking)
+    assert values(carried) == values(alone)
+    assert carried.invalid.tolist() == alone.invalid.tolist() == [
+        False, True, False, False, False, True, False]
+    short = parsing.Ranking()
+    parsing.to_date(pa.array(["2017-03-15"]), short)
+    assert short.fits is None  # a sample smaller than SAMPLE_ROWS decides nothing for the file
+
 def test_integers_currency_booleans_allowed_and_bounds():
     assert values(parsing.to_integer(pa.array(["3", "3.0", "1,000", "3.5", "x"]))) == [
         "3", "3", "1000", None, None]
