@@ -90,7 +90,7 @@ def read_stage_map(path: Path) -> list[tuple[str, str, str, int | None]]:
     path = Path(path)
     out: dict[str, tuple[int, tuple]] = {}
     for line, row in _rows(path, ("raw_stage", "stage_semantics"), ("stage_order",)):
-        raw_stage = row["raw_stage"]
+        raw_stage = " ".join(row["raw_stage"].split())  # as dbt's clean_text: inner runs of space
         if not raw_stage:
             raise _refuse(path, line, "raw_stage", raw_stage,
                           "is empty: name the stage as the CRM writes it")
