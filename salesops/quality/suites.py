@@ -19,8 +19,9 @@ WARNING = "warning"
 
 # ISO 4217 codes a CRM in this market plausibly sends; anything else is worth a look.
 KNOWN_CURRENCIES = (
-    "AED", "AUD", "BRL", "CAD", "CHF", "CNY", "CZK", "DKK", "EUR", "GBP", "HKD", "IDR", "ILS",
-    "INR", "JPY", "KRW", "MXN", "MYR", "NOK", "NZD", "PHP", "PLN", "RUB", "SAR", "SEK", "SGD",
+    "AED", "ARS", "AUD", "BRL", "CAD", "CHF", "CLP", "CNY", "COP", "CZK", "DKK", "EUR", "GBP", "HKD",
+    "IDR", "ILS",
+    "INR", "JPY", "KRW", "MXN", "MYR", "NOK", "NZD", "PEN", "PHP", "PLN", "RUB", "SAR", "SEK", "SGD",
     "THB", "TRY", "TWD", "USD", "VND", "ZAR",
 )
 
