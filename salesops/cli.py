@@ -239,6 +239,55 @@ def run(scale: float) -> None:
     sys.exit(0 if ok else 1)
 
 
+# --- user reference data: stage map and currency rates ------------------------------------------
+
+def _load_reference(loader, path: Path, replace: bool) -> None:
+    from salesops.reference import ReferenceFileError
+    from salesops.setup_warehouse import prepare
+
+    url = prepare()
+    try:
+        result = loader(url, path, replace=replace)
+    except ReferenceFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(result.line())
+    click.echo("the next `salesops build` uses them")
+
+
+_REPLACE = click.option("--replace", is_flag=True,
+                        help="Remove the rows the file does not list (default: add and update only).")
+
+
+@main.group()
+def stages() -> None:
+    """Your CRM's pipeline stages: what each custom stage means (won, lost, open)."""
+
+
+@stages.command("load")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_REPLACE
+def stages_load(file: Path, replace: bool) -> None:
+    """Load a stage map CSV: raw_stage,stage_semantics(won|lost|open)[,stage_order]."""
+    from salesops.reference import load_stage_map
+
+    _load_reference(load_stage_map, file, replace)
+
+
+@main.group()
+def rates() -> None:
+    """Currency rates to US dollars, by month, used over the built-in averages."""
+
+
+@rates.command("load")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_REPLACE
+def rates_load(file: Path, replace: bool) -> None:
+    """Load a rates CSV: currency,month(YYYY-MM),usd_per_unit."""
+    from salesops.reference import load_rates
+
+    _load_reference(load_rates, file, replace)
+
+
 # --- dbt: build and docs -------------------------------------------------------------------------
 
 @main.command("build")

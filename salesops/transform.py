@@ -266,6 +266,7 @@ class BuildSummary:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # resource type -> status -> n
     failures: list[str] = field(default_factory=list)
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)  # data defects counted by warn-severity tests
 
     def lines(self) -> list[str]:
         out = []
@@ -273,6 +274,10 @@ class BuildSummary:
             if kind in self.counts:
                 parts = ", ".join(f"{n} {s}" for s, n in sorted(self.counts[kind].items()))
                 out.append(f"{kind + 's':11} {sum(self.counts[kind].values()):>4}: {parts}")
+        out.extend(f"WARN   {w}" for w in self.warnings)
+        if self.warnings:
+            out.append(f"{len(self.warnings)} warning(s): flagged rows, kept in the marts and out of the "
+                       "totals they cannot count in (docs/data_quality.md)")
         out.extend(f"FAILED {f}" for f in self.failures)
         if self.error:
             out.append(f"error: {self.error}")
@@ -280,25 +285,32 @@ class BuildSummary:
         return out
 
 
-def summarise_run_results(path: Path, since: float) -> tuple[dict, list[str]]:
-    """Counts per resource type and status from dbt's run_results.json (if written after since)."""
+def summarise_run_results(path: Path, since: float) -> tuple[dict, list[str], list[str]]:
+    """Counts per resource type and status, failures and warnings from dbt's run_results.json
+    (if written after since). A warning names the test and the rows it counted: the flagged
+    data defects (unknown stages, missing rates, ...) of docs/data_quality.md."""
     try:
         if path.stat().st_mtime < since:
-            return {}, []
+            return {}, [], []
         results = json.loads(path.read_text())["results"]
     except (OSError, ValueError, KeyError):
-        return {}, []
+        return {}, [], []
     counts: dict[str, dict[str, int]] = {}
-    failures = []
+    failures, warnings = [], []
     for r in results:
         kind = r["unique_id"].split(".", 1)[0]
         status = r["status"]
         counts.setdefault(kind, {}).setdefault(status, 0)
         counts[kind][status] += 1
+        message = (r.get("message") or "").strip().splitlines()
         if status in ("error", "fail"):
-            message = (r.get("message") or "").strip().splitlines()
             failures.append(f"{r['unique_id']}: {message[0] if message else status}")
-    return counts, failures
+        elif status == "warn":
+            name = r["unique_id"].split(".")[2]
+            rows = r.get("failures")
+            warnings.append(f"{name}: {rows} rows" if rows is not None else
+                            f"{name}: {message[0] if message else status}")
+    return counts, failures, warnings
 
 
 def build(url: str, args: list[str] | None = None) -> BuildSummary:
@@ -312,8 +324,8 @@ def build(url: str, args: list[str] | None = None) -> BuildSummary:
         run_dbt(["build", *(args or [])], url)
     except RuntimeError as exc:
         error = str(exc)
-    counts, failures = summarise_run_results(settings().home / "dbt" / "target" / "run_results.json",
-                                             started)
+    counts, failures, warnings = summarise_run_results(
+        settings().home / "dbt" / "target" / "run_results.json", started)
     if error is None:
         import psycopg
 
@@ -327,4 +339,4 @@ def build(url: str, args: list[str] | None = None) -> BuildSummary:
             with psycopg.connect(url, autocommit=True) as conn:
                 apply_grants(conn, pii_columns(manifest))
     return BuildSummary(ok=error is None, seconds=time.perf_counter() - perf, counts=counts,
-                        failures=failures, error=None if failures else error)
+                        failures=failures, error=None if failures else error, warnings=warnings)

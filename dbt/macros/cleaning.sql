@@ -148,3 +148,15 @@
         'phone': 'select ' ~ keys_relation ~ '.phone from ' ~ keys_relation,
     }, columns) }}
 {%- endmacro %}
+
+{#- A record id as the source wrote it (clean_text), or null for an empty reference:
+    Salesforce writes an empty lookup as the all-zero id 000000000000000AAA (18
+    characters; 000000000000000 in 15), and exports from other tools write it as 18
+    zeros. An id made of zeros only (15 or 18 of them, or 15 plus the AAA checksum) is
+    no reference to anything. -#}
+{% macro clean_id(expr) -%}
+    case
+        when {{ clean_text(expr) }} !~* '^0{15}(aaa|000)?$'
+            then {{ clean_text(expr) }}
+    end
+{%- endmacro %}

@@ -1,7 +1,9 @@
 -- Every raw opportunity reaches fct_opportunities exactly once, and the won
 -- amounts sum to the raw close values: counts and won amounts by currency equal
--- those of the latest delivery of each opportunity id in raw.crm_opportunities.
--- Returns the currencies that disagree.
+-- those of the latest delivery of each opportunity id in raw.crm_opportunities
+-- (which deals are won is the mart's decision: the stage rules are tested by
+-- the unit tests of stg_crm_export__opportunities). Returns the currencies that
+-- disagree.
 with
 
 raw_rows as (
@@ -12,7 +14,6 @@ raw_rows as (
         _batch_id as batch_id,
         _row_number as source_row_number,
         btrim(opportunity_id) as opportunity_id,
-        lower(btrim(stage)) as stage,
         coalesce(upper(btrim(currency)), 'USD') as currency
     from {{ source('crm_export', 'crm_opportunities') }}
 
@@ -22,29 +23,38 @@ raw_latest as (
 
     select distinct on (opportunity_id)
         opportunity_id,
-        stage,
         amount,
         currency,
         loaded_at,
         batch_id,
         source_row_number
     from raw_rows
-    order by 1, 5 desc, 6 desc, 7 desc
+    order by 1, 4 desc, 5 desc, 6 desc
+
+),
+
+won_ids as (
+
+    select opportunity_id
+    from {{ ref('fct_opportunities') }}
+    where is_won
 
 ),
 
 raw_totals as (
 
     select
-        currency,
+        raw_latest.currency,
         count(*) as opportunities,
         coalesce(
-            sum(amount) filter (
-                where stage in ('won', 'closed won', 'closedwon')
+            sum(raw_latest.amount) filter (
+                where won_ids.opportunity_id is not null
             ),
             0
         ) as won_amount
     from raw_latest
+    left join won_ids
+        on raw_latest.opportunity_id = won_ids.opportunity_id
     group by 1
 
 ),

@@ -19,8 +19,9 @@ WARNING = "warning"
 
 # ISO 4217 codes a CRM in this market plausibly sends; anything else is worth a look.
 KNOWN_CURRENCIES = (
-    "AED", "AUD", "BRL", "CAD", "CHF", "CNY", "CZK", "DKK", "EUR", "GBP", "HKD", "IDR", "ILS",
-    "INR", "JPY", "KRW", "MXN", "MYR", "NOK", "NZD", "PHP", "PLN", "RUB", "SAR", "SEK", "SGD",
+    "AED", "ARS", "AUD", "BRL", "CAD", "CHF", "CLP", "CNY", "COP", "CZK", "DKK", "EUR", "GBP", "HKD",
+    "IDR", "ILS",
+    "INR", "JPY", "KRW", "MXN", "MYR", "NOK", "NZD", "PEN", "PHP", "PLN", "RUB", "SAR", "SEK", "SGD",
     "THB", "TRY", "TWD", "USD", "VND", "ZAR",
 )
 
@@ -150,9 +151,23 @@ def mart_suites() -> list[Suite]:
                 not_null("opportunity_id"),
                 unique("opportunity_id"),
                 between("amount", low=0),
+                # A closed deal without a date is a defect of the export, flagged and kept out of
+                # the monthly marts: a warning with its count. What would make a mart wrong is a
+                # flag that lies, or an amount whose USD value went missing silently.
                 no_rows("won opportunities have a closed_date",
                         "select opportunity_id, closed_date from {batch}"
-                        " where is_won and closed_date is null"),
+                        " where is_won and closed_date is null", WARNING),
+                no_rows("closed opportunities without a closed_date are flagged is_closed_without_date",
+                        "select opportunity_id from {batch} where is_closed_without_date"
+                        " is distinct from (is_closed and closed_date is null)"),
+                no_rows("every won amount has a USD value or is flagged is_missing_rate",
+                        "select opportunity_id, currency from {batch}"
+                        " where amount is not null and amount_usd is null and not is_missing_rate"),
+                no_rows("every opportunity's stage is known (else has_unknown_stage, counted as open)",
+                        "select opportunity_id, stage_raw from {batch} where has_unknown_stage",
+                        WARNING),
+                no_rows("every amount has a rate to USD (else is_missing_rate)",
+                        "select opportunity_id, currency from {batch} where is_missing_rate", WARNING),
                 Check("ExpectTableRowCountToBeBetween", {"min_value": 1}, WARNING, "is not empty"),
             ),
         ),

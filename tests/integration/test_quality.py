@@ -114,9 +114,12 @@ def test_raw_gate_only_looks_at_batches_after_the_last_successful_transform(db_u
 
 MARTS = """
 create table marts.fct_opportunities as
-select * from (values ('O1', 100.0, true, date '2017-03-01'), ('O2', 50.0, false, null::date),
-                      ('O3', 0.0, false, date '2017-04-01'))
-    as t(opportunity_id, amount, is_won, closed_date);
+select * from (values
+    ('O1', 100.0, true, date '2017-03-01', true, false, 100.0, 'USD', false, false, 'Won'),
+    ('O2', 50.0, false, null::date, false, false, 50.0, 'USD', false, false, 'Engaging'),
+    ('O3', 0.0, false, date '2017-04-01', true, false, 0.0, 'USD', false, false, 'Lost'))
+    as t(opportunity_id, amount, is_won, closed_date, is_closed, is_closed_without_date, amount_usd,
+         currency, is_missing_rate, has_unknown_stage, stage_raw);
 create table marts.customer_360 as select * from (values ('C1'), ('C2')) as t(customer_id);
 create table marts.rep_performance_monthly as
 select * from (values ('Ann', date '2017-03-01', 0.5), ('Bob', date '2017-03-01', 1.0))
@@ -143,13 +146,34 @@ def test_marts_gate_passes_on_sound_marts(db_url, dbt_project):
 
     summary = result["summary"]
     assert summary["passed"] and summary["failed_critical"] == [] and summary["skipped"] == []
-    assert summary["checks"] == 9
+    assert summary["checks"] == 13
+
+
+def test_marts_gate_lets_flagged_rows_through_with_warnings(db_url, dbt_project):
+    """A won deal without close date or amount, a PEN deal without rate, an unknown stage: flagged
+    rows are warnings with their count, never a stopped pipeline."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(MARTS)
+        conn.execute("insert into marts.fct_opportunities values"
+                     " ('O4', null, true, null, true, true, null, 'USD', false, false, 'Ganado'),"
+                     " ('O5', 70.0, true, date '2017-05-01', true, false, null, 'PEN', true, false, 'Won'),"
+                     " ('O6', null, false, null, false, false, null, 'USD', false, true, 'Demo booked')")
+
+    result = run_marts_gate(db_url)
+
+    summary = result["summary"]
+    assert summary["passed"] and summary["failed_critical"] == []
+    text = "\n".join(summary["warnings"])
+    assert len(summary["warnings"]) == 3
+    assert "won opportunities have a closed_date" in text
+    assert "is_missing_rate" in text and "has_unknown_stage" in text
 
 
 def test_marts_gate_fails_naming_each_broken_expectation(db_url, dbt_project):
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute(MARTS)
-        conn.execute("insert into marts.fct_opportunities values ('O1', -5, true, null)")
+        conn.execute("insert into marts.fct_opportunities values"
+                     " ('O1', -5, true, null, true, false, -5, 'USD', false, false, 'Won')")
         conn.execute("update marts.rep_performance_monthly set win_rate = 1.5 where rep_name = 'Bob'")
 
     with pytest.raises(QualityGateError) as failure:
@@ -159,7 +183,9 @@ def test_marts_gate_fails_naming_each_broken_expectation(db_url, dbt_project):
     assert "quality gate 'marts' failed: 4 critical expectation(s) failed" in message
     assert "marts.fct_opportunities.opportunity_id: opportunity_id is unique" in message
     assert "marts.fct_opportunities.amount: amount >= 0" in message and "-5" in message
-    assert "marts.fct_opportunities: won opportunities have a closed_date" in message
+    assert ("marts.fct_opportunities: closed opportunities without a closed_date are flagged"
+            " is_closed_without_date") in message
+    assert "won opportunities have a closed_date" not in message  # a warning only
     assert "marts.rep_performance_monthly.win_rate: win_rate >= 0 and <= 1" in message and "1.5" in message
     assert "customer_360" not in message
 

@@ -14,7 +14,8 @@
 --     then name. Chains (a typo of a typo) follow to the root. Confidence: the
 --     character-trigram Jaccard similarity of the two full names
 --     (generate_series over the padded names), floored at 0.5, times 0.95.
--- CRM accounts are never remapped onto another name.
+-- CRM accounts are never remapped onto another name; accounts sharing a name
+-- but carrying distinct ids have distinct keys (stg_crm_export__accounts).
 {{ config(materialized='table') }}
 
 with recursive
@@ -62,11 +63,17 @@ mentions as (
     from accounts
     where parent_company_key is not null
     union all
+    -- a deal that names its account by id mentions that account, not its name
+    -- (which other accounts may share)
     select
-        company_key,
+        opportunities.company_key,
         false as is_account
     from opportunities
-    where company_key is not null
+    left join accounts as id_accounts
+        on opportunities.account_id = id_accounts.account_id
+    where
+        opportunities.company_key is not null
+        and id_accounts.account_id is null
     union all
     select
         company_key,

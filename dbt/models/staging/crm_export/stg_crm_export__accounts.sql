@@ -1,7 +1,9 @@
 -- CRM accounts (Maven accounts.csv, Salesforce account reports): one row per
--- account, the latest delivery of each (natural key: the normalised account
--- name). Fixable defects are mapped through documented seeds and flagged;
--- nothing is dropped.
+-- account, the latest delivery of each (natural key: the account id when the
+-- export has ids, else the normalised account name). Accounts with the same
+-- name but distinct ids stay distinct: their company_key carries the id
+-- ('acme #001xyz'); a delivery by name only of a name one id holds is that
+-- account. Fixable defects are mapped through documented seeds and flagged.
 with
 
 source as (
@@ -32,7 +34,7 @@ renamed as (
 
     select
         {{ clean_text('account_name') }} as account_name_raw,
-        {{ clean_text('account_id') }} as account_id,
+        {{ clean_id('account_id') }} as account_id,
         lower({{ clean_text('industry') }}) as industry_raw,
         year_established,
         annual_revenue_musd,
@@ -51,14 +53,50 @@ keyed as (
         coalesce(
             {{ normalize_company_name('renamed.account_name_raw') }},
             lower(renamed.account_name_raw)
-        ) as company_key
+        ) as name_key,
+        coalesce(
+            'id:' || renamed.account_id,
+            'name:' || coalesce(
+                {{ normalize_company_name('renamed.account_name_raw') }},
+                lower(renamed.account_name_raw)
+            )
+        ) as account_key
     from renamed
+
+),
+
+deliveries as (
+
+    {{ latest_delivery('keyed', 'account_key') }}
+
+),
+
+name_ids as (
+
+    -- how many distinct account ids hold each name
+    select
+        name_key,
+        count(distinct account_id) as account_ids
+    from deliveries
+    group by 1
 
 ),
 
 latest as (
 
-    {{ latest_delivery('keyed', 'company_key') }}
+    select
+        deliveries.*,
+        case
+            when name_ids.account_ids > 1 and deliveries.account_id is not null
+                then deliveries.name_key || ' #' || lower(deliveries.account_id)
+            else deliveries.name_key
+        end as company_key,
+        name_ids.account_ids > 1 as has_shared_name
+    from deliveries
+    inner join name_ids
+        on deliveries.name_key = name_ids.name_key
+    -- a delivery without id of a name that exactly one id holds is that account
+    where deliveries.account_id is not null or name_ids.account_ids <> 1
 
 ),
 
@@ -66,7 +104,9 @@ final as (
 
     select
         latest.company_key,
+        latest.name_key,
         latest.account_id,
+        latest.has_shared_name,
         coalesce(name_fix.account_name, latest.account_name_raw)
             as account_name,
         latest.account_name_raw,

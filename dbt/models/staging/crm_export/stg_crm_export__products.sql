@@ -19,6 +19,7 @@ renamed as (
 
     select
         {{ clean_text('product_name') }} as product_name_raw,
+        {{ clean_id('product_id') }} as product_id,
         {{ clean_text('product_series') }} as product_series,
         list_price,
         coalesce(upper(btrim(currency)), '{{ var("reporting_currency") }}')
@@ -50,6 +51,7 @@ final as (
 
     select
         product_name,
+        product_id,
         product_name_raw,
         has_fixed_product_name,
         product_series,

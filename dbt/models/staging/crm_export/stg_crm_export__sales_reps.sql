@@ -1,5 +1,6 @@
 -- Sales reps with their manager and regional office (Maven sales_teams.csv):
--- one row per rep, latest delivery by rep name.
+-- one row per rep, latest delivery by rep name. Opportunities join a rep by
+-- rep_id when both carry one, else by name.
 with
 
 source as (
@@ -12,6 +13,7 @@ renamed as (
 
     select
         {{ clean_text('rep_name') }} as rep_name,
+        {{ clean_id('rep_id') }} as rep_id,
         {{ clean_text('manager_name') }} as manager_name,
         {{ clean_text('regional_office') }} as regional_office,
         {{ normalize_email('email') }} as email,
@@ -30,6 +32,7 @@ final as (
 
     select
         rep_name,
+        rep_id,
         manager_name,
         regional_office,
         email,
