@@ -7,9 +7,12 @@
     substrings in Chinese:
       lost:  lost, lose, closed lost, closedlost, perdido/perdida(s), cerrado perdido,
              no ganado, perdeu; 输单, 丢单, 失单, 失败, 流失, 已流失, 未成交, 已输
+             (and their traditional forms: 輸單, 丟單, 失單, 失敗, 未成交, 已輸)
       won:   won, win, closed won, closedwon, ganado/ganada(s), cerrado ganado, ganho;
              赢单, 已赢, 赢得, 成交, 已成交, 签约, 已签约
-      closed without a win (-> lost): closed, cerrado/cerrada, fechado; 关闭, 已关闭, 结束
+             (贏單, 已贏, 贏得, 簽約)
+      closed without a win (-> lost): closed, cerrado/cerrada, fechado;
+             关闭, 已关闭, 结束 (關閉, 結束)
     Lost is tested first: 'no ganado' and '未成交' (not closed) contain a won word, and
     'closed lost' a closed one. -#}
 {% macro stage_semantics_from_label(label) -%}
@@ -17,13 +20,13 @@
     {%- set latin_end = ")([^a-záéíóúüñç]|$)" -%}
     case
         when lower({{ label }}) ~ '{{ latin }}lost|lose|closedlost|perdid[oa]s?|no ganad[oa]s?|perdeu{{ latin_end }}'
-            or {{ label }} ~ '(输单|丢单|失单|失败|流失|未成交|已输)'
+            or {{ label }} ~ '(输单|丢单|失单|失败|流失|未成交|已输|輸單|丟單|失單|失敗|已輸)'
             then 'lost'
         when lower({{ label }}) ~ '{{ latin }}won|win|closedwon|ganad[oa]s?|ganho{{ latin_end }}'
-            or {{ label }} ~ '(赢单|已赢|赢得|成交|签约)'
+            or {{ label }} ~ '(赢单|已赢|赢得|成交|签约|贏單|已贏|贏得|簽約)'
             then 'won'
         when lower({{ label }}) ~ '{{ latin }}closed|cerrad[oa]s?|fechad[oa]s?{{ latin_end }}'
-            or {{ label }} ~ '(关闭|结束)'
+            or {{ label }} ~ '(关闭|结束|關閉|結束)'
             then 'lost'
     end
 {%- endmacro %}
@@ -38,5 +41,7 @@
         when 'closed won' then 'won'
         when 'omitted' then 'lost'
         when 'closed lost' then 'lost'
+        -- Zoho's Won / Lost, Fxiaoke's 赢单 / 输单: the label rule's words
+        else {{ stage_semantics_from_label(category) }}
     end
 {%- endmacro %}

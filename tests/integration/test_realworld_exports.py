@@ -7,6 +7,7 @@ accounted for against an independent reading of the file with pandas.
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -69,3 +70,111 @@ def test_salesforce_dump_entities_encodings_and_nul_bytes(db_url):
     assert flags == [(False, False, 86), (False, True, 184), (True, True, 100)]
     reps = query(db_url, "select count(*), count(rep_name), count(rep_id) from raw.crm_sales_reps")
     assert reps == [(45, 45, 45)]  # FirstName + LastName joined
+
+
+# --- the marts built from all the real sources reconcile with an independent reading -------------
+
+def _amount(text: str) -> Decimal | None:
+    cleaned = text.replace("$", "").replace(",", "").strip()
+    return Decimal(cleaned) if cleaned else None
+
+
+def _hubspot(folder: Path) -> pd.DataFrame:
+    """Deals as the last delivery (files load in name order) says; a deal's state from the export's
+    'Is Deal Closed?' where the file has it (the stage tells won from lost), else the stage label."""
+    frames = []
+    for order, path in enumerate(sorted(folder.glob("*.csv"))):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        frame["order"] = order
+        frames.append(frame)
+    deals = pd.concat(frames).drop_duplicates("Record ID", keep="last")
+    label = {"Closed: won": "won", "Closed: lost": "lost", "Closed: abandoned": "lost"}
+
+    def state(row) -> str:
+        closed = row.get("Is Deal Closed?", "")
+        if closed == "false":
+            return "open"
+        if closed == "true":
+            return "won" if row["Deal Stage"] == "Closed: won" else "lost"
+        return label.get(row["Deal Stage"], "open")
+
+    return pd.DataFrame({"id": deals["Record ID"], "state": deals.apply(state, axis=1),
+                         "amount": deals["Amount"].map(_amount), "currency": "USD"})
+
+
+def _expected_deals() -> dict[str, pd.DataFrame]:
+    """Per source: id, won/lost/open as a person reads the export, amount and currency."""
+    sf = pd.read_csv(REALWORLD / "salesforce_data_export_latam" / "Opportunity.csv", dtype=str,
+                     keep_default_na=False, encoding="latin-1")
+    sf_state = ["won" if w == "1" else "lost" if c == "1" else "open"
+                for w, c in zip(sf.IsWon, sf.IsClosed, strict=True)]
+    air = pd.read_csv(REALWORLD / "salesforce_airsprint_excel_resaved" / "Opportunity.csv", dtype=str,
+                      keep_default_na=False, encoding="utf-8-sig").drop_duplicates("Id", keep="last")
+    zoho = pd.read_csv(REALWORLD / "zoho_crm_module_export" / "Potentials.csv", dtype=str,
+                       keep_default_na=False).drop_duplicates()  # no id column: a record is its content
+    fx = pd.read_csv(REALWORLD / "fxiaoke_newopportunity_constructed" / "NewOpportunityObj_list_export.csv",
+                     dtype=str, keep_default_na=False, encoding="utf-8-sig").drop_duplicates()
+    return {
+        "salesforce_data_export_latam": pd.DataFrame({
+            "id": sf.Id, "state": sf_state, "amount": sf.Amount.map(_amount),
+            "currency": sf.CurrencyIsoCode}),
+        "salesforce_airsprint_excel_resaved": pd.DataFrame({
+            "id": air.Id, "state": ["won" if w == "1" else "open" for w in air.IsWon], "amount": None,
+            "currency": "USD"}),
+        "hubspot_markstringer_deals": _hubspot(REALWORLD / "hubspot_markstringer_deals"),
+        "zoho_crm_module_export": pd.DataFrame({
+            "id": range(len(zoho)),
+            "state": zoho.Stage.map({"Closed Won": "won", "Closed Lost": "lost"}).fillna("open"),
+            "amount": zoho.Amount.map(_amount), "currency": "USD"}),
+        "fxiaoke_newopportunity_constructed": pd.DataFrame({
+            "id": range(len(fx)),
+            "state": fx["階段狀態"].map({"赢单": "won", "输单": "lost"}).fillna("open"),
+            "amount": fx["商机金额"].map(_amount), "currency": "CNY"}),
+    }
+
+
+def _sums(frame: pd.DataFrame, state: str) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for row in frame[frame.state == state].itertuples(index=False):
+        if row.amount is not None and not pd.isna(row.amount):
+            out[row.currency] = out.get(row.currency, Decimal(0)) + row.amount
+    return out
+
+
+@pytest.fixture(scope="module")
+def realworld_marts(server_url):
+    from salesops.dbt_project import run_dbt
+    from tests.conftest import scratch_database
+
+    with scratch_database(server_url) as url:
+        for source in sorted(SOURCES):
+            results = ingest_path(url, "crm_export", str(REALWORLD / source))
+            assert {r.status for r in results} == {"loaded"}, [r.message for r in results]
+        result = run_dbt(["build"], url)
+        yield url, result
+
+
+def test_the_marts_build_on_every_real_source(realworld_marts):
+    _, result = realworld_marts
+    failed = {r.node.name: (str(r.status), r.message) for r in result.result.results
+              if str(r.status) not in ("success", "pass", "warn")}
+    assert not failed
+
+
+@pytest.mark.parametrize("source", sorted(SOURCES))
+def test_real_deals_reconcile_with_an_independent_reading(realworld_marts, source):
+    url, _ = realworld_marts
+    expected = _expected_deals()[source]
+    where = ("from marts.fct_opportunities o join ops.ingestion_batches b using (batch_id)"
+             " where b.source_file like %s")
+    like = f"%/realworld/{source}/%"
+    (deals, won), = query(url, f"select count(*), count(*) filter (where o.is_won) {where}", (like,))
+    assert (deals, won) == (len(expected), int((expected.state == "won").sum()))
+    lost = query(url, f"select count(*) {where} and o.is_closed and not o.is_won", (like,))[0][0]
+    assert lost == int((expected.state == "lost").sum())
+    won_amount = dict(query(url, f"select o.currency, sum(o.amount) {where} and o.is_won"
+                                 " and o.amount is not null group by 1", (like,)))
+    assert won_amount == _sums(expected, "won")
+    open_amount = dict(query(url, f"select o.open_amount_currency, sum(o.open_amount) {where}"
+                                  " and not o.is_closed and o.open_amount is not null group by 1", (like,)))
+    assert open_amount == _sums(expected, "open")

@@ -24,6 +24,7 @@ renamed as (
         created_at,
         {{ clean_text('first_name') }} as first_name,
         {{ clean_text('last_name') }} as last_name,
+        {{ clean_text('full_name') }} as full_name_raw,
         {{ normalize_email('email') }} as email,
         {{ clean_text('phone') }} as phone_raw,
         {{ phone_plain('phone') }} as phone_plain,
@@ -51,7 +52,10 @@ final as (
         latest.created_at,
         latest.first_name,
         latest.last_name,
-        {{ person_full_name('latest.first_name', 'latest.last_name') }}
+        coalesce(
+            {{ person_full_name('latest.first_name', 'latest.last_name') }},
+            latest.full_name_raw
+        )
             as full_name,
         latest.email,
         {{ to_e164('latest.phone_plain', 'country_alias.country_code',

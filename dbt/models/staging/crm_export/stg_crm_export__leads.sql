@@ -29,6 +29,7 @@ renamed as (
         created_at,
         {{ clean_text('first_name') }} as first_name,
         {{ clean_text('last_name') }} as last_name,
+        {{ clean_text('full_name') }} as full_name_raw,
         {{ normalize_email('email') }} as email,
         {{ clean_text('phone') }} as phone_raw,
         {{ phone_plain('phone') }} as phone_plain,
@@ -53,7 +54,10 @@ final as (
         renamed.created_at,
         renamed.first_name,
         renamed.last_name,
-        {{ person_full_name('renamed.first_name', 'renamed.last_name') }}
+        coalesce(
+            {{ person_full_name('renamed.first_name', 'renamed.last_name') }},
+            renamed.full_name_raw
+        )
             as full_name,
         renamed.email,
         {{ to_e164('renamed.phone_plain', 'country_alias.country_code',
