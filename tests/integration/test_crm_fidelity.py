@@ -28,7 +28,7 @@ DATA = Path(__file__).parents[1] / "data" / "crm_fidelity"
 # What each stage of the file means, as a person reads it (the test's own truth, not the SQL's).
 MEANING = {"Closed Won": "won", "Ganado": "won", "Cerrado perdido": "lost", "Demo booked": "open",
            "Verhandlung": "open", "赢单": "won", "Prospecting": "open", "Signed contract": "won",
-           "Parked": "lost", "已成交": "won"}
+           "Parked": "lost", "已成交": "won", "Closed Lost": "lost"}
 LIST_PRICE = (Decimal("100.00"), "USD")  # Widget, the only product
 WARNINGS_EXPECTED = {"warn_fct_opportunities_unknown_stages", "warn_fct_opportunities_missing_rates",
                      "warn_stg_crm_export__opportunities_unknown_stages"}
@@ -82,6 +82,7 @@ def test_the_build_succeeds_and_warns_only_about_flagged_rows(fidelity_warehouse
     assert counts["warn_fct_opportunities_missing_rates"] == 2  # the MXN deals
     assert counts["not_null_fct_opportunities_amount"] == 1  # F-06 won without amount
     assert counts["not_null_fct_opportunities_closed_date"] == 1  # F-07 won without date
+    assert counts["not_null_fct_opportunities_rep_name"] == 1  # F-12 has no owner
 
 
 def test_won_and_open_figures_equal_an_independent_reading(fidelity_warehouse, expected):
@@ -99,7 +100,7 @@ def test_won_and_open_figures_equal_an_independent_reading(fidelity_warehouse, e
     assert by_stage == {"Closed Won": "seed", "Ganado": "label_rule", "Cerrado perdido": "label_rule",
                         "Demo booked": "stage_map", "Verhandlung": "unknown", "赢单": "seed",
                         "Prospecting": "seed", "Signed contract": "export", "Parked": "forecast_category",
-                        "已成交": "label_rule"}
+                        "已成交": "label_rule", "Closed Lost": "seed"}
 
 
 def test_flags_rates_and_durations(fidelity_warehouse):
@@ -116,6 +117,9 @@ def test_flags_rates_and_durations(fidelity_warehouse):
     assert rows["F-02"][6:9] == (Decimal("1500.0000"), "user_month", 42)  # PEN 2017-03 at 0.30; from created
     assert rows["F-08"][5] is True and rows["F-09"][5:7] == (True, None)  # MXN: no rate, flagged
     assert rows["F-11"][7] == "seed_average"
+    # the ownerless deal is credited to '(no rep)'
+    assert query(url, "select sum(deals_lost) from marts.rep_performance_monthly"
+                      " where rep_name = '(no rep)'") == [(1,)]
     # monthly revenue leaves out the undated won deal and the unpriced MXN one
     revenue = query(url, "select sum(won_revenue) from marts.rep_performance_monthly")[0][0]
     assert revenue == query(url, "select sum(amount_usd) from marts.fct_opportunities"
