@@ -15,6 +15,7 @@ import fnmatch
 import hashlib
 import io
 import json
+import os
 import re
 import time
 from dataclasses import asdict, dataclass
@@ -31,7 +32,7 @@ from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
 from ingestion.contracts import PresetError, channels, contract, presets
-from ingestion.errors import IngestionError
+from ingestion.errors import IngestionError, printable
 from ingestion.mapping import match
 from ingestion.readers import NotStreamable, RawRecords, StreamedRecords, read_records, remove_nul
 from ingestion.validate import validate
@@ -111,12 +112,22 @@ def check_options(channel: str, options: LoadOptions) -> None:
 
 
 def read_bytes(source: str) -> bytes:
+    """A landing file's bytes. A symbolic link is refused: whoever can drop one into a landing
+    folder must not make salesops read (and keep as rejected rows) a file elsewhere."""
     if "://" in source:
         import fsspec  # object storage in production (s3://, gs://, ...)
 
         with fsspec.open(source, "rb") as handle:
             return handle.read()
-    return Path(source).read_bytes()
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        if Path(source).is_symlink():
+            raise IngestionError(source, "is a symbolic link; salesops reads only regular files",
+                                 "copy the file itself into the landing folder") from exc
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
 
 
 def recover_interrupted(conn: psycopg.Connection) -> int:
@@ -251,7 +262,7 @@ def _loaded_message(found, records, notes: list[str]) -> str:
     if found.synthetic_id:
         parts.append(f"no {found.synthetic_id} column: ids made from each record's content")
     if found.unmapped:
-        parts.append(f"unknown columns kept in _extra: {', '.join(found.unmapped)}")
+        parts.append(printable(f"unknown columns kept in _extra: {', '.join(found.unmapped)}"))
     return "; ".join(parts + notes)
 
 
@@ -418,7 +429,9 @@ def files_in(channel: str, path: str, preset_files: tuple[str, ...] = ()) -> lis
         p = Path(path)
         if not p.exists():
             raise FileNotFoundError(f"{path}: no such file or folder")
-        listing = [str(f) for f in sorted(p.rglob("*")) if f.is_file()] if p.is_dir() else [str(p)]
+        # Links are listed (not followed) so that ingest refuses each one by name.
+        listing = ([str(f) for f in sorted(p.rglob("*")) if f.is_file() or f.is_symlink()]
+                   if p.is_dir() else [str(p)])
     ignored = [pattern for preset in presets(channel, preset_files) for pattern in preset.ignore_files]
     out = []
     for name in listing:

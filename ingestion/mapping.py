@@ -19,7 +19,9 @@ from ingestion.contracts import Contract, Entity, normalise_header, presets
 from ingestion.errors import IngestionError
 
 FILE_HINT_BONUS = 2  # a name hint outweighs one or two shared generic headers (Id, Name)
-PRESET_FILE_BONUS = 10  # a file named as the preset says its CRM names it (Opportunity.csv, Potentials.csv)
+# A file named as the preset says its CRM names it (Opportunity.csv, Potentials.csv), if the
+# fit has every required column: a name alone must not beat another preset's complete fit.
+PRESET_FILE_BONUS = 10
 
 
 @dataclass(frozen=True)
@@ -66,9 +68,9 @@ def candidates(contract: Contract, preset_name: str | None = None,
     return out
 
 
-def _name_bonus(candidate: Candidate, source: str) -> int:
+def _name_bonus(candidate: Candidate, source: str, complete: bool) -> int:
     name = source.rsplit("/", 1)[-1]
-    if any(fnmatch.fnmatch(name.lower(), pattern.lower()) for pattern in candidate.files):
+    if complete and any(fnmatch.fnmatch(name.lower(), pattern.lower()) for pattern in candidate.files):
         return PRESET_FILE_BONUS
     stem = normalise_header(PurePath(name).stem)
     return FILE_HINT_BONUS if any(hint in stem for hint in candidate.entity.file_hints) else 0
@@ -93,7 +95,9 @@ def _fit(candidate: Candidate, headers: list[str], source: str, given: set[str])
     groups = (*candidate.entity.require_any, *candidate.entity.require_column)
     missing += [" or ".join(group) for group in groups if not any(c in have for c in group)]
     score = len(columns) + len(joined)
-    score += _name_bonus(candidate, source) if score >= 2 else 0  # one shared 'Id' proves nothing
+    # One shared 'Id' proves nothing; a preset's file name counts only for a fit that loads.
+    complete = not missing or missing == [_id_column(candidate.entity)]  # ids can be made
+    score += _name_bonus(candidate, source, complete) if score >= 2 else 0
     return score, columns, joined, missing
 
 

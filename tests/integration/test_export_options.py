@@ -119,3 +119,28 @@ def test_inspect_shows_how_a_file_would_load_without_loading_it(server_url, tmp_
     result = _run("inspect", str(refused))
     assert result.exit_code == 1 and "REFUSED" in result.output
     assert "looks like opportunities" in result.output
+
+
+def test_a_symbolic_link_is_refused_and_its_target_never_read(server_url, tmp_path):
+    secret = tmp_path / "outside" / "passwd"
+    secret.parent.mkdir()
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    (folder / "leads.csv").symlink_to(secret)
+    (folder / "deals.csv").write_text("Record ID,Deal Name,Deal Stage\nSYM1,A,closedwon\n")
+    result = _run("ingest", "crm_export", str(folder))
+    assert result.exit_code == 1
+    assert f"{folder / 'leads.csv'}: is a symbolic link; salesops reads only regular files" in result.output
+    assert "root:x" not in result.output and f"loaded   {folder / 'deals.csv'}" in result.output
+    kept = query(server_url, "select count(*) from ops.rejected_rows where raw_record::text like %s",
+                 ("%root:x%",))
+    assert kept == [(0,)]
+
+
+def test_control_characters_in_headers_are_shown_escaped(server_url, tmp_path):
+    path = tmp_path / "weird.csv"
+    path.write_text("\x1b[31mred\x1b[0m,favourite\nx,y\n")
+    result = _run("ingest", "crm_export", str(path))
+    assert result.exit_code == 1 and "\x1b" not in result.output
+    assert "\\x1b[31mred\\x1b[0m" in result.output

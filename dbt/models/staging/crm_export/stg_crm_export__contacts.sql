@@ -53,10 +53,9 @@ final as (
         latest.first_name,
         latest.last_name,
         coalesce(
-            {{ person_full_name('latest.first_name', 'latest.last_name') }},
-            latest.full_name_raw
-        )
-            as full_name,
+            latest.full_name_raw,
+            {{ person_full_name('latest.first_name', 'latest.last_name') }}
+        ) as full_name,
         latest.email,
         {{ to_e164('latest.phone_plain', 'country_alias.country_code',
                    'country_alias.calling_code') }} as phone,

@@ -55,10 +55,9 @@ final as (
         renamed.first_name,
         renamed.last_name,
         coalesce(
-            {{ person_full_name('renamed.first_name', 'renamed.last_name') }},
-            renamed.full_name_raw
-        )
-            as full_name,
+            renamed.full_name_raw,
+            {{ person_full_name('renamed.first_name', 'renamed.last_name') }}
+        ) as full_name,
         renamed.email,
         {{ to_e164('renamed.phone_plain', 'country_alias.country_code',
                    'country_alias.calling_code') }} as phone,
