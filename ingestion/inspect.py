@@ -9,7 +9,7 @@ from ingestion.contracts import contract
 from ingestion.errors import IngestionError
 from ingestion.loader import LoadOptions, find_match, read_bytes
 from ingestion.mapping import rank
-from ingestion.readers import DELIMITERS, read_records, remove_nul
+from ingestion.readers import read_records, remove_nul, sniff_delimiter
 from ingestion.validate import validate
 
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
@@ -41,9 +41,7 @@ class Report:
 def _delimiter(data: bytes, records) -> str | None:
     if records.file_format not in ("csv", "tsv"):
         return None
-    first = data.split(b"\n", 1)[0]
-    counts = {d: first.count(d.encode()) for d in DELIMITERS}
-    return max(counts, key=counts.get)
+    return sniff_delimiter(data.split(b"\n", 1)[0].decode("utf-8", errors="replace"))
 
 
 def inspect_file(channel: str, source: str, options: LoadOptions, rejects: int = 5) -> Report:

@@ -190,11 +190,11 @@ def ingest_file(url: str, channel: str, source: str, preset: str | None = None,
                 found = find_match(chan, records.column_names, source, options)
                 load = (conn, found, batch_id, source, started, nul)
                 try:
-                    loaded, rejected, notes = _load_batch(records, *load)
+                    loaded, rejected, notes, status = _load_batch(records, *load)
                 except NotStreamable:
                     # A record does not fit the header: nothing was committed; read it exactly.
                     records = read_records(data, source, encoding=options.encoding)
-                    loaded, rejected, notes = _load_batch(records, *load)
+                    loaded, rejected, notes, status = _load_batch(records, *load)
             except (psycopg.errors.DataError, csv.Error, UnicodeError, ValueError) as exc:
                 # Data the reader or the warehouse could not take: the whole file is refused
                 # (nothing was committed) and its records kept with the reason, in one line.
@@ -214,7 +214,6 @@ def ingest_file(url: str, channel: str, source: str, preset: str | None = None,
             # Unexpected (database gone, bug, Ctrl-C): nothing was committed; say so.
             _mark_interrupted(conn, batch_id)
             raise
-        status = "loaded" if loaded or not records.rows_in else "rejected"
         message = _loaded_message(found, records, notes)
         if status == "rejected":
             message = f"every record was rejected ({len(rejected)}); nothing was loaded; " + message
@@ -252,7 +251,7 @@ def _load_batch(records, conn, found, batch_id: int, source: str, started: float
              records.file_format, records.encoding, records.rows_in, loaded, len(rejected),
              int((time.perf_counter() - started) * 1000), "; ".join(notes) or None, batch_id),
         )
-    return loaded, rejected, notes
+    return loaded, rejected, notes, status
 
 
 def _loaded_message(found, records, notes: list[str]) -> str:

@@ -96,7 +96,7 @@ def _fit(candidate: Candidate, headers: list[str], source: str, given: set[str])
     missing += [" or ".join(group) for group in groups if not any(c in have for c in group)]
     score = len(columns) + len(joined)
     # One shared 'Id' proves nothing; a preset's file name counts only for a fit that loads.
-    complete = not missing or missing == [_id_column(candidate.entity)]  # ids can be made
+    complete = not missing or _ids_can_be_made(candidate.entity, missing, score)
     score += _name_bonus(candidate, source, complete) if score >= 2 else 0
     return score, columns, joined, missing
 
@@ -138,7 +138,7 @@ def match(contract: Contract, headers: list[str], source: str, preset: str | Non
             row_constants[column.name] = PurePath(source.rsplit("/", 1)[-1]).stem
             missing.remove(column.name)
     synthetic = None
-    if missing == [_id_column(cand.entity)] and len(columns) + len(best.joined) >= 2:
+    if _ids_can_be_made(cand.entity, missing, len(columns) + len(best.joined)):
         synthetic, missing = missing[0], []
     if missing:
         raise _missing(contract, cand, columns, missing, headers, source)
@@ -148,10 +148,11 @@ def match(contract: Contract, headers: list[str], source: str, preset: str | Non
                  synthetic, best.joined, row_constants, best.score)
 
 
-def _id_column(entity: Entity) -> str | None:
-    """The entity's required id column (lead_id, contact_id, opportunity_id), if it has one."""
+def _ids_can_be_made(entity: Entity, missing: list[str], mapped: int) -> bool:
+    """Only the entity's required id column (lead_id, contact_id, opportunity_id) is missing, and
+    at least two columns fit: each record's content makes its id (Zoho, Fxiaoke list exports)."""
     ids = [c for c in entity.required if c.endswith("_id")]
-    return ids[0] if ids else None
+    return bool(ids) and missing == ids[:1] and mapped >= 2
 
 
 def _unrecognised(contract: Contract, headers: list[str], source: str) -> IngestionError:

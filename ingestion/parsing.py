@@ -17,8 +17,9 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d.%m.%Y", "%Y年%m月%d日
                 "%d-%m-%Y", "%m-%d-%Y", "%d %b, %Y", "%d %b %Y", "%b %d, %Y", "%d-%b-%Y", "%d-%b-%y")
 TIME_SUFFIXES = (" %H:%M:%S", " %H:%M", " %I:%M %p", " %I:%M:%S %p", "")
 # Numeric day/month dates by separator: (month-first, day-first) and the order a column with
-# no telling value is read in (US slashes; dashes and dots are day-first where they are used).
-DAY_MONTH = {"/": ("%m/%d/%Y", "%d/%m/%Y", 0), "-": ("%m-%d-%Y", "%d-%m-%Y", 1), ".": (None, "%d.%m.%Y", 1)}
+# no telling value is read in (US slashes; dashes are day-first where they are used). Dotted
+# dates are always day-first (15.03.2017), so they have nothing to decide.
+DAY_MONTH = {"/": ("%m/%d/%Y", "%d/%m/%Y", 0), "-": ("%m-%d-%Y", "%d-%m-%Y", 1)}
 AMBIGUOUS_DATE = ("is an ambiguous date: its day and month are both 12 or less and the column mixes "
                   "day-first and month-first dates (Excel re-formatting?); write it as YYYY-MM-DD")
 # Excel stores dates as days since 1899-12-30; a cell exported unformatted shows that number.
@@ -215,7 +216,7 @@ def _day_month_order(text: pa.Array) -> tuple[set[str], np.ndarray]:
     """
     drop: set[str] = set()
     ambiguous = np.zeros(len(text), dtype=bool)
-    numeric = pc.fill_null(pc.match_substring_regex(text, r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{4}"), False)
+    numeric = pc.fill_null(pc.match_substring_regex(text, r"^\d{1,2}[/-]\d{1,2}[/-]\d{4}"), False)
     rows = np.flatnonzero(numeric.to_numpy(zero_copy_only=False))
     if not len(rows):  # ISO dates and the like: one pass, nothing to decide
         return drop, ambiguous
@@ -225,7 +226,7 @@ def _day_month_order(text: pa.Array) -> tuple[set[str], np.ndarray]:
         pattern = rf"^(?P<a>\d{{1,2}}){_escape(sep)}(?P<b>\d{{1,2}}){_escape(sep)}\d{{4}}"
         fields = pc.extract_regex(subset, pattern=pattern)
         valid = pc.is_valid(fields).to_numpy(zero_copy_only=False)
-        if not valid.any() or month_first is None:
+        if not valid.any():
             continue
         a = pc.cast(pc.struct_field(fields, "a"), pa.int32()).to_numpy(zero_copy_only=False)
         b = pc.cast(pc.struct_field(fields, "b"), pa.int32()).to_numpy(zero_copy_only=False)

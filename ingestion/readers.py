@@ -71,8 +71,8 @@ class RawRecords:
 
 
 # Single-byte Western code pages a detector may name for a Salesforce/Excel export.
-_WESTERN = {"cp1252", "windows-1252", "latin_1", "latin-1", "iso8859_1", "iso-8859-1", "iso8859_15",
-            "iso-8859-15", "cp1250", "windows-1250", "iso8859_2", "mac_roman"}
+_WESTERN = {codecs.lookup(name).name
+            for name in ("cp1252", "latin-1", "iso8859-15", "cp1250", "iso8859-2", "mac-roman")}
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 
 
@@ -117,7 +117,7 @@ def decode(data: bytes, source: str, encoding: str | None = None) -> tuple[str, 
 
     best = from_bytes(data[:1 << 20]).best()
     guess = codecs.lookup(best.encoding).name if best is not None else None
-    if guess is None or guess.replace("_", "-") in _WESTERN or guess in _WESTERN:
+    if guess is None or guess in _WESTERN:
         if _UTF8_SEQUENCE.search(data):
             return data.decode("utf-8", errors="salesops-cp1252"), "utf-8+cp1252"
         # Salesforce and Excel write Windows-1252; detectors hesitate between Latin code pages on
@@ -171,7 +171,7 @@ def _unique_headers(headers: list[str]) -> list[str]:
     return out
 
 
-def _sniff_delimiter(first_line: str) -> str:
+def sniff_delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in DELIMITERS}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","
@@ -197,7 +197,7 @@ def _read_arrow(data: bytes, headers: list[str], delimiter: str) -> pa.Table | N
 
 
 def _header(first_line: str, source: str) -> tuple[list[str], str]:
-    delimiter = _sniff_delimiter(first_line)
+    delimiter = sniff_delimiter(first_line)
     headers = _unique_headers(next(csv.reader([first_line], delimiter=delimiter), []))
     if not any(headers):
         raise IngestionError(source, "the file is empty (no header row)")
