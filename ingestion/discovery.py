@@ -33,7 +33,9 @@ def landing_folder(landing_uri: str, channel: str) -> str:
 
 def new_files(url: str, landing_uri: str) -> list[dict]:
     """[{channel, path}] for every file not seen yet, channel by channel, in name order."""
-    with psycopg.connect(url) as conn:
+    from salesops.warehouse import role_url
+
+    with psycopg.connect(role_url(url, "loader")) as conn:
         loaded = set(
             conn.execute(
                 "select channel, source_file, file_bytes from ops.ingestion_batches"

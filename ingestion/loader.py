@@ -156,12 +156,15 @@ def ingest_file(url: str, channel: str, source: str, preset: str | None = None,
 
     A file whose every record was rejected is booked ``rejected`` (result status ``rejected``).
     """
+    from salesops.warehouse import role_url
+
     started = time.perf_counter()
     options = options or LoadOptions(preset=preset)
     chan = contract(channel)
     data = read_bytes(source)
     digest = hashlib.sha256(data).hexdigest()
-    with psycopg.connect(url, autocommit=True) as conn:
+    # Files are landed with the loader's privileges only (raw, ops, reference).
+    with psycopg.connect(role_url(url, "loader"), autocommit=True) as conn:
         conn.execute("select pg_advisory_lock(%s, hashtext(%s))", (_CONTENT_LOCK, channel + digest))
         recover_interrupted(conn)
         prior = conn.execute(

@@ -17,8 +17,9 @@ mobile) or when its values carry email addresses (a natural key such as
 values with ``access.redact_emails`` (V004); other tagged text keeps its first character
 (``宋***``) and tagged non-text columns are withheld (null).
 
-It fails closed: until it has run, BI cannot read a rebuilt mart at all. Finance
-tables are granted to ``finance_reader`` here too. Idempotent; one transaction.
+It fails closed: until it has run, BI cannot read a rebuilt mart at all. It runs as the
+transformer (the marts' owner); finance tables reach ``finance_reader`` through default
+privileges (migration V008). Idempotent; one transaction.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def _roles(names) -> sql.Composable:
 
 
 def apply_grants(conn: psycopg.Connection, tagged: Mapping[str, Collection[str]] | None = None) -> list[str]:
-    """Grant the readers their view of the marts and finance; returns what was done, per table.
+    """Grant the readers their view of the marts; returns what was done, per table.
 
     ``tagged``: mart table -> columns the dbt project marks ``contains_pii``
     (``salesops.transform.pii_columns``).
@@ -155,6 +156,4 @@ def apply_grants(conn: psycopg.Connection, tagged: Mapping[str, Collection[str]]
             done.append(f"marts.{table}: select for {', '.join(FULL_READERS)}; "
                         f"{', '.join(MASKED_READERS)} without {', '.join(sorted(pii))} "
                         f"(masked in marts.{table}{MASKED_SUFFIX})")
-        conn.execute(sql.SQL("grant select on all tables in schema finance to {}").format(
-            _roles(FULL_READERS)))
     return done

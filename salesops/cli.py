@@ -28,9 +28,10 @@ def warehouse() -> None:
 def warehouse_start() -> None:
     """Start the embedded server (if used) and apply migrations."""
     from salesops.setup_warehouse import prepare
+    from salesops.warehouse import redacted
 
     url = prepare()
-    click.echo(f"warehouse ready: {url}")
+    click.echo(f"warehouse ready: {redacted(url)}  (the full URL: salesops warehouse url)")
 
 
 @warehouse.command("stop")
@@ -52,16 +53,62 @@ def warehouse_status() -> None:
     from salesops import warehouse as wh
 
     state = wh.status()
-    click.echo(state.detail + (f"\nurl: {state.url}" if state.url else ""))
+    click.echo(state.detail + (f"\nurl: {wh.redacted(state.url)}" if state.url else ""))
     sys.exit(0 if state.running else 3)
 
 
 @warehouse.command("url")
-def warehouse_url() -> None:
-    """Print a libpq URL (for psql, dbt, BI tools); starts the embedded server if needed."""
-    from salesops import warehouse as wh
+@click.option("--role", type=click.Choice(["owner", "bi_reader", "finance_reader"]), default="owner",
+              show_default=True, help="Whose URL: the owner's, or a reader's (BI tools, finance).")
+def warehouse_url(role: str) -> None:
+    """Print a libpq URL with its password (for psql, BI tools); starts the embedded server if
+    needed. A reader's password is created on first use (rotate it: salesops access rotate)."""
+    from salesops import access_admin
+    from salesops.setup_warehouse import prepare
 
-    click.echo(wh.ensure_running())
+    url = prepare()
+    click.echo(url if role == "owner" else access_admin.reader_url(url, role))
+
+
+# --- access --------------------------------------------------------------------------------------
+
+@main.group()
+def access() -> None:
+    """Who may log in to the warehouse, and with which password (readers for BI and finance)."""
+
+
+@access.command("list")
+def access_list() -> None:
+    """The warehouse's roles: who logs in, with what privileges."""
+    from salesops import access_admin
+    from salesops.setup_warehouse import prepare
+
+    for line in access_admin.describe(prepare()):
+        click.echo(line)
+
+
+@access.command("rotate")
+@click.argument("role", type=click.Choice(["bi_reader", "finance_reader", "salesops_loader",
+                                           "salesops_transformer", "salesops_ml"]))
+def access_rotate(role: str) -> None:
+    """Give ROLE a new password (the old one stops working at once); stored 0600 in
+    $SALESOPS_HOME/credentials.json. Print the reader's URL with: salesops warehouse url --role ROLE."""
+    from salesops import access_admin
+    from salesops.setup_warehouse import prepare
+
+    access_admin.rotate(prepare(), role)
+    click.echo(f"{role}: new password set and stored in the credentials file of SALESOPS_HOME")
+
+
+@access.command("revoke")
+@click.argument("role", type=click.Choice(["bi_reader", "finance_reader"]))
+def access_revoke(role: str) -> None:
+    """Stop ROLE from logging in (its password is removed); rotate gives it one again."""
+    from salesops import access_admin
+    from salesops.setup_warehouse import prepare
+
+    access_admin.revoke(prepare(), role)
+    click.echo(f"{role}: can no longer log in")
 
 
 # --- ingestion ---------------------------------------------------------------------------------

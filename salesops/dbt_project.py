@@ -22,14 +22,16 @@ def dbt_env(url: str) -> dict[str, str]:
     """The environment dbt (and Cosmos) needs to reach the warehouse at ``url``."""
     import psycopg
 
-    parts = psycopg.conninfo.conninfo_to_dict(url)
+    from salesops.warehouse import role_url
+
+    # dbt runs as the transformer role, whatever URL it was given.
+    parts = psycopg.conninfo.conninfo_to_dict(role_url(url, "transformer"))
     home = settings().home / "dbt"
     return {
         "SALESOPS_PG_HOST": str(parts.get("host", "127.0.0.1")),
         "SALESOPS_PG_PORT": str(parts.get("port", 5432)),
         "SALESOPS_PG_USER": str(parts.get("user", "postgres")),
-        # Cosmos' profile mapping insists on a non-empty password; trust auth ignores it.
-        "SALESOPS_PG_PASSWORD": str(parts.get("password") or "salesops"),
+        "SALESOPS_PG_PASSWORD": str(parts.get("password") or ""),
         "SALESOPS_PG_DBNAME": str(parts.get("dbname", "salesops")),
         "DBT_TARGET_PATH": str(home / "target"),
         "DBT_LOG_PATH": str(home / "logs"),

@@ -60,13 +60,15 @@ def batch_summary(url: str, since: datetime) -> list[tuple]:
 def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -> bool:
     from ingestion.discovery import landing_is_empty
     from salesops.setup_warehouse import prepare
+    from salesops.warehouse import redacted, role_url
 
     cfg = settings()
     total = 3 + len(PIPELINE_DAGS)
     started_at = datetime.now(UTC)
     t = _step(echo, 1, total, "warehouse: start and migrate")
-    url = prepare()
-    echo(f"      {url} ({time.perf_counter() - t:.1f}s)")
+    # The run reads and books its summary with the transformer's privileges only.
+    url = role_url(prepare(), "transformer")
+    echo(f"      {redacted(url)} ({time.perf_counter() - t:.1f}s)")
 
     t = _step(echo, 2, total, "airflow: metadata database, dbt manifest and DAGs")
     airflow_runtime.ensure_metadata_db()

@@ -169,7 +169,9 @@ def _upsert(url: str, table: str, columns: tuple[str, ...], key: tuple[str, ...]
     values = [c for c in columns if c not in key]
     changed = sql.SQL(" or ").join(sql.SQL("t.{0} is distinct from s.{0}").format(sql.Identifier(c))
                                    for c in values)
-    with psycopg.connect(url) as conn, conn.transaction():
+    from salesops.warehouse import role_url
+
+    with psycopg.connect(role_url(url, "loader")) as conn, conn.transaction():
         conn.execute(sql.SQL("create temporary table incoming on commit drop as"
                              " select {} from {} with no data").format(cols, target))
         with conn.cursor().copy(sql.SQL("copy incoming ({}) from stdin").format(cols)) as copy:

@@ -216,7 +216,7 @@ def grant_readers() -> list[str]:
     if manifest is None:
         raise RuntimeError(f"dbt cannot parse {project_dir()}: the project's contains_pii tags are "
                            "unknown, so no reader grants were applied (BI stays closed)")
-    with psycopg.connect(warehouse.ensure_running(), autocommit=True) as conn:
+    with psycopg.connect(warehouse.ensure_running(role="transformer"), autocommit=True) as conn:
         return apply_grants(conn, pii_columns(manifest))
 
 
@@ -240,7 +240,7 @@ def finish(raw_gate: dict, marts_gate: dict) -> dict:
 
     from salesops import warehouse
 
-    with psycopg.connect(warehouse.ensure_running(), autocommit=True) as conn:
+    with psycopg.connect(warehouse.ensure_running(role="transformer"), autocommit=True) as conn:
         summary = {"since_batch_id": raw_gate["since"], "upto_batch_id": raw_gate["upto"],
                    "marts": mart_row_counts(conn),
                    "gates": {"raw": raw_gate["summary"], "marts": marts_gate["summary"]}}
@@ -330,13 +330,14 @@ def build(url: str, args: list[str] | None = None) -> BuildSummary:
         import psycopg
 
         from salesops.access import apply_grants
+        from salesops.warehouse import role_url
 
         # dbt re-created the marts without grants; the build just wrote a fresh manifest.
         manifest = fresh_manifest() or ensure_manifest()
         if manifest is None:
             error = "no dbt manifest to read the contains_pii tags from: reader grants not applied"
         else:
-            with psycopg.connect(url, autocommit=True) as conn:
+            with psycopg.connect(role_url(url, "transformer"), autocommit=True) as conn:
                 apply_grants(conn, pii_columns(manifest))
     return BuildSummary(ok=error is None, seconds=time.perf_counter() - perf, counts=counts,
                         failures=failures, error=None if failures else error, warnings=warnings)

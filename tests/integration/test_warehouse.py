@@ -48,7 +48,9 @@ def test_an_edited_applied_migration_is_refused(db_url):
 
 
 def test_loader_role_cannot_read_marts_or_finance(db_url):
-    loader_url = psycopg.conninfo.make_conninfo(db_url, user="salesops_loader")
+    from salesops.warehouse import role_url
+
+    loader_url = role_url(db_url, "loader")
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("create table finance.secret (x int)")
     with psycopg.connect(loader_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
