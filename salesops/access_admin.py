@@ -46,8 +46,8 @@ def revoke(url: str, role: str) -> None:
     credentials.forget(role)
 
 
-def reader_url(url: str, role: str) -> str:
-    """The reader's URL; its password is created on first use."""
+def login_url(url: str, role: str) -> str:
+    """The URL of a role that logs in with its own password, created on first use."""
     if credentials.known(role) is None:
         rotate(url, role)
     return warehouse.role_url(url, role)

@@ -67,7 +67,7 @@ def warehouse_url(role: str) -> None:
     from salesops.setup_warehouse import prepare
 
     url = prepare()
-    click.echo(url if role == "owner" else access_admin.reader_url(url, role))
+    click.echo(url if role == "owner" else access_admin.login_url(url, role))
 
 
 # --- access --------------------------------------------------------------------------------------

@@ -103,7 +103,9 @@ def test_ingest_then_transform_builds_marts_behind_passing_gates(warehouse_db):
     for relation in key_marts:
         assert event["marts"][relation.split(".")[1]] > 0
     # Grants were applied to what dbt built: BI reads the marts and nothing below them.
-    bi = psycopg.conninfo.make_conninfo(warehouse_db, user="bi_reader")
+    from salesops.access_admin import login_url
+
+    bi = login_url(warehouse_db, "bi_reader")
     with psycopg.connect(bi) as conn:
         assert conn.execute(f"select count(*) from {key_marts[0]}").fetchone()[0] > 0
     with psycopg.connect(bi) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):

@@ -39,7 +39,9 @@ def _setup(url: str) -> None:
 
 
 def _as(url: str, role: str) -> psycopg.Connection:
-    return psycopg.connect(psycopg.conninfo.make_conninfo(url, user=role), autocommit=True)
+    from salesops.access_admin import login_url
+
+    return psycopg.connect(login_url(url, role), autocommit=True)
 
 
 def _denied(conn: psycopg.Connection, statement: str) -> bool:
