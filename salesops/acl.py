@@ -54,7 +54,10 @@ def can_traverse(path: Path, uid: int) -> bool:
         return bool(info.st_mode & stat.S_IXUSR)
     if info.st_mode & stat.S_IXOTH:
         return True
-    return any(tag == USER and ident == uid and perm & EXECUTE for tag, perm, ident in _entries(path))
+    entries = _entries(path)
+    # A chmod after the ACL was set rewrites the mask: the entry counts only through it.
+    mask = next((perm for tag, perm, _ in entries if tag == MASK), 7)
+    return any(tag == USER and ident == uid and perm & mask & EXECUTE for tag, perm, ident in entries)
 
 
 def grant_execute(path: Path, uid: int) -> None:

@@ -170,13 +170,8 @@ class EmbeddedPostgres:
         if done.returncode != 0:
             raise WarehouseError(f"initdb failed for {self.pgdata}:\n{done.stderr.strip()[-2000:]}")
 
-    def _write_hba(self) -> bool:
-        """Our pg_hba.conf; True if it changed (an older home trusted local connections)."""
-        hba = self.pgdata / "pg_hba.conf"
-        if hba.read_text() == PG_HBA:
-            return False
-        hba.write_text(PG_HBA)
-        return True
+    def _write_hba(self) -> None:
+        (self.pgdata / "pg_hba.conf").write_text(PG_HBA)
 
     # --- liveness --------------------------------------------------------------------------
 
@@ -192,6 +187,8 @@ class EmbeddedPostgres:
             lines = pid_file.read_text().splitlines()
             pid, port = int(lines[0]), int(lines[3])
         except (OSError, IndexError, ValueError):
+            return None
+        if pid <= 0:  # a single-user backend (initdb at work in another process)
             return None
         import psutil
 
@@ -209,6 +206,8 @@ class EmbeddedPostgres:
         pid_file = self.pgdata / "postmaster.pid"
         with contextlib.suppress(OSError, IndexError, ValueError):
             pid = int(pid_file.read_text().splitlines()[0])
+            if pid <= 0:
+                return
             import psutil
 
             try:
@@ -237,11 +236,9 @@ class EmbeddedPostgres:
         return f"postgresql://{SUPERUSER}:{secret}@127.0.0.1:{port}/{dbname}"
 
     def start(self) -> str:
-        port = self.running_port()
-        if port is None:
-            with self._start_lock():
-                port = self.running_port() or self._start()
-        self._ensure_database(port)
+        with self._start_lock():
+            port = self.running_port() or self._start()
+            self._ensure_database(port)
         return self.url(port)
 
     def _start(self) -> int:
@@ -251,7 +248,9 @@ class EmbeddedPostgres:
         self._grant_access()
         if fresh:
             self._init()
-        upgraded = self._write_hba() and not fresh
+            self._write_hba()
+        # Older homes trusted local connections: secured once the server is up.
+        upgrading = (self.pgdata / "pg_hba.conf").read_text() != PG_HBA
         self._clear_stale_pid_file()
         port = self._choose_port()
         options = f"-h 127.0.0.1 -p {port} -k '' {SERVER_OPTIONS}"
@@ -263,18 +262,18 @@ class EmbeddedPostgres:
         fd = os.open(self.port_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(str(port))
-        if upgraded:
+        if upgrading:
             self._secure_upgraded_home(port)
         return port
 
     def _secure_upgraded_home(self, port: int) -> None:
-        """A home made before authentication: it started with its old (trusting) rules still
-        loaded, so give the superuser its password, then load the new rules."""
-        admin = psycopg.conninfo.make_conninfo(host="127.0.0.1", port=port, dbname="postgres",
-                                               user=SUPERUSER)
-        with psycopg.connect(admin, autocommit=True) as conn:
+        """A home made before authentication (or with edited rules): it started with its old
+        rules, so give the superuser its password, then load ours."""
+        # Under the old `trust` rules the password is ignored; under others it must match.
+        with psycopg.connect(self.url(port, "postgres"), autocommit=True) as conn:
             conn.execute(sql.SQL("alter role {} password {}").format(
                 sql.Identifier(SUPERUSER), sql.Literal(credentials.password(SUPERUSER, self.home))))
+            self._write_hba()
             conn.execute("select pg_reload_conf()")
         time.sleep(0.2)
 
@@ -291,7 +290,7 @@ class EmbeddedPostgres:
         with psycopg.connect(self.url(port, "postgres"), autocommit=True) as conn:
             exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,))
             if exists.fetchone() is None:
-                with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                with contextlib.suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
                     conn.execute(f'create database "{DATABASE}"')
 
     def stop(self) -> bool:

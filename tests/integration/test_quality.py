@@ -140,6 +140,7 @@ def dbt_project(tmp_path, monkeypatch):
 
 def test_marts_gate_passes_on_sound_marts(db_url, dbt_project):
     with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("set role salesops_transformer")  # dbt's role owns the marts
         conn.execute(MARTS)
 
     result = run_marts_gate(db_url)
@@ -153,6 +154,7 @@ def test_marts_gate_lets_flagged_rows_through_with_warnings(db_url, dbt_project)
     """A won deal without close date or amount, a PEN deal without rate, an unknown stage: flagged
     rows are warnings with their count, never a stopped pipeline."""
     with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("set role salesops_transformer")  # dbt's role owns the marts
         conn.execute(MARTS)
         conn.execute("insert into marts.fct_opportunities values"
                      " ('O4', null, true, null, true, true, null, 'USD', false, false, 'Ganado'),"
@@ -171,6 +173,7 @@ def test_marts_gate_lets_flagged_rows_through_with_warnings(db_url, dbt_project)
 
 def test_marts_gate_fails_naming_each_broken_expectation(db_url, dbt_project):
     with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("set role salesops_transformer")  # dbt's role owns the marts
         conn.execute(MARTS)
         conn.execute("insert into marts.fct_opportunities values"
                      " ('O1', -5, true, null, true, false, -5, 'USD', false, false, 'Won')")
@@ -192,6 +195,7 @@ def test_marts_gate_fails_naming_each_broken_expectation(db_url, dbt_project):
 
 def test_marts_gate_skips_marts_the_project_does_not_define_and_fails_on_missing_ones(db_url, dbt_project):
     with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("set role salesops_transformer")  # dbt's role owns the marts
         conn.execute(MARTS)
         conn.execute("drop table marts.customer_360")
     (dbt_project / "models" / "marts" / "rep_performance_monthly.sql").unlink()
