@@ -9,6 +9,7 @@ folder can be read-only (as it is in the containers).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from salesops.config import REPO_ROOT, apply_offline_env, settings
@@ -16,6 +17,12 @@ from salesops.config import REPO_ROOT, apply_offline_env, settings
 
 def project_dir() -> Path:
     return Path(os.environ.get("SALESOPS_DBT_PROJECT_DIR", REPO_ROOT / "dbt"))
+
+
+def _session_role(options: str) -> str:
+    """The role in libpq ``options`` (``-c role=NAME``), or ""."""
+    match = re.search(r"-c\s*role=(\S+)", options)
+    return match[1] if match else ""
 
 
 def dbt_env(url: str) -> dict[str, str]:
@@ -33,6 +40,7 @@ def dbt_env(url: str) -> dict[str, str]:
         "SALESOPS_PG_USER": str(parts.get("user", "postgres")),
         "SALESOPS_PG_PASSWORD": str(parts.get("password") or ""),
         "SALESOPS_PG_DBNAME": str(parts.get("dbname", "salesops")),
+        "SALESOPS_PG_ROLE": _session_role(str(parts.get("options", ""))),
         "DBT_TARGET_PATH": str(home / "target"),
         "DBT_LOG_PATH": str(home / "logs"),
         "DBT_PROFILES_DIR": str(project_dir()),

@@ -336,7 +336,7 @@ def role_url(url: str, role: str) -> str:
     else:
         user = ":".join(quote(str(parts[k]), safe="") for k in ("user", "password") if parts.get(k))
         extra["options"] = f"{extra.get('options', '')} -c role={name}".strip()
-    query = f"?{urlencode(extra)}" if extra else ""
+    query = f"?{urlencode(extra, quote_via=quote)}" if extra else ""
     return f"postgresql://{user}@{host}:{port}/{quote(str(dbname), safe='')}{query}"
 
 

@@ -330,3 +330,17 @@ def test_a_home_made_before_authentication_is_secured_on_start(tmp_path):
         psycopg.connect(_cli(home, "warehouse", "url").stdout.strip()).close()
     finally:
         _stop(home)
+
+
+def test_a_role_without_a_password_is_taken_inside_the_owners_session(db_url, monkeypatch):
+    """An external warehouse whose owner may not set passwords: the session takes the role."""
+    from salesops import credentials
+    from salesops.dbt_project import dbt_env
+
+    monkeypatch.setattr(credentials, "known", lambda role, home=None: None)
+    url = warehouse.role_url(db_url, "loader")
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select current_user, session_user").fetchone() == ("salesops_loader", "postgres")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("copy (select 1) to program 'id'")
+    assert dbt_env(db_url)["SALESOPS_PG_ROLE"] == "salesops_transformer"
