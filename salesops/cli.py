@@ -363,6 +363,27 @@ def rates_load(file: Path, replace: bool) -> None:
     _load_reference(load_rates, file, replace)
 
 
+# --- files for people ---------------------------------------------------------------------------
+
+@main.command("export")
+@click.argument("table")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write: .csv (UTF-8 with BOM) or .xlsx.")
+def export(table: str, output: Path) -> None:
+    """Write a warehouse table or view (e.g. marts.fct_opportunities) to a CSV or xlsx file.
+
+    Made for spreadsheets: text that could run as a formula (starting with = + - @, a tab
+    or a carriage return) is prefixed with ', numbers stay numbers and money stays exact.
+    The file is readable by you only (0600).
+    """
+    from salesops.export import FORMATS, export_table
+
+    if output.suffix.lower() not in FORMATS:
+        raise click.BadParameter(f"{output}: the file name must end in .csv or .xlsx", param_hint="--output")
+    rows = export_table(_warehouse_url(), table, output)
+    echo(f"exported {rows:,} rows of {table} to {output}")
+
+
 # --- dbt: build and docs -------------------------------------------------------------------------
 
 @main.command("build")
