@@ -317,14 +317,9 @@ def run(scale: float) -> None:
 
 # --- user reference data: stage map and currency rates ------------------------------------------
 
-def _load_reference(loader, path: Path, replace: bool) -> None:
-    from salesops.reference import ReferenceFileError
-
-    url = _warehouse_url()
-    try:
-        result = loader(url, path, replace=replace)
-    except ReferenceFileError as exc:
-        raise click.ClickException(str(exc)) from exc
+def _load_reference(read, loader, path: Path, replace: bool) -> None:
+    read(path)  # a bad file is refused before the warehouse is touched (ReferenceFileError)
+    result = loader(_warehouse_url(), path, replace=replace)
     echo(result.line())
     echo("the next `salesops build` uses them")
 
@@ -343,9 +338,9 @@ def stages() -> None:
 @_REPLACE
 def stages_load(file: Path, replace: bool) -> None:
     """Load a stage map CSV: raw_stage,stage_semantics(won|lost|open)[,stage_order]."""
-    from salesops.reference import load_stage_map
+    from salesops.reference import load_stage_map, read_stage_map
 
-    _load_reference(load_stage_map, file, replace)
+    _load_reference(read_stage_map, load_stage_map, file, replace)
 
 
 @main.group()
@@ -358,9 +353,9 @@ def rates() -> None:
 @_REPLACE
 def rates_load(file: Path, replace: bool) -> None:
     """Load a rates CSV: currency,month(YYYY-MM),usd_per_unit."""
-    from salesops.reference import load_rates
+    from salesops.reference import load_rates, read_rates
 
-    _load_reference(load_rates, file, replace)
+    _load_reference(read_rates, load_rates, file, replace)
 
 
 # --- files for people ---------------------------------------------------------------------------
@@ -380,6 +375,8 @@ def export(table: str, output: Path) -> None:
 
     if output.suffix.lower() not in FORMATS:
         raise click.BadParameter(f"{output}: the file name must end in .csv or .xlsx", param_hint="--output")
+    if not output.parent.is_dir():
+        raise click.BadParameter(f"{output.parent}: no such folder", param_hint="--output")
     rows = export_table(_warehouse_url(), table, output)
     echo(f"exported {rows:,} rows of {table} to {output}")
 
