@@ -6,6 +6,7 @@ Every failure ends in one line (``Error: ...``) and a non-zero exit; ``--debug``
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import time
@@ -41,7 +42,8 @@ class _Main(click.Group):
         except (click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:
-            if ctx.params.get("debug"):
+            # A closed pipe (`salesops channels | head`) is click's to handle: quietly.
+            if ctx.params.get("debug") or getattr(exc, "errno", None) == errno.EPIPE:
                 raise
             from salesops.errors import describe
 
@@ -114,7 +116,7 @@ def warehouse_status() -> None:
     from salesops import warehouse as wh
 
     state = wh.status()
-    echo(state.detail + (f"\nurl: {state.url}" if state.url else ""))
+    echo(" ".join(state.detail.split()) + (f"\nurl: {state.url}" if state.url else ""))
     sys.exit(0 if state.running else 3)
 
 

@@ -390,3 +390,13 @@ def test_entry_point_read_only_file_system(places, monkeypatch):
         monkeypatch.setattr(os, "access", lambda path, mode: False)
         result = invoke(places, ["warehouse", "start"], {**NO_URL, "SALESOPS_HOME": str(home)})
         assert_one_clear_error(result.output, result.exit_code, expect, 1)
+
+
+def test_entry_point_closed_pipe_is_quiet(places):
+    """`salesops inspect FOLDER | head`: the reader went away; no error, no traceback."""
+    folder = Path(places["folder"])
+    for i in range(300):  # far more output than a pipe buffers
+        (folder / f"orders_{i:03}.csv").write_text(ORDERS)
+    result = _run(places, ["inspect", str(folder), "--channel", "orders"],
+                  wrap=["sh", "-c", '"$@" | head -c 10 >/dev/null', "sh"])
+    assert result.stderr == ""
