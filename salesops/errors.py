@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from pathlib import Path
 
 from ingestion.errors import printable
@@ -43,6 +44,10 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, psycopg.OperationalError):
         return one_line(f"cannot reach the warehouse: {exc}; check SALESOPS_WAREHOUSE_URL, or see "
                         "`salesops warehouse status`")
+    if isinstance(exc, psycopg.ProgrammingError) and exc.sqlstate is None:  # libpq refused the URL itself
+        detail = _no_password(str(exc).strip())
+        return one_line(f"the warehouse URL is not valid ({detail}); SALESOPS_WAREHOUSE_URL takes "
+                        "postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
     if isinstance(exc, psycopg.Error):
         detail = exc.diag.message_primary or str(exc)
         return one_line(f"the warehouse refused a statement: {detail}")
@@ -54,6 +59,10 @@ def describe(exc: BaseException) -> str:
         return one_line(f"{exc}: a landing location is a folder or an fsspec URI such as "
                         "s3://bucket/landing (SALESOPS_LANDING_URI)")
     return one_line(f"unexpected {type(exc).__name__}: {exc or '(no message)'} ({DEBUG_HINT})")
+
+
+def _no_password(text: str) -> str:
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
 
 
 def _missing_package(exc: ImportError) -> str:

@@ -68,7 +68,12 @@ PROBES: dict[str, list[Probe]] = {
         Probe((), "a part of the path is a file", HOME_BELOW_FILE),
         Probe((), CANNOT_CONNECT),
     ],
-    "warehouse url": [Probe((), IS_A_FILE, HOME_FILE), Probe((), CANNOT_CONNECT)],
+    "warehouse url": [
+        Probe((), IS_A_FILE, HOME_FILE),
+        Probe((), CANNOT_CONNECT),
+        Probe((), "the warehouse URL is not valid", {"SALESOPS_WAREHOUSE_URL": "garbage"}),
+        Probe((), 'URI: "postgresql://u:***@[::1"', {"SALESOPS_WAREHOUSE_URL": "postgresql://u:s3cret@[::1"}),
+    ],
     "warehouse stop": [],  # no input; "not ours to stop" / "was not running" are not errors
     "warehouse status": [],  # exit 3 when unreachable: see test_status_of_an_unreachable_warehouse
     "channels": [],  # no input: see test_commands_that_need_no_home_ignore_a_bad_one
@@ -200,7 +205,7 @@ def invoke(places, args, env=None):
 
 def assert_one_clear_error(output: str, exit_code: int, expect: str, code: int | None = None) -> None:
     assert exit_code != 0 and (code is None or exit_code == code), (exit_code, output)
-    assert "Traceback" not in output and "\x1b" not in output, output
+    assert "Traceback" not in output and "\x1b" not in output and "s3cret" not in output, output
     errors = [line for line in output.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1, output
     assert expect in errors[0], output
