@@ -44,9 +44,12 @@ def salesops_ingest():
         from ingestion.errors import IngestionError
         from ingestion.loader import ingest_file
         from salesops import warehouse
+        from salesops.config import settings
 
         try:
-            result = ingest_file(warehouse.ensure_running(), file["channel"], file["path"])
+            # Read beneath the landing root: a link or `..` that leaves it is refused.
+            result = ingest_file(warehouse.ensure_running(), file["channel"], file["path"],
+                                 root=settings().landing_uri)
         except IngestionError as exc:
             # A refused file will not become valid by retrying; the batch is booked as failed.
             raise AirflowFailException(str(exc)) from exc

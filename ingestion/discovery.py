@@ -6,6 +6,10 @@ already has its path and size: loaded ones, and refused ones too, since a refuse
 will not pass until it (or its contract or preset) changes; `salesops ingest` retries a
 file by hand. The loader still checks content hashes, so a renamed copy of a loaded file
 is recognised there.
+
+The landing root is a boundary: a symbolic link (to a file or a folder, a channel's
+folder included) is listed by its own name, never followed, so that loading refuses it;
+the loader reads each file beneath the root (``ingest_file(..., root=landing_uri)``).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ def _size(path: str) -> int:
 
         fs, root = fsspec.core.url_to_fs(path)
         return int(fs.size(root))
-    return Path(path).stat().st_size
+    return Path(path).lstat().st_size  # a link's own size: its target is never looked at
 
 
 def landing_folder(landing_uri: str, channel: str) -> str:
@@ -45,6 +49,9 @@ def new_files(url: str, landing_uri: str) -> list[dict]:
     found = []
     for channel in channels():
         folder = landing_folder(landing_uri, channel)
+        if "://" not in folder and Path(folder).is_symlink():
+            found.append({"channel": channel, "path": folder})  # refused by name when loaded
+            continue
         if "://" not in folder and not Path(folder).is_dir():
             continue
         for path in files_in(channel, folder):
@@ -56,6 +63,8 @@ def new_files(url: str, landing_uri: str) -> list[dict]:
 def landing_is_empty(landing_uri: str) -> bool:
     for channel in channels():
         folder = landing_folder(landing_uri, channel)
+        if "://" not in folder and Path(folder).is_symlink():
+            return False  # something to refuse
         if "://" in folder or Path(folder).is_dir():
             try:
                 if files_in(channel, folder):

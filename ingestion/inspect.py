@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ingestion import parsing
 from ingestion.contracts import contract
-from ingestion.errors import IngestionError
+from ingestion.errors import IngestionError, excerpt
 from ingestion.loader import LoadOptions, find_match, read_bytes
 from ingestion.mapping import rank
 from ingestion.readers import read_records, remove_nul, sniff_delimiter
@@ -29,7 +29,7 @@ class Report:
         out += [f"  {name:<12} {value}" for name, value in self.facts]
         if self.mapping:
             out.append("  columns:")
-            out += [f"    {header!r:<34} -> {target}" for header, target in self.mapping]
+            out += [f"    {excerpt(header):<34} -> {target}" for header, target in self.mapping]
         if self.rejects:
             out.append("  first rejected records:")
             out += [f"    record {number}: {reason}" for number, reason in self.rejects]
@@ -89,7 +89,7 @@ def inspect_file(channel: str, source: str, options: LoadOptions, rejects: int =
     good = checked.good.num_rows
     report.facts.append(("would load", f"{good:,} loaded, {len(checked.rejected):,} rejected"))
     for header, numbers in nul.items():
-        report.facts.append(("NUL bytes", f"removed from {header!r} in {len(numbers)} record(s)"))
+        report.facts.append(("NUL bytes", f"removed from {excerpt(header)} in {len(numbers)} record(s)"))
     report.rejects = [(number, reason) for number, _, reason in checked.rejected[:rejects]]
     report.ok = good > 0 or records.rows_in == 0
     if not report.ok:

@@ -17,6 +17,7 @@ import io
 import json
 import os
 import re
+import stat
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC
@@ -32,7 +33,7 @@ from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
 from ingestion.contracts import PresetError, channels, contract, presets
-from ingestion.errors import IngestionError, printable
+from ingestion.errors import IngestionError, excerpt, headers_excerpt, short
 from ingestion.mapping import match
 from ingestion.readers import NotStreamable, RawRecords, StreamedRecords, read_records, remove_nul
 from ingestion.validate import validate
@@ -111,23 +112,79 @@ def check_options(channel: str, options: LoadOptions) -> None:
         raise KeyError(f"channel {channel} has no preset {options.preset!r} (presets: {names})")
 
 
-def read_bytes(source: str) -> bytes:
+def read_bytes(source: str, root: str | None = None) -> bytes:
     """A landing file's bytes. A symbolic link is refused: whoever can drop one into a landing
-    folder must not make salesops read (and keep as rejected rows) a file elsewhere."""
+    folder must not make salesops read (and keep as rejected rows) a file elsewhere.
+
+    ``root`` is the landing folder the file was found in: every folder between it and the
+    file is opened without following links, and a path that leaves it (``..``) is refused,
+    so nothing outside the root is read, whatever the path says.
+    """
     if "://" in source:
         import fsspec  # object storage in production (s3://, gs://, ...)
 
+        if root is not None:
+            _parts_below(source, root)
         with fsspec.open(source, "rb") as handle:
             return handle.read()
+    fd = _open_below(source, root) if root is not None else _open_file(source, source)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise IngestionError(source, "is not a regular file", _NOT_A_LINK)
+        return handle.read()
+
+
+_NOT_A_LINK = "copy the file itself into the landing folder"
+
+
+def _open_file(source: str, name: str, dir_fd: int | None = None) -> int:
+    # O_NONBLOCK: a FIFO dropped into a landing folder must not block the loader forever.
     try:
-        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
+        return os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
     except OSError as exc:
         if Path(source).is_symlink():
             raise IngestionError(source, "is a symbolic link; salesops reads only regular files",
-                                 "copy the file itself into the landing folder") from exc
+                                 _NOT_A_LINK) from exc
         raise
-    with os.fdopen(fd, "rb") as handle:
-        return handle.read()
+
+
+def _parts_below(source: str, root: str) -> list[str]:
+    """The path components of ``source`` below ``root``; IngestionError when it leaves the root."""
+    if "://" in source:
+        prefix = root.rstrip("/") + "/"
+        parts = source[len(prefix):].split("/") if source.startswith(prefix) else None
+        if source == root:
+            parts = []
+    else:
+        rel = os.path.relpath(os.path.abspath(source), os.path.abspath(root))
+        parts = [] if rel == "." else Path(rel).parts
+    if parts is None or ".." in parts:
+        raise IngestionError(source, f"is outside the landing folder {root}; salesops reads only files "
+                             "inside it", "copy the file into the landing folder")
+    return [part for part in parts if part not in ("", ".")]
+
+
+def _open_below(source: str, root: str) -> int:
+    """A descriptor of ``source``, reached from ``root`` one component at a time, no link followed."""
+    parts = _parts_below(source, root)
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for depth, name in enumerate(parts[:-1], start=1):
+            try:
+                step = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_DIRECTORY, dir_fd=fd)
+            except OSError as exc:
+                where = os.path.join(root, *parts[:depth])
+                if os.path.islink(where):
+                    raise IngestionError(source, f"is inside {where}, a symbolic link; salesops reads only "
+                                         "files inside the landing folder", _NOT_A_LINK) from exc
+                raise
+            os.close(fd)
+            fd = step
+        if not parts:
+            return os.dup(fd)
+        return _open_file(source, parts[-1], dir_fd=fd)
+    finally:
+        os.close(fd)
 
 
 def recover_interrupted(conn: psycopg.Connection) -> int:
@@ -151,17 +208,18 @@ def recover_interrupted(conn: psycopg.Connection) -> int:
 
 
 def ingest_file(url: str, channel: str, source: str, preset: str | None = None,
-                options: LoadOptions | None = None) -> BatchResult:
+                options: LoadOptions | None = None, root: str | None = None) -> BatchResult:
     """Load one file; returns what happened. Raises IngestionError for a file that is refused.
 
     A file whose every record was rejected is booked ``rejected`` (result status ``rejected``).
+    ``root``: the landing folder the file was found in; nothing outside it is read (``read_bytes``).
     """
     from salesops.warehouse import role_url
 
     started = time.perf_counter()
     options = options or LoadOptions(preset=preset)
     chan = contract(channel)
-    data = read_bytes(source)
+    data = read_bytes(source, root)
     digest = hashlib.sha256(data).hexdigest()
     # Files are landed with the loader's privileges only (raw, ops, reference).
     with psycopg.connect(role_url(url, "loader"), autocommit=True) as conn:
@@ -202,7 +260,7 @@ def ingest_file(url: str, channel: str, source: str, preset: str | None = None,
                 # Data the reader or the warehouse could not take: the whole file is refused
                 # (nothing was committed) and its records kept with the reason, in one line.
                 detail = exc.diag.message_primary if isinstance(exc, psycopg.Error) else str(exc)
-                raise IngestionError(source, f"the file could not be loaded: {' '.join(str(detail).split())}",
+                raise IngestionError(source, f"the file could not be loaded: {short(detail)}",
                                      "check the file's format; `salesops inspect FILE` shows how it is read"
                                      ) from exc
         except IngestionError as exc:
@@ -264,7 +322,7 @@ def _loaded_message(found, records, notes: list[str]) -> str:
     if found.synthetic_id:
         parts.append(f"no {found.synthetic_id} column: ids made from each record's content")
     if found.unmapped:
-        parts.append(printable(f"unknown columns kept in _extra: {', '.join(found.unmapped)}"))
+        parts.append(f"unknown columns kept in _extra: {headers_excerpt(list(found.unmapped))}")
     return "; ".join(parts + notes)
 
 
@@ -361,7 +419,7 @@ def _copy_validated(conn, records: RawRecords | StreamedRecords, found, batch_id
             rejected.extend(checked.rejected)
         copy.write(footer())
     notes = [
-        f"NUL bytes removed from column {column!r} in {len(rows)} record(s) (record "
+        f"NUL bytes removed from column {excerpt(column)} in {len(rows)} record(s) (record "
         + ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "") + ")"
         for column, rows in nul_rows.items()
     ]
@@ -432,12 +490,16 @@ def files_in(channel: str, path: str, preset_files: tuple[str, ...] = ()) -> lis
         if not p.exists():
             raise FileNotFoundError(f"{path}: no such file or folder")
         # Links are listed (not followed) so that ingest refuses each one by name.
+        # A link to a folder is listed too, whatever its name (rglob does not descend into it).
         listing = ([str(f) for f in sorted(p.rglob("*")) if f.is_file() or f.is_symlink()]
                    if p.is_dir() else [str(p)])
     ignored = [pattern for preset in presets(channel, preset_files) for pattern in preset.ignore_files]
     out = []
     for name in listing:
         base = name.rsplit("/", 1)[-1]
+        if "://" not in name and Path(name).is_symlink() and Path(name).is_dir():
+            out.append(name)
+            continue
         if base.startswith(".") or Path(base).suffix.lower() not in SUPPORTED_SUFFIXES:
             continue
         if any(fnmatch.fnmatch(base, pattern) for pattern in ignored):
@@ -451,9 +513,12 @@ def ingest_path(url: str, channel: str, path: str, preset: str | None = None,
     """Load a file or every file of a folder; a refused file is reported, the others still load."""
     options = options or LoadOptions(preset=preset)
     results = []
-    for source in files_in(channel, path, options.preset_files):
+    sources = files_in(channel, path, options.preset_files)
+    # A folder is the root its files are read beneath: nothing outside it is read.
+    root = path if ("://" in path and sources != [path]) or Path(path).is_dir() else None
+    for source in sources:
         try:
-            results.append(ingest_file(url, channel, source, options=options))
+            results.append(ingest_file(url, channel, source, options=options, root=root))
         except IngestionError as exc:
             results.append(BatchResult(channel, source, "failed", message=str(exc)))
         except Exception as exc:  # one bad file never stops the others

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from ingestion.contracts import Contract, Entity, normalise_header, presets
-from ingestion.errors import IngestionError
+from ingestion.errors import IngestionError, headers_excerpt
 
 FILE_HINT_BONUS = 2  # a name hint outweighs one or two shared generic headers (Id, Name)
 # A file named as the preset says its CRM names it (Opportunity.csv, Potentials.csv), if the
@@ -162,7 +162,7 @@ def _unrecognised(contract: Contract, headers: list[str], source: str) -> Ingest
         source,
         f"not a {contract.channel} file: none of its columns is a known {contract.channel} column "
         f"(entities: {entities}" + (f"; presets: {names}" if names else "") + ")"
-        f"; the file's headers: {', '.join(headers) or 'none'}",
+        f"; the file's headers: {headers_excerpt(headers) or 'none'}",
         f"check that the file belongs to the {contract.channel} channel"
         + (", or write a preset for its layout (docs/connecting-your-crm.md)" if names else ""),
     )
@@ -177,7 +177,7 @@ def _missing(contract, cand: Candidate, columns, missing, headers, source) -> In
         source,
         f"not a complete {contract.channel} file: it looks like {where} ({len(columns)} of its "
         f"{len(headers)} columns match) but lacks required column(s): {detail}; "
-        f"the file's headers: {', '.join(headers)}",
+        f"the file's headers: {headers_excerpt(headers)}",
         "export the missing column, map it in a preset (docs/connecting-your-crm.md), "
         "or give it a value for every row with --set COLUMN=VALUE",
     )

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ingestion.errors import IngestionError
+from ingestion.errors import IngestionError, short
 
 DELIMITERS = (",", "\t", ";", "|")
 # A field may be as long as the file (a pasted e-mail thread, a 1 MB description).
@@ -346,7 +346,7 @@ def read_excel(data: bytes, source: str) -> RawRecords:
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-        raise IngestionError(source, f"not a readable .xlsx workbook ({exc})") from exc
+        raise IngestionError(source, f"not a readable .xlsx workbook ({short(exc)})") from exc
     sheet = book.worksheets[0]
     rows = (r for r in sheet.iter_rows(values_only=True) if any(v is not None for v in r))
     header_row = next(rows, None)

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 import xxhash
 
 from ingestion import parsing
+from ingestion.errors import excerpt
 from ingestion.mapping import Match
 from ingestion.readers import RawRecords
 
@@ -221,8 +222,8 @@ def _rejections(records: RawRecords, match: Match, checks: list[Check], idx: np.
                     else:
                         header = match.columns.get(check.column, check.column)
                         value = row.get(header)
-                        shown = f"{value!r} " if value is not None else ""
-                        reasons.append(f"column {header!r}: {shown}{check.message}")
+                        shown = f"{excerpt(value)} " if value is not None else ""
+                        reasons.append(f"column {excerpt(header)}: {shown}{check.message}")
             rejected.append((number, json.dumps(row, ensure_ascii=False), "; ".join(reasons)))
     for bad in records.malformed:
         rejected.append((bad.row_number, json.dumps({"_raw": bad.raw}, ensure_ascii=False),

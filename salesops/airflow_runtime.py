@@ -13,7 +13,7 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from salesops.config import REPO_ROOT, apply_offline_env, settings
+from salesops.config import REPO_ROOT, UMASK, apply_offline_env, ensure_home, settings
 
 DAGS_FOLDER = REPO_ROOT / "dags"
 
@@ -21,8 +21,11 @@ DAGS_FOLDER = REPO_ROOT / "dags"
 def configure() -> None:
     """Point Airflow at a metadata DB under $SALESOPS_HOME and at the repo's DAGs."""
     apply_offline_env()
+    # Task logs, the metadata DB and dbt's files stay readable by owner and group only.
+    os.umask(UMASK)
+    ensure_home()
     home = settings().airflow_home
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(mode=0o700, exist_ok=True)
     defaults = {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),

@@ -1,20 +1,86 @@
-"""The ``salesops`` command line: warehouse, ingestion, demo data, the whole run, benchmarks."""
+"""The ``salesops`` command line: warehouse, ingestion, demo data, the whole run, benchmarks.
+
+Every failure ends in one line (``Error: ...``) and a non-zero exit; ``--debug`` (or
+``SALESOPS_DEBUG=1``) shows the traceback instead.
+"""
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 import time
 from pathlib import Path
 
 import click
 
-from salesops.config import apply_offline_env, maven_export_dir, settings
+from ingestion.errors import printable
+from salesops.config import (
+    UMASK,
+    apply_offline_env,
+    check_landing,
+    ensure_home,
+    maven_export_dir,
+    settings,
+)
 
 
-@click.group()
-def main() -> None:
+class _Main(click.Group):
+    """The root group: any exception a command raises becomes one clear line (see salesops.errors)."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.ClickException as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            raise _one_line(exc) from None
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            # A closed pipe (`salesops channels | head`) is click's to handle: quietly.
+            if ctx.params.get("debug") or getattr(exc, "errno", None) == errno.EPIPE:
+                raise
+            from salesops.errors import describe
+
+            raise click.ClickException(describe(exc)) from None
+
+
+def _one_line(exc: click.ClickException) -> click.ClickException:
+    """Click's own errors with what the user typed escaped (it may hold control characters)."""
+    from salesops.errors import one_line
+
+    exc.message = one_line(exc.message)
+    return exc
+
+
+def echo(text: str = "", err: bool = False) -> None:
+    """click.echo with control characters escaped: file names and headers come from outside."""
+    click.echo(printable(text), err=err)
+
+
+@click.group(cls=_Main)
+@click.option("--debug", is_flag=True, envvar="SALESOPS_DEBUG",
+              help="Show the traceback of a failure (also SALESOPS_DEBUG=1).")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """salesops: CRM sales data platform (ingestion, warehouse, marts, forecasts)."""
     apply_offline_env()
+    previous = os.umask(UMASK)  # nothing salesops writes is readable by other users
+    ctx.call_on_close(lambda: os.umask(previous))
+
+
+def _warehouse_url() -> str:
+    """The migrated warehouse's URL; the embedded one keeps its data under $SALESOPS_HOME."""
+    from salesops.setup_warehouse import prepare
+
+    if settings().embedded:
+        ensure_home()
+    return prepare()
 
 
 # --- warehouse ---------------------------------------------------------------------------------
@@ -27,11 +93,10 @@ def warehouse() -> None:
 @warehouse.command("start")
 def warehouse_start() -> None:
     """Start the embedded server (if used) and apply migrations."""
-    from salesops.setup_warehouse import prepare
     from salesops.warehouse import redacted
 
-    url = prepare()
-    click.echo(f"warehouse ready: {redacted(url)}  (the full URL: salesops warehouse url)")
+    url = _warehouse_url()
+    echo(f"warehouse ready: {redacted(url)}  (the full URL: salesops warehouse url)")
 
 
 @warehouse.command("stop")
@@ -41,10 +106,10 @@ def warehouse_stop() -> None:
 
     cfg = settings()
     if not cfg.embedded:
-        click.echo("SALESOPS_WAREHOUSE_URL is set: the external warehouse is not ours to stop")
+        echo("SALESOPS_WAREHOUSE_URL is set: the external warehouse is not ours to stop")
         return
     stopped = wh.embedded(cfg).stop()
-    click.echo("warehouse stopped" if stopped else "warehouse was not running")
+    echo("warehouse stopped" if stopped else "warehouse was not running")
 
 
 @warehouse.command("status")
@@ -53,7 +118,7 @@ def warehouse_status() -> None:
     from salesops import warehouse as wh
 
     state = wh.status()
-    click.echo(state.detail + (f"\nurl: {wh.redacted(state.url)}" if state.url else ""))
+    echo(" ".join(state.detail.split()) + (f"\nurl: {wh.redacted(state.url)}" if state.url else ""))
     sys.exit(0 if state.running else 3)
 
 
@@ -64,10 +129,9 @@ def warehouse_url(role: str) -> None:
     """Print a libpq URL with its password (for psql, BI tools); starts the embedded server if
     needed. A reader's password is created on first use (rotate it: salesops access rotate)."""
     from salesops import access_admin
-    from salesops.setup_warehouse import prepare
 
-    url = prepare()
-    click.echo(url if role == "owner" else access_admin.login_url(url, role))
+    url = _warehouse_url()
+    echo(url if role == "owner" else access_admin.login_url(url, role))
 
 
 # --- access --------------------------------------------------------------------------------------
@@ -81,10 +145,9 @@ def access() -> None:
 def access_list() -> None:
     """The warehouse's roles: who logs in, with what privileges."""
     from salesops import access_admin
-    from salesops.setup_warehouse import prepare
 
-    for line in access_admin.describe(prepare()):
-        click.echo(line)
+    for line in access_admin.describe(_warehouse_url()):
+        echo(line)
 
 
 @access.command("rotate")
@@ -94,10 +157,9 @@ def access_rotate(role: str) -> None:
     """Give ROLE a new password (the old one stops working at once); stored 0600 in
     $SALESOPS_HOME/credentials.json. Print the reader's URL with: salesops warehouse url --role ROLE."""
     from salesops import access_admin
-    from salesops.setup_warehouse import prepare
 
-    access_admin.rotate(prepare(), role)
-    click.echo(f"{role}: new password set and stored in the credentials file of SALESOPS_HOME")
+    access_admin.rotate(_warehouse_url(), role)
+    echo(f"{role}: new password set and stored in the credentials file of SALESOPS_HOME")
 
 
 @access.command("revoke")
@@ -105,10 +167,9 @@ def access_rotate(role: str) -> None:
 def access_revoke(role: str) -> None:
     """Stop ROLE from logging in (its password is removed); rotate gives it one again."""
     from salesops import access_admin
-    from salesops.setup_warehouse import prepare
 
-    access_admin.revoke(prepare(), role)
-    click.echo(f"{role}: can no longer log in")
+    access_admin.revoke(_warehouse_url(), role)
+    echo(f"{role}: can no longer log in")
 
 
 # --- ingestion ---------------------------------------------------------------------------------
@@ -120,27 +181,27 @@ def list_channels() -> None:
 
     for name in channels():
         chan = contract(name)
-        click.echo(f"{name}: {chan.description}")
-        click.echo(f"  formats: {', '.join(chan.formats)}")
+        echo(f"{name}: {chan.description}")
+        echo(f"  formats: {', '.join(chan.formats)}")
         for entity in chan.entities:
             required = ", ".join(entity.required)
-            click.echo(f"  {entity.entity} -> {entity.qualified_table} (required: {required})")
+            echo(f"  {entity.entity} -> {entity.qualified_table} (required: {required})")
         for preset in presets(name):
-            click.echo(f"  preset {preset.name}: {', '.join(preset.entities)}")
+            echo(f"  preset {preset.name}: {', '.join(preset.entities)}")
 
 
 def _print_results(results) -> None:
     for r in results:
         if r.status == "loaded":
-            click.echo(f"loaded   {r.source_file}: {r.rows_in} rows in, {r.rows_loaded} loaded into "
-                       f"{r.raw_table}, {r.rows_rejected} rejected (batch {r.batch_id}; {r.message})")
+            echo(f"loaded   {r.source_file}: {r.rows_in} rows in, {r.rows_loaded} loaded into "
+                 f"{r.raw_table}, {r.rows_rejected} rejected (batch {r.batch_id}; {r.message})")
         elif r.status == "skipped":
-            click.echo(f"skipped  {r.source_file}: {r.message}")
+            echo(f"skipped  {r.source_file}: {r.message}")
         elif r.status == "rejected":
-            click.echo(f"REJECTED {r.source_file}: {r.rows_in} rows in, 0 loaded, {r.rows_rejected} "
-                       f"rejected (batch {r.batch_id}; {r.message})", err=True)
+            echo(f"REJECTED {r.source_file}: {r.rows_in} rows in, 0 loaded, {r.rows_rejected} "
+                 f"rejected (batch {r.batch_id}; {r.message})", err=True)
         else:
-            click.echo(f"FAILED   {r.message}", err=True)
+            echo(f"FAILED   {r.message}", err=True)
 
 
 def _set_pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -208,13 +269,11 @@ def ingest(channel: str, path: str, preset, preset_files, encoding, currency, co
                                           country, sets)
     if dry_run:
         sys.exit(_inspect(channel, sources, options))
-    from salesops.setup_warehouse import prepare
-
-    results = ingest_path(prepare(), channel, path, options=options)
+    results = ingest_path(_warehouse_url(), channel, path, options=options)
     _print_results(results)
     rejected = sum(r.rows_rejected for r in results)
     if rejected:
-        click.echo(f"{rejected} rejected rows with reasons: select * from ops.rejected_rows "
+        echo(f"{rejected} rejected rows with reasons: select * from ops.rejected_rows "
                    f"where batch_id in ({', '.join(str(r.batch_id) for r in results if r.rows_rejected)})")
     if any(r.status in ("failed", "rejected") for r in results):
         sys.exit(1)
@@ -224,7 +283,8 @@ def ingest(channel: str, path: str, preset, preset_files, encoding, currency, co
 @click.argument("path")
 @click.option("--channel", default="crm_export", show_default=True, help="The channel the file is for.")
 @_load_flags
-@click.option("--rejects", default=5, show_default=True, help="How many rejected records to show.")
+@click.option("--rejects", default=5, show_default=True, type=click.IntRange(min=0),
+              help="How many rejected records to show.")
 def inspect(path: str, channel: str, preset, preset_files, encoding, currency, country, sets,
             rejects: int) -> None:
     """Show how a file (or every file of a folder) would load, without loading anything.
@@ -244,16 +304,19 @@ def _inspect(channel, sources, options, rejects: int = 5) -> int:
     for source in sources:
         report = inspect_file(channel, source, options, rejects)
         for line in report.lines():
-            click.echo(line)
-        click.echo("")
+            echo(line)
+        echo("")
         worst = max(worst, 0 if report.ok else 1)
     return worst
+
+
+_SCALE = click.FloatRange(min=0, min_open=True)
 
 
 # --- demo data ---------------------------------------------------------------------------------
 
 @main.command("demo-data")
-@click.option("--scale", default=1.0, show_default=True,
+@click.option("--scale", default=1.0, show_default=True, type=_SCALE,
               help="1 = ~10k leads and ~100k activities; 100 = 1M leads and 10M activities.")
 @click.option("--seed", default=42, show_default=True)
 @click.option("--landing", type=click.Path(file_okay=False, path_type=Path),
@@ -264,41 +327,45 @@ def demo_data(scale: float, seed: int, landing: Path | None, maven_dir: Path | N
     """Generate deterministic, realistically messy files for every channel."""
     from ingestion.demo import generate
 
-    target = landing or Path(settings().landing_uri)
+    cfg = settings()
+    if landing is None and "://" in cfg.landing_uri:
+        raise click.UsageError(f"SALESOPS_LANDING_URI is {cfg.landing_uri}: demo-data writes to a local "
+                               "folder; give one with --landing")
+    target = landing or Path(cfg.landing_uri)
+    if target.resolve().is_relative_to(cfg.home):
+        ensure_home(cfg)
     maven_dir = maven_dir or maven_export_dir()
     started = time.perf_counter()
     summary = generate(target, scale=scale, seed=seed, maven_dir=maven_dir)
     for channel, info in summary.items():
-        click.echo(f"{channel:18} {info['files']:4} files {info['rows']:>12,} rows")
+        echo(f"{channel:18} {info['files']:4} files {info['rows']:>12,} rows")
     source = f"around the Maven export in {maven_dir}" if maven_dir else "with a synthetic CRM export"
-    click.echo(f"wrote {target} {source} in {time.perf_counter() - started:.1f}s")
+    echo(f"wrote {target} {source} in {time.perf_counter() - started:.1f}s")
 
 
 # --- the whole platform ------------------------------------------------------------------------
 
 @main.command("run")
-@click.option("--scale", default=1.0, show_default=True, help="Demo-data scale if the landing zone is empty.")
+@click.option("--scale", default=1.0, show_default=True, type=_SCALE,
+              help="Demo-data scale if the landing zone is empty.")
 def run(scale: float) -> None:
     """Prepare everything and run the pipeline through Airflow (dag.test)."""
     from salesops.pipeline import run_pipeline
 
-    ok = run_pipeline(scale=scale, maven_dir=maven_export_dir(), echo=click.echo)
+    ensure_home()
+    check_landing(settings().landing_uri)
+
+    ok = run_pipeline(scale=scale, maven_dir=maven_export_dir(), echo=echo)
     sys.exit(0 if ok else 1)
 
 
 # --- user reference data: stage map and currency rates ------------------------------------------
 
-def _load_reference(loader, path: Path, replace: bool) -> None:
-    from salesops.reference import ReferenceFileError
-    from salesops.setup_warehouse import prepare
-
-    url = prepare()
-    try:
-        result = loader(url, path, replace=replace)
-    except ReferenceFileError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(result.line())
-    click.echo("the next `salesops build` uses them")
+def _load_reference(read, loader, path: Path, replace: bool) -> None:
+    read(path)  # a bad file is refused before the warehouse is touched (ReferenceFileError)
+    result = loader(_warehouse_url(), path, replace=replace)
+    echo(result.line())
+    echo("the next `salesops build` uses them")
 
 
 _REPLACE = click.option("--replace", is_flag=True,
@@ -315,9 +382,9 @@ def stages() -> None:
 @_REPLACE
 def stages_load(file: Path, replace: bool) -> None:
     """Load a stage map CSV: raw_stage,stage_semantics(won|lost|open)[,stage_order]."""
-    from salesops.reference import load_stage_map
+    from salesops.reference import load_stage_map, read_stage_map
 
-    _load_reference(load_stage_map, file, replace)
+    _load_reference(read_stage_map, load_stage_map, file, replace)
 
 
 @main.group()
@@ -330,9 +397,32 @@ def rates() -> None:
 @_REPLACE
 def rates_load(file: Path, replace: bool) -> None:
     """Load a rates CSV: currency,month(YYYY-MM),usd_per_unit."""
-    from salesops.reference import load_rates
+    from salesops.reference import load_rates, read_rates
 
-    _load_reference(load_rates, file, replace)
+    _load_reference(read_rates, load_rates, file, replace)
+
+
+# --- files for people ---------------------------------------------------------------------------
+
+@main.command("export")
+@click.argument("table")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write: .csv (UTF-8 with BOM) or .xlsx.")
+def export(table: str, output: Path) -> None:
+    """Write a warehouse table or view (e.g. marts.fct_opportunities) to a CSV or xlsx file.
+
+    Made for spreadsheets: text that could run as a formula (starting with = + - @, a tab
+    or a carriage return) is prefixed with ', numbers stay numbers and money stays exact.
+    The file is readable by you only (0600).
+    """
+    from salesops.export import FORMATS, export_table
+
+    if output.suffix.lower() not in FORMATS:
+        raise click.BadParameter(f"{output}: the file name must end in .csv or .xlsx", param_hint="--output")
+    if not output.parent.is_dir():
+        raise click.BadParameter(f"{output.parent}: no such folder", param_hint="--output")
+    rows = export_table(_warehouse_url(), table, output)
+    echo(f"exported {rows:,} rows of {table} to {output}")
 
 
 # --- dbt: build and docs -------------------------------------------------------------------------
@@ -345,43 +435,43 @@ def build(select: str | None, full_refresh: bool) -> None:
 
     Only dbt: no ingestion and no Great Expectations gates (`salesops run` runs those).
     """
-    from salesops.setup_warehouse import prepare
     from salesops.transform import build as dbt_build
 
-    url = prepare()
+    url = _warehouse_url()
     args = (["--select", select] if select else []) + (["--full-refresh"] if full_refresh else [])
     summary = dbt_build(url, args)
-    click.echo("")
+    echo("")
     for line in summary.lines():
-        click.echo(line, err=line.startswith(("FAILED", "error")))
+        echo(line, err=line.startswith(("FAILED", "error")))
     if summary.ok:
-        click.echo("reader grants re-applied (bi_reader: marts with personal data masked; "
+        echo("reader grants re-applied (bi_reader: marts with personal data masked; "
                    "finance_reader: marts and finance)")
     else:
-        click.echo("reader grants not re-applied: marts rebuilt by this build stay closed to "
+        echo("reader grants not re-applied: marts rebuilt by this build stay closed to "
                    "bi_reader until a build passes", err=True)
     sys.exit(0 if summary.ok else 1)
 
 
 @main.command("docs")
 @click.option("--serve", is_flag=True, help="Serve the site on 127.0.0.1 until Ctrl-C.")
-@click.option("--port", default=8081, show_default=True, help="Port for --serve.")
+@click.option("--port", default=8081, show_default=True, type=click.IntRange(1, 65535),
+              help="Port for --serve.")
 def docs(serve: bool, port: int) -> None:
     """Generate the dbt documentation site (models, columns, tests, lineage)."""
     from salesops.dbt_project import run_dbt
-    from salesops.setup_warehouse import prepare
 
-    url = prepare()
+    ensure_home()  # dbt's target and logs live there
+    url = _warehouse_url()
     try:
         run_dbt(["docs", "generate"], url)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc
     index = settings().home / "dbt" / "target" / "index.html"
-    click.echo(f"\ndocs generated: {index}")
+    echo(f"\ndocs generated: {index}")
     if not serve:
-        click.echo("open it in a browser, or serve it: salesops docs --serve")
+        echo("open it in a browser, or serve it: salesops docs --serve")
         return
-    click.echo(f"serving http://127.0.0.1:{port} (Ctrl-C stops)")
+    echo(f"serving http://127.0.0.1:{port} (Ctrl-C stops)")
     run_dbt(["docs", "serve", "--no-browser", "--host", "127.0.0.1", "--port", str(port)], url)
 
 
@@ -391,21 +481,24 @@ def benchmark() -> None:
 
 
 @benchmark.command("ingest")
-@click.option("--rows", default=1_000_000, show_default=True, help="Generated leads to ingest.")
-@click.option("--rounds", default=3, show_default=True, help="Alternating rounds; the median ratio counts.")
+@click.option("--rows", default=1_000_000, show_default=True, type=click.IntRange(min=1),
+              help="Generated leads to ingest.")
+@click.option("--rounds", default=3, show_default=True, type=click.IntRange(min=1),
+              help="Alternating rounds; the median ratio counts.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Append the result as a markdown row to this file (e.g. docs/benchmarks.md).")
 def benchmark_ingest(rows: int, rounds: int, output: Path | None) -> None:
     """Ingest generated leads and compare with a raw COPY of the same rows."""
     from salesops.benchmark import run_ingest_benchmark
 
-    run_ingest_benchmark(rows, output, echo=click.echo, rounds=rounds)
+    ensure_home()
+    run_ingest_benchmark(rows, output, echo=echo, rounds=rounds)
 
 
 @benchmark.command("transform")
-@click.option("--scale", default=100.0, show_default=True,
+@click.option("--scale", default=100.0, show_default=True, type=_SCALE,
               help="Demo-data scale (100 = 1M leads, 10M activities).")
-@click.option("--delta-scale", default=1.0, show_default=True,
+@click.option("--delta-scale", default=1.0, show_default=True, type=_SCALE,
               help="Size of the delta (1 = 1% of scale 100).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Append the result as a markdown row to this file (e.g. docs/benchmarks.md).")
@@ -413,7 +506,8 @@ def benchmark_transform(scale: float, delta_scale: float, output: Path | None) -
     """Full dbt build, then an incremental build after a delta; reports their ratio."""
     from salesops.benchmark_transform import run_transform_benchmark
 
-    run_transform_benchmark(scale, delta_scale, output, echo=click.echo)
+    ensure_home()
+    run_transform_benchmark(scale, delta_scale, output, echo=echo)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,46 @@ def settings() -> Settings:
     )
 
 
+# Files salesops writes are readable by their owner and group, never by other users
+# (landing files hold personal data): 0640 files, 0750 folders.
+UMASK = 0o027
+
+
+class HomeError(RuntimeError):
+    """$SALESOPS_HOME cannot hold salesops' state; the message says what to do."""
+
+
+def ensure_home(cfg: Settings | None = None) -> Path:
+    """$SALESOPS_HOME as a folder this user can write, created owner-only (0700) if new."""
+    home = (cfg or settings()).home
+    what = "set SALESOPS_HOME to a folder you can write"
+    try:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except FileExistsError:
+        raise HomeError(f"SALESOPS_HOME {home} is a file, not a folder; {what}") from None
+    except NotADirectoryError:
+        raise HomeError(f"SALESOPS_HOME {home}: a part of the path is a file, not a folder; {what}") from None
+    except OSError as exc:
+        raise HomeError(f"SALESOPS_HOME {home} cannot be created ({exc.strerror.lower()}); {what}") from None
+    if not os.access(home, os.W_OK | os.X_OK):
+        reason = "is on a read-only file system" if _read_only_fs(home) else "is not writable by you"
+        raise HomeError(f"SALESOPS_HOME {home} {reason}; {what}")
+    return home
+
+
+def check_landing(uri: str) -> None:
+    """Fail now, not after minutes of set-up, when an fsspec landing URI lacks its package
+    (ImportError naming it, e.g. s3fs) or names an unknown protocol (ValueError)."""
+    if "://" in uri:
+        import fsspec
+
+        fsspec.get_filesystem_class(uri.split("://", 1)[0])
+
+
+def _read_only_fs(path: Path) -> bool:
+    return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+
+
 def apply_offline_env() -> None:
     """Set the telemetry switches unless the user chose otherwise."""
     for key, value in OFFLINE_ENV.items():

@@ -80,7 +80,9 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
         echo(f"      DAG import errors (those DAGs will not run):\n{errors}")
 
     t = _step(echo, 3, total, f"landing zone: {cfg.landing_uri}")
-    if landing_is_empty(cfg.landing_uri):
+    if landing_is_empty(cfg.landing_uri) and "://" in cfg.landing_uri:
+        echo("      empty: nothing to load (demo data is written to local landing folders only)")
+    elif landing_is_empty(cfg.landing_uri):
         from ingestion.demo import generate
 
         source = f"around the Maven export in {maven_dir}" if maven_dir else "with a synthetic CRM export"
