@@ -13,6 +13,7 @@ from psycopg import sql
 
 from salesops import credentials, warehouse
 
+READERS = ("bi_reader", "finance_reader")
 ROLES = {
     "salesops_loader": "lands files: raw, ops (batches, rejects), reference",
     "salesops_transformer": "dbt: reads raw/ops/reference, owns staging/intermediate/marts/snapshots",

@@ -150,24 +150,30 @@ def access_list() -> None:
         echo(line)
 
 
+def _one_of(role: str, allowed: tuple[str, ...]) -> None:
+    if role not in allowed:
+        raise click.BadParameter(f"{role!r} is not one of {', '.join(allowed)}", param_hint="ROLE")
+
+
 @access.command("rotate")
-@click.argument("role", type=click.Choice(["bi_reader", "finance_reader", "salesops_loader",
-                                           "salesops_transformer", "salesops_ml"]))
+@click.argument("role")
 def access_rotate(role: str) -> None:
     """Give ROLE a new password (the old one stops working at once); stored 0600 in
     $SALESOPS_HOME/credentials.json. Print the reader's URL with: salesops warehouse url --role ROLE."""
     from salesops import access_admin
 
+    _one_of(role, tuple(access_admin.ROLES))
     access_admin.rotate(_warehouse_url(), role)
     echo(f"{role}: new password set and stored in the credentials file of SALESOPS_HOME")
 
 
 @access.command("revoke")
-@click.argument("role", type=click.Choice(["bi_reader", "finance_reader"]))
+@click.argument("role")
 def access_revoke(role: str) -> None:
     """Stop ROLE from logging in (its password is removed); rotate gives it one again."""
     from salesops import access_admin
 
+    _one_of(role, access_admin.READERS)
     access_admin.revoke(_warehouse_url(), role)
     echo(f"{role}: can no longer log in")
 

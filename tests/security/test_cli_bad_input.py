@@ -71,8 +71,21 @@ PROBES: dict[str, list[Probe]] = {
     "warehouse url": [
         Probe((), IS_A_FILE, HOME_FILE),
         Probe((), CANNOT_CONNECT),
+        Probe(("--role", "postgres"), "Invalid value for '--role'", code=2),
         Probe((), "the warehouse URL is not valid", {"SALESOPS_WAREHOUSE_URL": "garbage"}),
         Probe((), 'URI: "postgresql://u:***@[::1"', {"SALESOPS_WAREHOUSE_URL": "postgresql://u:s3cret@[::1"}),
+    ],
+    "access list": [
+        Probe((), IS_A_FILE, HOME_FILE),
+        Probe((), CANNOT_CONNECT),
+    ],
+    "access rotate": [
+        Probe(("postgres",), "'postgres' is not one of", code=2),
+        Probe(("bi_reader",), CANNOT_CONNECT),
+    ],
+    "access revoke": [
+        Probe(("salesops_loader",), "'salesops_loader' is not one of", code=2),
+        Probe(("finance_reader",), IS_A_FILE, HOME_FILE),
     ],
     "warehouse stop": [],  # no input; "not ours to stop" / "was not running" are not errors
     "warehouse status": [],  # exit 3 when unreachable: see test_status_of_an_unreachable_warehouse
