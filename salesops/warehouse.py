@@ -168,7 +168,8 @@ class EmbeddedPostgres:
         finally:
             os.unlink(pwfile.name)
         if done.returncode != 0:
-            raise WarehouseError(f"initdb failed for {self.pgdata}:\n{done.stderr.strip()[-2000:]}")
+            last = (done.stderr.strip().splitlines() or ["(no output)"])[-1][:300]
+            raise WarehouseError(f"could not create the embedded warehouse in {self.pgdata}: {last}")
 
     def _write_hba(self) -> None:
         (self.pgdata / "pg_hba.conf").write_text(PG_HBA)
@@ -257,8 +258,10 @@ class EmbeddedPostgres:
         done = self._run("pg_ctl", "-w", "-t", "120", "-o", options, "-l", str(self.log_file),
                          "-D", str(self.pgdata), "start", timeout=150)
         if done.returncode != 0:
-            log = self.log_file.read_text()[-2000:] if self.log_file.exists() else done.stderr
-            raise WarehouseError(f"embedded Postgres did not start (data in {self.pgdata}).\n{log}")
+            log = self.log_file.read_text() if self.log_file.exists() else done.stderr
+            last = (log.strip().splitlines() or ["(no output)"])[-1][:300]
+            raise WarehouseError(f"embedded Postgres did not start (data in {self.pgdata}): {last} "
+                                 f"(its log: {self.log_file})")
         fd = os.open(self.port_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(str(port))
