@@ -84,6 +84,7 @@ def _write_delta(folder: Path, reps: list[tuple[str, str, str]]) -> None:
 
 def test_reps_change_deliveries_reorder_and_a_full_refresh_keep_every_assignment(routed_warehouse):
     url, first, delta = routed_warehouse
+    first = dict(first)
     reps = query(url, "select rep_name, manager_name, regional_office"
                       " from staging.stg_crm_export__sales_reps order by 3, 1")
     offices = sorted({office for _, _, office in reps})
@@ -95,12 +96,20 @@ def test_reps_change_deliveries_reorder_and_a_full_refresh_keep_every_assignment
         assert {r.status for r in ingest_path(url, channel, str(delta / channel))} == {"loaded"}
     queue_ends = dict(query(url, "select routed_regional_office, max(queue_position)"
                                  " from ledger.lead_assignments group by 1"))
+    # a sales manager re-assigns one lead: a new row, the latest one counts
+    reassigned = min(first)
+    with psycopg.connect(url) as conn:
+        conn.execute("insert into ledger.lead_assignments (lead_key, assigned_rep_name, assignment_method,"
+                     " recorded_by) values (%s, %s, 'reassigned', 'test: sales manager')",
+                     (reassigned, moved_name))
+    original = first.pop(reassigned)
 
     # an incremental run (models only: the full refresh below tests everything) -- every lead
     # keeps its rep; the new leads continue their office's queue
     _assert_clean(run_dbt(["run"], url))
     routed = _by_lead(query(url, ROUTED))
     assert {k: routed[k] for k in first} == first
+    assert routed[reassigned] == ("reassigned", moved_name, None, None)
     new = {k: routed[f"web_forms:{k}"] for k in NEW_LEADS}
     assert {method for method, *_ in new.values()} == {"round_robin"}
     reps_now = query(url, "select regional_office, rep_name from staging.stg_crm_export__sales_reps"
@@ -116,8 +125,9 @@ def test_reps_change_deliveries_reorder_and_a_full_refresh_keep_every_assignment
     assert kept and query(url, "select distinct assigned_rep_name, assigned_regional_office"
                                " from marts.fct_leads where lead_key = any(%s)", (kept,)) == [
         (moved_name, "West")]
-    ledger = _by_lead(query(url, LEDGER))
-    assert ledger == {k: v for k, v in routed.items() if v[0] == "round_robin"}
+    # the ledger recorded the new decisions; the re-assigned lead keeps its first decision too
+    ledger = _by_lead(query(url, LEDGER + " where assignment_method = 'round_robin'"))
+    assert ledger == {**{k: v for k, v in routed.items() if v[0] == "round_robin"}, reassigned: original}
 
     # routing from scratch would now differ for most leads: the new reps shift every slot,
     # and the deliveries arrive in another order (as if raw were re-loaded web forms first)
@@ -131,25 +141,18 @@ def test_reps_change_deliveries_reorder_and_a_full_refresh_keep_every_assignment
     assert shifted > len(first) / 2
     with psycopg.connect(url) as conn:
         conn.execute("update raw.web_form_leads set _loaded_at = _loaded_at - interval '365 days'")
-    # a sales manager re-assigns one lead: a new row, the latest one counts
-    reassigned = min(first)
-    with psycopg.connect(url) as conn:
-        conn.execute("insert into ledger.lead_assignments (lead_key, assigned_rep_name, assignment_method,"
-                     " recorded_by) values (%s, %s, 'reassigned', 'test: sales manager')",
-                     (reassigned, moved_name))
 
     _assert_clean(run_dbt(["build", "--full-refresh"], url))
     refreshed = _by_lead(query(url, ROUTED))
-    assert refreshed[reassigned] == ("reassigned", moved_name, None, None)
-    expected = {**routed, reassigned: ("reassigned", moved_name, None, None)}
-    assert refreshed == expected
-    assert {k: refreshed[k] for k in first if k != reassigned} == {
-        k: v for k, v in first.items() if k != reassigned}
+    assert refreshed == routed
+    assert {k: refreshed[k] for k in first} == first
     # the refresh did re-read the deliveries in their new order, and recorded nothing new
     assert query(url, "select max(first_loaded_at) filter (where channel = 'web_forms')"
                       " < min(first_loaded_at) filter (where channel <> 'web_forms')"
                       " from intermediate.int_leads_unioned") == [(True,)]
     assert query(url, "select count(*) from ledger.lead_assignments") == [(len(ledger) + 1,)]
+    assert query(url, "select assigned_rep_name from staging.stg_ledger__lead_assignments"
+                      " where is_current and lead_key = %s", (reassigned,)) == [(moved_name,)]
 
 
 def test_the_ledger_is_append_only(db_url):

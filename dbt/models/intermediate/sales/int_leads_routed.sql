@@ -14,7 +14,8 @@
 -- moves a lead to another rep, whatever reps join or leave or the order leads
 -- arrive in; a rep who left keeps their leads until someone re-assigns them.
 -- An incremental run re-derives only the leads of the people changed since
--- its last run (contacts_changed_since).
+-- its last run (contacts_changed_since) and of the leads re-assigned in the
+-- ledger since then.
 -- depends_on: {{ ref('int_company_customers_tracked') }}
 -- depends_on: {{ ref('int_contact_records_unioned') }}
 -- depends_on: {{ ref('int_contact_records_clustered') }}
@@ -42,6 +43,18 @@ with
     affected_contacts as (
 
         {{ contacts_changed_since(last_refresh()) }}
+        union
+        -- and the people of the leads someone re-assigned in the ledger since
+        select reassigned.contact_id
+        from {{ ref('int_contact_records_clustered') }} as reassigned
+        where
+            reassigned.record_key = any(array(
+                select ledger_rows.lead_key
+                from {{ ref('stg_ledger__lead_assignments') }} as ledger_rows
+                where
+                    ledger_rows.assignment_method = 'reassigned'
+                    and ledger_rows.assigned_at > {{ last_refresh() }}
+            ))
 
     ),
 {%- endif %}
