@@ -102,6 +102,14 @@ def test_ingest_then_transform_builds_marts_behind_passing_gates(warehouse_db):
     assert event["upto_batch_id"] == loaded[0][0]
     for relation in key_marts:
         assert event["marts"][relation.split(".")[1]] > 0
+    # Cosmos runs the routing model on its own: its post-hook still recorded each round-robin
+    # decision in the ledger (docs/ledgers.md)
+    ((recorded, matching),) = query(
+        warehouse_db, "select (select count(*) from ledger.lead_assignments), count(*)"
+                      " from intermediate.int_leads_routed as r join ledger.lead_assignments as l"
+                      " using (lead_key, assigned_rep_name, queue_position)"
+                      " where r.assignment_method = 'round_robin'")
+    assert recorded == matching > 0
     # Grants were applied to what dbt built: BI reads the marts and nothing below them.
     from salesops.access_admin import login_url
 

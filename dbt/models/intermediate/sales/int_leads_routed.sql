@@ -1,15 +1,21 @@
 -- Who works each lead. In order: the owner the source gave it (a CRM lead
 -- report), else the CRM owner of the person (identity resolution: the same
--- person already has a rep), else routing by seeds/lead_routing_rules.csv: the
--- lead's country / sales region (from its country, the person's country, else
--- its phone's calling code) picks a regional office (lowest priority number
--- wins), then round-robin over that office's reps in name order, in order of
--- first delivery (first_loaded_at, created_at, lead_key).
--- Routing is sticky, as in a CRM: an incremental run re-derives only the leads
--- of the people changed since its last run (contacts_changed_since); a routed
--- lead still unowned in the same office keeps its queue position and rep, and
--- newly routed leads join the end of the office's queue. --full-refresh
--- re-routes every lead from scratch.
+-- person already has a rep), else the decision salesops made for the lead
+-- before, kept in the lead-assignment ledger (ledger.lead_assignments: its
+-- latest row), else routing by seeds/lead_routing_rules.csv: the lead's
+-- country / sales region (from its country, the person's country, else its
+-- phone's calling code) picks a regional office (lowest priority number wins),
+-- then round-robin over that office's reps in name order, in order of first
+-- delivery (first_loaded_at, created_at, lead_key), after the office's last
+-- queue position in the ledger.
+-- Routing is sticky, as in a CRM: a routing decision is made once and recorded
+-- in the append-only ledger by the post-hook (macros/ledger.sql), outside
+-- dbt's rebuildable tables, so neither an incremental run nor --full-refresh
+-- moves a lead to another rep, whatever reps join or leave or the order leads
+-- arrive in; a rep who left keeps their leads until someone re-assigns them.
+-- An incremental run re-derives only the leads of the people changed since
+-- its last run (contacts_changed_since) and of the leads re-assigned in the
+-- ledger since then.
 -- depends_on: {{ ref('int_company_customers_tracked') }}
 -- depends_on: {{ ref('int_contact_records_unioned') }}
 -- depends_on: {{ ref('int_contact_records_clustered') }}
@@ -18,7 +24,11 @@
         materialized='incremental',
         unique_key='lead_key',
         incremental_strategy='delete+insert',
-        pre_hook=["{{ plan_for_change_sets() }}"],
+        pre_hook=[
+            "{{ plan_for_change_sets() }}",
+            "{{ lock_ledger('lead_assignments') }}",
+        ],
+        post_hook=["{{ record_lead_assignments() }}"],
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['lead_key'], 'unique': true},
@@ -33,6 +43,18 @@ with
     affected_contacts as (
 
         {{ contacts_changed_since(last_refresh()) }}
+        union
+        -- and the people of the leads someone re-assigned in the ledger since
+        select reassigned.contact_id
+        from {{ ref('int_contact_records_clustered') }} as reassigned
+        where
+            reassigned.record_key = any(array(
+                select ledger_rows.lead_key
+                from {{ ref('stg_ledger__lead_assignments') }} as ledger_rows
+                where
+                    ledger_rows.assignment_method = 'reassigned'
+                    and ledger_rows.assigned_at > {{ last_refresh() }}
+            ))
 
     ),
 {%- endif %}
@@ -59,32 +81,22 @@ contacts as (
 
 ),
 
-{% if is_incremental() -%}
-    held_queue as (
+assignments as (
 
-        -- leads routed before, and the end of each office's queue
-        select
-            lead_key,
-            routed_regional_office,
-            queue_position,
-            assigned_rep_name
-        from {{ this }}
-        where
-            assignment_method = 'round_robin'
-            and lead_key = any(array(select leads.lead_key from leads))
+    select * from {{ ref('stg_ledger__lead_assignments') }}
 
-    ),
+),
 
-    queue_ends as (
+queue_ends as (
 
-        select
-            routed_regional_office as regional_office,
-            max(queue_position) as queue_end
-        from {{ this }}
-        group by 1
+    -- the last position each office's queue gave out
+    select
+        routed_regional_office as regional_office,
+        max(queue_position) as queue_end
+    from assignments
+    group by 1
 
-    ),
-{%- endif %}
+),
 
 sales_reps as (
 
@@ -143,27 +155,63 @@ leads_with_contacts as (
 
 unowned as (
 
-    select distinct on (leads_with_contacts.lead_key)
-        leads_with_contacts.lead_key,
-        leads_with_contacts.created_at,
-        leads_with_contacts.first_loaded_at,
+    -- leads without an owner from the source data: salesops decides who
+    -- works them
+    select
+        lead_key,
+        created_at,
+        first_loaded_at,
+        routing_country_code,
+        routing_region
+    from leads_with_contacts
+    where
+        owner_name is null
+        and crm_owner_name is null
+
+),
+
+kept as (
+
+    -- unowned leads the ledger holds a decision for keep it
+    select
+        assignments.lead_key,
+        assignments.routed_regional_office as regional_office,
+        assignments.routing_rule_priority,
+        assignments.queue_position,
+        assignments.assigned_rep_name as rep_name,
+        assignments.assignment_method
+    from assignments
+    inner join unowned
+        on assignments.lead_key = unowned.lead_key
+    where assignments.is_current
+
+),
+
+territories as (
+
+    -- the others go to the office of the first territory rule they match
+    select distinct on (unowned.lead_key)
+        unowned.lead_key,
+        unowned.created_at,
+        unowned.first_loaded_at,
         routing_rules.regional_office,
         routing_rules.priority as routing_rule_priority
-    from leads_with_contacts
+    from unowned
     inner join routing_rules
         on
             (
                 routing_rules.country_code is null
-                or leads_with_contacts.routing_country_code
-                = routing_rules.country_code
+                or unowned.routing_country_code = routing_rules.country_code
             )
             and (
                 routing_rules.region is null
-                or leads_with_contacts.routing_region = routing_rules.region
+                or unowned.routing_region = routing_rules.region
             )
     where
-        leads_with_contacts.owner_name is null
-        and leads_with_contacts.crm_owner_name is null
+        not exists (
+            select from kept
+            where kept.lead_key = unowned.lead_key
+        )
     order by 1, 5, 4
 
 ),
@@ -181,75 +229,66 @@ office_reps as (
 
 ),
 
-{% if is_incremental() -%}
-    kept as (
-
-        select
-            unowned.*,
-            held_queue.queue_position,
-            held_queue.assigned_rep_name as rep_name
-        from unowned
-        inner join held_queue
-            on
-                unowned.lead_key = held_queue.lead_key
-                and unowned.regional_office = held_queue.routed_regional_office
-
-    ),
-{%- endif %}
-
 queued as (
 
-    -- in an incremental run, leads routed before keep their place (kept) and
-    -- the others join the end of their office's queue
+    -- and join the end of its queue (after the ledger's last position), in
+    -- order of first delivery
     select
-        unowned.*,
-        {% if is_incremental() -%}
-            coalesce(queue_ends.queue_end, 0) +
-        {%- endif %}
-        row_number() over (
-            partition by unowned.regional_office
+        territories.*,
+        coalesce(queue_ends.queue_end, 0) + row_number() over (
+            partition by territories.regional_office
             order by
-                unowned.first_loaded_at,
-                unowned.created_at,
-                unowned.lead_key
+                territories.first_loaded_at,
+                territories.created_at,
+                territories.lead_key
         ) as queue_position
-    from unowned
-    {% if is_incremental() -%}
-        left join queue_ends
-            on unowned.regional_office = queue_ends.regional_office
-        where
-            not exists (
-                select from kept
-                where kept.lead_key = unowned.lead_key
-            )
-    {%- endif %}
+    from territories
+    left join queue_ends
+        on territories.regional_office = queue_ends.regional_office
 
 ),
 
 routed as (
 
+    -- a queued lead takes the office's rep whose turn it is; without a rep
+    -- in the office it stays unassigned and holds no place in the queue
     select
         queued.lead_key,
         queued.regional_office,
         queued.routing_rule_priority,
-        queued.queue_position,
-        office_reps.rep_name
+        office_reps.rep_name,
+        'round_robin' as assignment_method,
+        case
+            when office_reps.rep_name is not null then queued.queue_position
+        end as queue_position
     from queued
     left join office_reps
         on
             queued.regional_office = office_reps.regional_office
             and (queued.queue_position - 1) % office_reps.office_reps + 1
             = office_reps.rep_slot
-    {% if is_incremental() -%}
-        union all
-        select
-            lead_key,
-            regional_office,
-            routing_rule_priority,
-            queue_position,
-            rep_name
-        from kept
-    {%- endif %}
+
+),
+
+decided as (
+
+    select
+        lead_key,
+        regional_office,
+        routing_rule_priority,
+        queue_position,
+        rep_name,
+        assignment_method
+    from kept
+    union all
+    select
+        lead_key,
+        regional_office,
+        routing_rule_priority,
+        queue_position,
+        rep_name,
+        assignment_method
+    from routed
 
 ),
 
@@ -258,27 +297,27 @@ final as (
     select
         leads_with_contacts.lead_key,
         leads_with_contacts.contact_id,
-        routed.regional_office as routed_regional_office,
-        routed.routing_rule_priority,
+        decided.regional_office as routed_regional_office,
+        decided.routing_rule_priority,
         leads_with_contacts.routing_country_code,
         leads_with_contacts.routing_region,
-        routed.queue_position,
+        decided.queue_position,
         coalesce(
             leads_with_contacts.owner_name,
             leads_with_contacts.crm_owner_name,
-            routed.rep_name
+            decided.rep_name
         ) as assigned_rep_name,
         case
             when leads_with_contacts.owner_name is not null then 'lead_owner'
             when leads_with_contacts.crm_owner_name is not null
                 then 'contact_owner'
-            when routed.rep_name is not null then 'round_robin'
+            when decided.rep_name is not null then decided.assignment_method
             else 'unassigned'
         end as assignment_method,
         current_timestamp as refreshed_at
     from leads_with_contacts
-    left join routed
-        on leads_with_contacts.lead_key = routed.lead_key
+    left join decided
+        on leads_with_contacts.lead_key = decided.lead_key
 
 )
 
