@@ -261,8 +261,7 @@ def _day_month_order(text: pa.Array) -> tuple[set[str], np.ndarray]:
     """
     drop: set[str] = set()
     ambiguous = np.zeros(len(text), dtype=bool)
-    numeric = pc.fill_null(pc.match_substring_regex(text, r"^\d{1,2}[/-]\d{1,2}[/-]\d{4}"), False)
-    rows = np.flatnonzero(numeric.to_numpy(zero_copy_only=False))
+    rows = _numeric_day_month_rows(text)
     if not len(rows):  # ISO dates and the like: one pass, nothing to decide
         return drop, ambiguous
     subset = text.take(pa.array(rows))
@@ -290,6 +289,28 @@ def _day_month_order(text: pa.Array) -> tuple[set[str], np.ndarray]:
         else:
             drop.add((month_first, day_first)[1 - usual])
     return drop, ambiguous
+
+
+def _numeric_day_month_rows(text: pa.Array) -> np.ndarray:
+    """Rows written like 15/03/2017 or 3-15-2017. Only a value whose second or third byte is
+    '/' or '-' can be one: the regular expression reads those only (an ISO column has none)."""
+    candidates = np.arange(len(text))
+    if isinstance(text, pa.Array) and text.type == pa.string() and len(text):
+        _, offsets_buffer, data_buffer = text.buffers()
+        if data_buffer is None or not len(data_buffer):
+            return candidates[:0]
+        offsets = np.frombuffer(offsets_buffer, dtype=np.int32, count=len(text) + 1, offset=text.offset * 4)
+        starts, length = offsets[:-1], np.diff(offsets)
+        data = np.frombuffer(data_buffer, dtype=np.uint8)
+        second, third = data.take(starts + 1, mode="clip"), data.take(starts + 2, mode="clip")
+        separator = ((length >= 2) & ((second == ord("/")) | (second == ord("-"))))
+        separator |= (length >= 3) & ((third == ord("/")) | (third == ord("-")))
+        candidates = np.flatnonzero(separator)
+        if not len(candidates):
+            return candidates
+        text = text.take(pa.array(candidates))
+    numeric = pc.fill_null(pc.match_substring_regex(text, r"^\d{1,2}[/-]\d{1,2}[/-]\d{4}"), False)
+    return candidates[numeric.to_numpy(zero_copy_only=False)]
 
 
 def _excel_serial(text: pa.Array, unit: str) -> pa.Array:

@@ -113,3 +113,13 @@ def test_clean_text_skips_only_columns_with_nothing_to_trim():
                 one = pa.array([value, "x"], pa.string())
                 changes = not parsing.clean_text(one).equals(one)
                 assert parsing._needs_trim(one) == changes, repr(value)
+
+
+def test_numeric_day_month_rows_are_found_by_their_separator_then_the_pattern():
+    values = ["15/03/2017", "3-15-2017", "2017-03-15", "1/2/2017 10:00", "12/3", "a/b/2017", "",
+              None, "15.03.2017", "3/15/17", "一/2/2017", "9-9-2017x"]
+    arr = pa.array(values, pa.string())
+    expected = [0, 1, 3, 11]
+    assert parsing._numeric_day_month_rows(arr).tolist() == expected
+    assert parsing._numeric_day_month_rows(arr.slice(1)).tolist() == [i - 1 for i in expected[1:]]
+    assert parsing._numeric_day_month_rows(pa.array([None, ""], pa.string())).tolist() == []
