@@ -31,7 +31,6 @@ TYPES = {
 # Load metadata carried by every raw row, in this order after the contract's columns.
 METADATA_COLUMNS = {
     "_batch_id": "bigint not null",
-    "_source_file": "text not null",
     "_row_number": "bigint not null",
     "_record_hash": "text not null",
     "_loaded_at": "timestamptz not null",

@@ -300,7 +300,7 @@ def _load_batch(records, conn, found, batch_id: int, source: str, started: float
     """One transaction: the good rows, the rejected ones, and the batch marked loaded (or
     rejected, when no record was good)."""
     with conn.transaction():
-        loaded, rejected, notes = _copy_validated(conn, records, found, batch_id, source, nul)
+        loaded, rejected, notes = _copy_validated(conn, records, found, batch_id, nul)
         _copy_rejects(conn, batch_id, found.entity.channel, found.entity.entity, source, rejected)
         status = "loaded" if loaded or not records.rows_in else "rejected"
         conn.execute(
@@ -362,7 +362,7 @@ def _fail(conn, batch_id, channel, source, records, exc: IngestionError, started
         )
 
 
-def _copy_validated(conn, records: RawRecords | StreamedRecords, found, batch_id: int, source: str,
+def _copy_validated(conn, records: RawRecords | StreamedRecords, found, batch_id: int,
                     nul: bool = False):
     """Validate slice by slice while a worker thread streams the previous slice to COPY.
 
@@ -371,6 +371,7 @@ def _copy_validated(conn, records: RawRecords | StreamedRecords, found, batch_id
     binary format (pgpq encodes the Arrow columns), which the server stores without
     parsing text; an entity with decimal columns travels as CSV (see ``_BINARY_WIRE``).
     The load metadata travels with the rows: a column default would be evaluated per row.
+    The source file is not among it: it is the batch's (``ops.ingestion_batches``).
     """
     entity = found.entity
     columns = [c.name for c in entity.columns] + list(_METADATA)
@@ -407,7 +408,7 @@ def _copy_validated(conn, records: RawRecords | StreamedRecords, found, batch_id
                     nul_rows.setdefault(column, []).extend(numbers)
             checked = validate(piece, found, rankings)
             good, n = checked.good, checked.good.num_rows
-            constants = {"_batch_id": batch_id, "_source_file": source, "_loaded_at": loaded_at}
+            constants = {"_batch_id": batch_id, "_loaded_at": loaded_at}
             for name, value in constants.items():
                 good = good.append_column(name, pa.repeat(pa.scalar(value, _METADATA[name]), n))
             good = good.select(columns)
@@ -435,7 +436,7 @@ _BINARY_WIRE = {
 }
 _METADATA = {
     "_row_number": pa.int64(), "_record_hash": pa.int64(), "_extra": pa.string(),
-    "_batch_id": pa.int64(), "_source_file": pa.string(), "_loaded_at": pa.timestamp("us", tz="UTC"),
+    "_batch_id": pa.int64(), "_loaded_at": pa.timestamp("us", tz="UTC"),
 }
 
 

@@ -14,10 +14,8 @@ def landing_columns(entity: Entity) -> list[tuple[str, str]]:
     columns = [(c.name, c.sql_type) for c in entity.columns]
     return columns + [
         (EXTRA_COLUMN, "jsonb"),
+        # The file is the batch's (ops.ingestion_batches.source_file): not repeated per row.
         ("_batch_id", "bigint not null"),
-        # The loader sends it with every row: a default (it used to read a transaction
-        # setting) would be evaluated once per row by the server.
-        ("_source_file", "text not null"),
         ("_row_number", "bigint not null"),
         ("_record_hash", "bigint not null"),
         ("_loaded_at", "timestamptz not null default now()"),

@@ -9,6 +9,18 @@
     end
 {%- endmacro %}
 
+{#- A raw table's rows and, as _source_file, the file each came from: the
+    file is its batch's (ops.ingestion_batches, one batch per file), not stored
+    on every row (migration V010). -#}
+{% macro raw_rows(relation) -%}
+    select
+        raw_rows.*,
+        batches.source_file as _source_file
+    from {{ relation }} as raw_rows
+    left join {{ source('ops', 'ingestion_batches') }} as batches
+        on raw_rows._batch_id = batches.batch_id
+{%- endmacro %}
+
 {#- The load metadata every staging model carries forward, renamed to the project's style. -#}
 {% macro load_metadata_columns() -%}
     _batch_id as batch_id,

@@ -95,7 +95,8 @@ def test_ingest_dag_loads_every_file_and_publishes_assets(landing, server_url, m
     for source, status, rows_in, loaded, rejected, table in batches:
         assert status == "loaded"
         assert rows_in == _records_in(Path(source)) == loaded + rejected, source
-        landed = query(server_url, f"select count(*) from {table} where _source_file = %s", (source,))
+        landed = query(server_url, f"select count(*) from {table} join ops.ingestion_batches"
+                                   " on batch_id = _batch_id where source_file = %s", (source,))
         assert landed == [(loaded,)]
         kept = query(server_url, "select count(*) from ops.rejected_rows where source_file = %s", (source,))
         assert kept == [(rejected,)]

@@ -174,9 +174,8 @@ def test_a_broken_raw_value_fails_the_raw_gate_and_no_dbt_task_runs(warehouse_db
             " ('orders', 'orders', 'raw.orders', '/landing/orders/patched.csv', 'patched', 1, 1, 1, 0,"
             " 'loaded', now()) returning batch_id").fetchone()[0]
         conn.execute("insert into raw.orders (order_id, order_date, amount, currency, _batch_id,"
-                     " _source_file, _row_number, _record_hash)"
-                     " values ('PATCHED-1', '2017-05-01', 10, 'us$', %s, '/landing/orders/patched.csv',"
-                     " 1, 1)",
+                     " _row_number, _record_hash)"
+                     " values ('PATCHED-1', '2017-05-01', 10, 'us$', %s, 1, 1)",
                      (batch,))
 
     run = airflow_runtime.run_dag(DAG_ID)

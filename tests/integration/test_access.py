@@ -33,8 +33,8 @@ def _setup(url: str) -> None:
                      " ('L1', 'EV7:ann.lee@acme.com', array['crm:1', 'events:EV7:ann.lee@acme.com'], 3),"
                      " ('L2', 'W-22', array['web:W-22'], 1)) as t(lead_id, lead_key, source_ids, touches)")
         conn.execute("create table finance.payouts as select 'Ann' as rep_name, 250.0 as payout")
-        conn.execute("insert into raw.orders (order_id, order_date, amount, _batch_id, _source_file,"
-                     " _row_number, _record_hash) values ('R1', '2017-01-01', 1, 1, 'f.csv', 1, 1)")
+        conn.execute("insert into raw.orders (order_id, order_date, amount, _batch_id,"
+                     " _row_number, _record_hash) values ('R1', '2017-01-01', 1, 1, 1, 1)")
         apply_grants(conn)
 
 

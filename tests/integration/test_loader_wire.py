@@ -10,6 +10,7 @@ from ingestion.mapping import match
 from ingestion.readers import read_records
 from ingestion.schema import ensure_raw_tables
 from ingestion.validate import record_hash
+from salesops import migrate
 from tests.conftest import query
 
 SURVEYS = (
@@ -28,8 +29,8 @@ def test_binary_rows_keep_types_hashes_extra_and_metadata(db_url, tmp_path):
 
     assert (result.rows_in, result.rows_loaded, result.rows_rejected) == (3, 2, 1)
     rows = query(db_url, "select response_id, responded_at::text, survey_type, score, _extra::text,"
-                         " _source_file, _row_number, _record_hash from raw.survey_responses"
-                         " order by _row_number")
+                         " b.source_file, _row_number, _record_hash from raw.survey_responses"
+                         " join ops.ingestion_batches b on b.batch_id = _batch_id order by _row_number")
     records = read_records(path.read_bytes(), str(path))
     hashes = record_hash(records.table).to_pylist()
     assert rows == [
@@ -44,12 +45,21 @@ def test_binary_rows_keep_types_hashes_extra_and_metadata(db_url, tmp_path):
     assert match(contract("surveys"), records.column_names, str(path)).unmapped == ("note",)
 
 
-def test_raw_tables_lose_the_old_source_file_default_idempotently(db_url):
+def test_raw_tables_of_an_older_warehouse_lose_the_per_row_source_file(db_url):
+    """V010: the file is the batch's; an older warehouse's raw tables (the column, with the default
+    an even older version gave it) lose the column, and preparing the warehouse again is a no-op."""
     with psycopg.connect(db_url, autocommit=True) as conn:
-        conn.execute("alter table raw.ad_leads alter column _source_file"
-                     " set default current_setting('salesops.source_file')")
+        conn.execute("alter table raw.ad_leads add column _source_file text not null"
+                     " default current_setting('salesops.source_file', true)")
+        conn.execute("alter table raw.orders add column _source_file text")
+        conn.execute("delete from ops.schema_migrations where version = 10")
+        migrate.migrate(conn)
         ensure_raw_tables(conn)
+        migrate.migrate(conn)
         ensure_raw_tables(conn)
+    left = query(db_url, "select table_name from information_schema.columns"
+                         " where table_schema = 'raw' and column_name = '_source_file'")
+    assert left == []
     defaults = query(db_url, "select column_name, column_default from information_schema.columns"
                              " where table_schema = 'raw' and table_name = 'ad_leads'"
                              " and column_default is not null")

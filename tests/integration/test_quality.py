@@ -43,8 +43,8 @@ def _fake_batch(conn, table: str, rows_in: int, rows_loaded: int) -> int:
 
 def _raw_order(conn, batch_id: int, order_id: str, amount, currency) -> None:
     conn.execute(
-        "insert into raw.orders (order_id, order_date, amount, currency, _batch_id, _source_file,"
-        " _row_number, _record_hash) values (%s, '2017-05-01', %s, %s, %s, 'fixed_by_hand.csv', 1, 1)",
+        "insert into raw.orders (order_id, order_date, amount, currency, _batch_id,"
+        " _row_number, _record_hash) values (%s, '2017-05-01', %s, %s, %s, 1, 1)",
         (order_id, amount, currency, batch_id))
 
 

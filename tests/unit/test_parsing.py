@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from ingestion import parsing
@@ -94,3 +95,31 @@ def test_missing_values_are_not_invalid():
     converted = parsing.to_date(pa.array([None, "2017-01-01"], pa.string()))
     assert converted.invalid.tolist() == [False, False]
     assert parsing.clean_text(pa.array(["  x\u3000", "   ", None])).to_pylist() == ["x", None, None]
+
+
+def test_clean_text_skips_only_columns_with_nothing_to_trim():
+    """The first/last-byte check agrees with trimming, on every kind of edge and on slices."""
+    import itertools
+
+    chars = ["a", " ", "\t", "\n", "\r", "\u3000", "\u00a0", "一", "\u3001", "\u00c2", "é", "😀", ""]
+    values = ["".join(p) for p in itertools.product(chars, repeat=3)] + [None]
+    for start in range(0, len(values), 97):
+        for arr in (pa.array(values[start:start + 97], pa.string()),
+                    pa.array([None, *values], pa.string()).slice(start + 1, 97)):
+            trimmed = pc.utf8_trim(arr, characters=" \t\r\n\u3000\u00a0")
+            expected = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+            assert parsing.clean_text(arr).equals(expected)
+            for value in arr.to_pylist():
+                one = pa.array([value, "x"], pa.string())
+                changes = not parsing.clean_text(one).equals(one)
+                assert parsing._needs_trim(one) == changes, repr(value)
+
+
+def test_numeric_day_month_rows_are_found_by_their_separator_then_the_pattern():
+    values = ["15/03/2017", "3-15-2017", "2017-03-15", "1/2/2017 10:00", "12/3", "a/b/2017", "",
+              None, "15.03.2017", "3/15/17", "一/2/2017", "9-9-2017x"]
+    arr = pa.array(values, pa.string())
+    expected = [0, 1, 3, 11]
+    assert parsing._numeric_day_month_rows(arr).tolist() == expected
+    assert parsing._numeric_day_month_rows(arr.slice(1)).tolist() == [i - 1 for i in expected[1:]]
+    assert parsing._numeric_day_month_rows(pa.array([None, ""], pa.string())).tolist() == []

@@ -6,7 +6,7 @@ with
 
 source as (
 
-    select * from {{ source('activities', 'activities') }}
+    {{ raw_rows(source('activities', 'activities')) }}
 
 ),
 

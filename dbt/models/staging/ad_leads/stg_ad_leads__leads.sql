@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('ad_leads', 'ad_leads') }}
+    {{ raw_rows(source('ad_leads', 'ad_leads')) }}
 
 ),
 

@@ -8,7 +8,7 @@ with
 
 source as (
 
-    select * from {{ source('crm_export', 'crm_accounts') }}
+    {{ raw_rows(source('crm_export', 'crm_accounts')) }}
 
 ),
 

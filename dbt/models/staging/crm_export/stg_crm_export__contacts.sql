@@ -7,7 +7,7 @@ with
 
 source as (
 
-    select * from {{ source('crm_export', 'crm_contacts') }}
+    {{ raw_rows(source('crm_export', 'crm_contacts')) }}
 
 ),
 

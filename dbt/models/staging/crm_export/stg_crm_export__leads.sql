@@ -6,7 +6,7 @@ with
 
 source as (
 
-    select * from {{ source('crm_export', 'crm_leads') }}
+    {{ raw_rows(source('crm_export', 'crm_leads')) }}
 
 ),
 

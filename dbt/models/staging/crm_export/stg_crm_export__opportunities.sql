@@ -14,7 +14,7 @@ with
 
 source as (
 
-    select * from {{ source('crm_export', 'crm_opportunities') }}
+    {{ raw_rows(source('crm_export', 'crm_opportunities')) }}
 
 ),
 

@@ -5,7 +5,7 @@ with
 
 source as (
 
-    select * from {{ source('crm_export', 'crm_products') }}
+    {{ raw_rows(source('crm_export', 'crm_products')) }}
 
 ),
 

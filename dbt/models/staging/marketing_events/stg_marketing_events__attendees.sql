@@ -6,7 +6,7 @@ with
 
 source as (
 
-    select * from {{ source('marketing_events', 'event_attendees') }}
+    {{ raw_rows(source('marketing_events', 'event_attendees')) }}
 
 ),
 

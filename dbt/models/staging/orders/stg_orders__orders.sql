@@ -5,7 +5,7 @@ with
 
 source as (
 
-    select * from {{ source('orders', 'orders') }}
+    {{ raw_rows(source('orders', 'orders')) }}
 
 ),
 

@@ -5,7 +5,7 @@ with
 
 source as (
 
-    select * from {{ source('referrals', 'referrals') }}
+    {{ raw_rows(source('referrals', 'referrals')) }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('surveys', 'survey_responses') }}
+    {{ raw_rows(source('surveys', 'survey_responses')) }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('web_forms', 'web_form_leads') }}
+    {{ raw_rows(source('web_forms', 'web_form_leads')) }}
 
 ),
 
