@@ -7,6 +7,7 @@ Nothing here loops over rows in Python: a 1M-row file converts in about a second
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +41,8 @@ CURRENCY_WORDS = {
     "$": "USD", "€": "EUR", "£": "GBP", "¥": "CNY", "￥": "CNY", "₹": "INR", "₩": "KRW",
 }
 _CODE = r"[A-Z]{3}"
+_AMOUNT_PARTS = "|".join([_CODE, *(re.escape(w) for w in sorted(CURRENCY_WORDS, key=len, reverse=True)),
+                          r"[\d.,()+\-\s'’_%\x{00a0}\x{3000}]"])
 
 
 @dataclass
@@ -160,6 +163,12 @@ def split_amount(arr: pa.Array) -> tuple[Converted, pa.Array]:
     currency = pc.coalesce(code, currency)
     stripped = pc.replace_substring_regex(text, pattern=rf"{_CODE}|[^\d.,()+\-\s']", replacement="")
     parsed = _normalise_decimal(pc.utf8_trim_whitespace(stripped))
+    # Anything but digits, separators, a currency code or sign is not part of an amount:
+    # 'x999', '1.2M' or an escape sequence before the digits make the value unreadable,
+    # never a smaller number.
+    leftover = pc.replace_substring_regex(pc.utf8_upper(text), pattern=_AMOUNT_PARTS, replacement="")
+    parsed = pc.if_else(pc.fill_null(pc.greater(pc.utf8_length(leftover), 0), False),
+                        pa.scalar(None, parsed.type), parsed)
     return (
         Converted(parsed, _invalid(arr, parsed), "an amount such as 1234.56, $1,234.56 or €1.234,56"),
         currency,

@@ -19,7 +19,9 @@ def values(converted):
     ("$12,500.00", "12500.00", "USD"), ("¥8,800", "8800", "CNY"), ("€1.234,50", "1234.50", "EUR"),
     ("USD 1,000", "1000", "USD"), ("4,514.00 USD", "4514.00", "USD"), ("(12.00)", "-12.00", None),
     ("１２３", "123", None), ("1 234,5", "1234.5", None), ("£3,200.00", "3200.00", "GBP"),
-    ("N/A", None, None),
+    ("N/A", None, None), ("usd 100", "100", None), ("100 元", "100", "CNY"), ("US$ 5", "5", "USD"),
+    ("x999", None, None), ("\x1b[2J999", None, None), ("1.2M", None, None),
+    ("12 500,00 €", "12500.00", "EUR"),
 ])
 def test_amounts_keep_exact_digits_and_their_currency(text, amount, currency):
     converted, found = parsing.split_amount(pa.array([text]))
