@@ -57,6 +57,44 @@ def scratch_database(server_url: str) -> Iterator[str]:
             conn.execute(f"drop database if exists {name} with (force)")
 
 
+@contextlib.contextmanager
+def copy_of(server_url: str, template_url: str) -> Iterator[str]:
+    """A new database cloned from the one at ``template_url`` (its URL), dropped afterwards."""
+    import psycopg
+
+    source = psycopg.conninfo.conninfo_to_dict(template_url)["dbname"]
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = psycopg.conninfo.make_conninfo(server_url, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        # CREATE DATABASE ... TEMPLATE needs the source without sessions (dbt's are idle).
+        conn.execute("select pg_terminate_backend(pid) from pg_stat_activity"
+                     " where datname = %s and pid <> pg_backend_pid()", (source,))
+        conn.execute(f'create database {name} template "{source}"')
+    try:
+        yield psycopg.conninfo.make_conninfo(server_url, dbname=name)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")
+
+
+@pytest.fixture(scope="session")
+def demo_build(server_url, maven_dir, tmp_path_factory):
+    """Demo data (scale 0.1, seed 7) around the Maven export, every channel ingested and
+    ``dbt build`` run once per session: (its database URL, dbt's result). Tests that change
+    the warehouse work on a copy (``copy_of``)."""
+    from ingestion.demo import CHANNELS, generate
+    from ingestion.loader import ingest_path
+    from salesops.dbt_project import run_dbt
+
+    landing = tmp_path_factory.mktemp("demo-landing")
+    generate(landing, scale=0.1, seed=7, maven_dir=maven_dir)
+    with scratch_database(server_url) as url:
+        for channel in CHANNELS:
+            results = ingest_path(url, channel, str(landing / channel))
+            assert results and {r.status for r in results} == {"loaded"}, channel
+        yield url, run_dbt(["build"], url)
+
+
 @pytest.fixture()
 def db_url(server_url: str) -> str:
     """A new, migrated database on the session's server, dropped after the test."""

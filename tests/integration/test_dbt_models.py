@@ -22,7 +22,7 @@ import pytest
 
 from ingestion.loader import ingest_path
 from salesops.dbt_project import run_dbt
-from tests.conftest import query, scratch_database
+from tests.conftest import copy_of, query, scratch_database
 
 # Warnings dbt may raise: the documented data defects (docs/data_quality.md), nothing else.
 DOCUMENTED_WARNINGS = {
@@ -288,18 +288,12 @@ def _table_digests(url: str) -> dict[str, tuple]:
 
 
 @pytest.fixture(scope="module")
-def demo_warehouse(server_url, maven_dir, tmp_path_factory):
-    """Small demo data (scale 0.1) around the real Maven export, every channel ingested."""
-    from ingestion.demo import CHANNELS, generate
-
-    landing = tmp_path_factory.mktemp("landing")
-    generate(landing, scale=0.1, seed=7, maven_dir=maven_dir)
-    with scratch_database(server_url) as url:
-        for channel in CHANNELS:
-            results = ingest_path(url, channel, str(landing / channel))
-            assert results and {r.status for r in results} == {"loaded"}, channel
-        result = run_dbt(["build"], url)
-        yield url, result, tmp_path_factory.mktemp("delta")
+def demo_warehouse(server_url, demo_build, tmp_path_factory):
+    """Small demo data (scale 0.1) around the real Maven export, every channel ingested and
+    built (a copy of the session's demo build)."""
+    url, result = demo_build
+    with copy_of(server_url, url) as copy:
+        yield copy, result, tmp_path_factory.mktemp("delta")
 
 
 def test_demo_build_passes_every_test(demo_warehouse):

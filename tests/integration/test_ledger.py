@@ -18,7 +18,7 @@ import pytest
 
 from ingestion.loader import ingest_path
 from salesops.dbt_project import run_dbt
-from tests.conftest import query, scratch_database
+from tests.conftest import copy_of, query
 
 ROUTED = ("select lead_key, assignment_method, assigned_rep_name, routed_regional_office, queue_position"
           " from intermediate.int_leads_routed")
@@ -38,16 +38,12 @@ def _assert_clean(result) -> None:
 
 
 @pytest.fixture(scope="module")
-def routed_warehouse(server_url, maven_dir, tmp_path_factory):
-    """The demo data (scale 0.1), built once: (url, round-robin assignments of that build)."""
-    from ingestion.demo import CHANNELS, generate
-
-    landing = tmp_path_factory.mktemp("landing")
-    generate(landing, scale=0.1, seed=7, maven_dir=maven_dir)
-    with scratch_database(server_url) as url:
-        for channel in CHANNELS:
-            assert {r.status for r in ingest_path(url, channel, str(landing / channel))} == {"loaded"}
-        _assert_clean(run_dbt(["build"], url))
+def routed_warehouse(server_url, demo_build, tmp_path_factory):
+    """The demo data (scale 0.1), built once (a copy of the session's demo build):
+    (url, round-robin assignments of that build, a folder for deltas)."""
+    template, result = demo_build
+    _assert_clean(result)
+    with copy_of(server_url, template) as url:
         first = _by_lead(query(url, ROUTED + " where assignment_method = 'round_robin'"))
         yield url, first, tmp_path_factory.mktemp("delta")
 
