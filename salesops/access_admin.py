@@ -23,19 +23,29 @@ ROLES = {
 }
 
 
+def may_set_passwords(conn: psycopg.Connection) -> bool:
+    """Whether the connected role may give roles passwords (superuser or CREATEROLE)."""
+    allowed = conn.execute(
+        "select rolsuper or rolcreaterole from pg_roles where rolname = current_user").fetchone()
+    return bool(allowed and allowed[0])
+
+
+def set_login(conn: psycopg.Connection, role: str, secret: str | None) -> None:
+    """Let ``role`` log in with ``secret`` (never as superuser or role creator); None: no log-in."""
+    if secret is None:
+        conn.execute(sql.SQL("alter role {} with nologin password null").format(sql.Identifier(role)))
+    else:
+        conn.execute(sql.SQL("alter role {} with login nosuperuser nocreaterole nocreatedb "
+                             "password {}").format(sql.Identifier(role), sql.Literal(secret)))
+
+
 def _set_password(url: str, role: str, secret: str | None) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
-        allowed = conn.execute(
-            "select rolsuper or rolcreaterole from pg_roles where rolname = current_user").fetchone()
-        if not allowed or not allowed[0]:
+        if not may_set_passwords(conn):
             raise warehouse.WarehouseError(
                 f"the warehouse owner in this URL may not set passwords (needs CREATEROLE): ask the "
                 f"database administrator to give {role} a password")
-        if secret is None:
-            conn.execute(sql.SQL("alter role {} with nologin password null").format(sql.Identifier(role)))
-        else:
-            conn.execute(sql.SQL("alter role {} with login nosuperuser nocreaterole nocreatedb "
-                                 "password {}").format(sql.Identifier(role), sql.Literal(secret)))
+        set_login(conn, role, secret)
 
 
 def rotate(url: str, role: str) -> None:

@@ -4,7 +4,6 @@ the passwords of the roles salesops components connect as."""
 from __future__ import annotations
 
 import psycopg
-from psycopg import sql
 
 from salesops import credentials, migrate, warehouse
 
@@ -19,14 +18,12 @@ def set_role_passwords(conn: psycopg.Connection) -> list[str]:
     superuser nor CREATEROLE): components then take their role inside the owner's session
     (``warehouse.role_url``).
     """
-    allowed = conn.execute(
-        "select rolsuper or rolcreaterole from pg_roles where rolname = current_user").fetchone()
-    if not allowed or not allowed[0]:
+    from salesops.access_admin import may_set_passwords, set_login
+
+    if not may_set_passwords(conn):
         return []
     for role in warehouse.SERVICE_ROLES.values():
-        conn.execute(sql.SQL("alter role {} with login nosuperuser nocreaterole nocreatedb "
-                             "password {}").format(sql.Identifier(role),
-                                                   sql.Literal(credentials.password(role))))
+        set_login(conn, role, credentials.password(role))
     return list(warehouse.SERVICE_ROLES.values())
 
 

@@ -176,20 +176,18 @@ class EmbeddedPostgres:
 
     # --- liveness --------------------------------------------------------------------------
 
-    def running_port(self) -> int | None:
-        """The port of a live postmaster of this data directory; None when there is none.
+    def _postmaster(self) -> tuple[int, int] | None:
+        """(pid, port) from ``postmaster.pid`` if that process is alive and not a zombie.
 
-        Live means: the pid in ``postmaster.pid`` is a running (not zombie) process and the
-        port accepts connections. A killed server leaves a stale pid file (or a zombie that
-        ``kill(pid, 0)`` still finds) and a port in TIME_WAIT: both count as stopped.
+        A killed server leaves a stale pid file, or a zombie that ``kill(pid, 0)`` still
+        finds; ``initdb`` in another process writes a negative (single-user) pid.
         """
-        pid_file = self.pgdata / "postmaster.pid"
         try:
-            lines = pid_file.read_text().splitlines()
+            lines = (self.pgdata / "postmaster.pid").read_text().splitlines()
             pid, port = int(lines[0]), int(lines[3])
         except (OSError, IndexError, ValueError):
             return None
-        if pid <= 0:  # a single-user backend (initdb at work in another process)
+        if pid <= 0:
             return None
         import psutil
 
@@ -200,23 +198,21 @@ class EmbeddedPostgres:
             return None
         except psutil.AccessDenied:
             pass
-        return port if _listening(port) else None
+        return pid, port
+
+    def running_port(self) -> int | None:
+        """The port of a live postmaster of this data directory (its process is alive and its
+        port accepts connections: a killed server's port may sit in TIME_WAIT); else None."""
+        found = self._postmaster()
+        return found[1] if found and _listening(found[1]) else None
 
     def _clear_stale_pid_file(self) -> None:
         """Remove the pid file of a postmaster that is dead or a zombie (pg_ctl would refuse)."""
         pid_file = self.pgdata / "postmaster.pid"
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            pid = int(pid_file.read_text().splitlines()[0])
-            if pid <= 0:
-                return
-            import psutil
-
-            try:
-                alive = psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-            except psutil.NoSuchProcess:
-                alive = False
-            if not alive:
-                pid_file.unlink()
+        if pid_file.exists() and self._postmaster() is None:
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int(pid_file.read_text().splitlines()[0]) > 0:  # not initdb's
+                    pid_file.unlink()
 
     # --- start / stop ----------------------------------------------------------------------
 
