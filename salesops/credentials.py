@@ -39,14 +39,19 @@ def ensure_private_home(home: Path) -> None:
 
 
 @contextlib.contextmanager
-def _locked(home: Path) -> Iterator[None]:
+def home_lock(home: Path, name: str) -> Iterator[None]:
+    """An exclusive lock held by one process at a time on ``home/.<name>.lock``."""
     ensure_private_home(home)
-    fd = os.open(home / ".credentials.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(home / f".{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)
+
+
+def _locked(home: Path):
+    return home_lock(home, "credentials")
 
 
 def _read(file: Path) -> dict[str, str]:

