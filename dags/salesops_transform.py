@@ -1,4 +1,4 @@
-"""Transform: raw quality gate → dbt (one task per model, via Cosmos) → marts quality gate → grants.
+"""Transform: raw quality gate → dbt (Cosmos: one build, a task per node) → marts quality gate → grants.
 
 Scheduled on the raw Assets the ingestion DAG publishes (any channel that loaded
 something). Great Expectations checkpoints gate both ends: a failing critical
@@ -15,16 +15,9 @@ import operator
 
 import pendulum
 from airflow.sdk import dag, task
-from cosmos import DbtTaskGroup, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import InvocationMode, LoadMode, TestBehavior
 
 from salesops import transform
 from salesops.assets import MARTS_ASSET, RAW_ASSETS
-from salesops.dbt_project import project_dir
-
-# A fresh manifest (written by `salesops run|build|docs`) renders the project without
-# running dbt at parse time; without one, Cosmos runs `dbt ls` with placeholder settings.
-_MANIFEST = transform.fresh_manifest()
 
 
 @dag(
@@ -38,12 +31,11 @@ _MANIFEST = transform.fresh_manifest()
 )
 def salesops_transform():
     @task
-    def prepare_warehouse(run_id: str | None = None) -> None:
-        """Migrations, then book the dbt build's start (what it will have tested)."""
+    def prepare_warehouse() -> None:
+        """Migrations and the service roles (the build books its own start: test_scope.sql)."""
         from salesops.setup_warehouse import prepare
 
         prepare()
-        transform.book_dbt_build("start", run_id)
 
     @task(retries=0)
     def quality_raw() -> dict:
@@ -57,38 +49,8 @@ def salesops_transform():
         except QualityGateError as exc:  # bad data does not get better by retrying
             raise AirflowFailException(str(exc)) from exc
 
-    dbt = DbtTaskGroup(
-        group_id="dbt",
-        project_config=ProjectConfig(
-            dbt_project_path=project_dir(),
-            project_name=transform.project_name(),
-            manifest_path=_MANIFEST,
-            install_dbt_deps=False,  # no hub packages: nothing to download, offline by design
-            env_vars=transform.render_env(),
-        ),
-        profile_config=ProfileConfig(
-            profile_name="salesops",
-            target_name="warehouse",
-            profiles_yml_filepath=project_dir() / "profiles.yml",
-        ),
-        render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST if _MANIFEST else LoadMode.DBT_LS,
-            # `dbt ls` (no fresh manifest) in a subprocess: the DAG processor never imports dbt.
-            invocation_mode=InvocationMode.SUBPROCESS,
-            # `dbt build` per node: a model and its own tests in one task, so a failing test
-            # stops what is built on the model. A test on several models (relationships)
-            # runs as its own task once all of them are built.
-            test_behavior=TestBehavior.BUILD,
-            should_detach_multiple_parents_tests=True,
-            emit_datasets=False,
-        ),
-        operator_args={
-            "interceptors": [transform.warehouse_env],
-            # Each node's run would rewrite manifest.json and run_results.json (seconds on a
-            # project with hundreds of tests); Cosmos reads the run's result object instead.
-            "dbt_cmd_flags": ["--no-write-json"],
-        },
-    )
+    # One `dbt build` runs every node; a task per node reports its outcome (Cosmos watcher mode).
+    dbt = transform.dbt_task_group()
 
     @task(retries=0)
     def quality_marts() -> dict:
@@ -110,7 +72,7 @@ def salesops_transform():
     @task(outlets=[MARTS_ASSET])
     def publish_marts(raw: dict, marts: dict, *, outlet_events=None, run_id: str | None = None) -> dict:
         """Book the run (moving the raw watermark) and emit the marts Asset with row counts."""
-        transform.book_dbt_build("end", run_id)
+        transform.book_build_succeeded(run_id)
         summary = transform.finish(raw, marts)
         outlet_events[MARTS_ASSET].extra = {"marts": summary["marts"], "upto_batch_id": raw["upto"]}
         return summary

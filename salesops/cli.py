@@ -516,5 +516,18 @@ def benchmark_transform(scale: float, delta_scale: float, output: Path | None) -
     run_transform_benchmark(scale, delta_scale, output, echo=echo)
 
 
+@benchmark.command("run")
+@click.option("--scale", default=1.0, show_default=True, type=_SCALE,
+              help="Demo-data scale of the first run (1 = 10k leads, 100k activities).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append the result as a markdown row to this file (e.g. docs/benchmarks.md).")
+def benchmark_run(scale: float, output: Path | None) -> None:
+    """A first `salesops run` from an empty home, a rerun, and the transform DAG against
+    `salesops build --full-refresh` of the same data; reports their ratio."""
+    from salesops.benchmark_run import run_run_benchmark
+
+    ensure_home()
+    run_run_benchmark(scale, output, echo=echo)
+
 if __name__ == "__main__":
     main()

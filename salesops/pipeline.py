@@ -13,10 +13,12 @@ import contextlib
 import io
 import json
 import logging
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 import psycopg
 
@@ -31,13 +33,21 @@ def _step(echo: Callable, number: int, total: int, text: str) -> float:
     return time.perf_counter()
 
 
-def run_dag_quietly(dag_id: str, log_path: Path):
-    """dag.test() logs every task line to stdout; keep them in a file, show the outcome."""
+def run_dag_quietly(dag_id: str, log_path: Path, progress: TextIO | None = None):
+    """dag.test() logs every task line to stdout; keep them in a file, show the outcome.
+
+    ``progress`` (the real stdout when None) gets the run's progress while it runs: tasks
+    done of total and the running step, on one updating line in a terminal, plain lines
+    otherwise (salesops.progress).
+    """
+    from salesops.progress import DagRunProgress
+
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # dag.test() warns "No tasks to run" while tasks skipped by an empty mapping settle.
     logging.getLogger("airflow.sdk.definitions.dag").setLevel(logging.ERROR)
     buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+    reporter = DagRunProgress(dag_id, progress or sys.stdout)
+    with reporter, contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
         try:
             dag_run = airflow_runtime.run_dag(dag_id)
         finally:

@@ -15,6 +15,7 @@ The raw watermark: a successful transform books the highest raw batch it covered
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -131,22 +132,131 @@ def render_env() -> dict[str, str]:
 
 # --- run time ------------------------------------------------------------------------------------
 
+class _RunsInsideTheBuild(logging.Filter):
+    """Cosmos warns, on every parse, that it has no task type for dbt's on-run-start/end hooks
+    and unit tests ("Unavailable conversion function"). They need none: the watcher's one
+    ``dbt build`` runs them (a failing unit test stops its model there). Only those lines go."""
+
+    NODES = ("<DbtResourceType.OPERATION>", "<DbtResourceType.UNIT_TEST>")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("Unavailable conversion function")
+                    and any(n in message for n in self.NODES))
+
+
+_graph_log = logging.getLogger("cosmos.airflow.graph")
+if not any(isinstance(f, _RunsInsideTheBuild) for f in _graph_log.filters):
+    _graph_log.addFilter(_RunsInsideTheBuild())
+
+
+def dbt_task_group(group_id: str = "dbt"):
+    """The dbt project as a Cosmos task group in watcher mode, for the transform DAG.
+
+    One ``dbt build`` (the watcher's producer, dbt in-process: ``DBT_RUNNER``) runs every
+    seed, model, snapshot and test; a task per model, seed and snapshot and one per node's
+    tests then report that node's outcome (``watch_after_build``). Rendered from a fresh
+    manifest (written by ``salesops run|build|docs``) without running dbt; without one,
+    Cosmos runs ``dbt ls`` in a subprocess with placeholder settings.
+    """
+    from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+
+    manifest = fresh_manifest()
+    group = DbtTaskGroup(
+        group_id=group_id,
+        project_config=ProjectConfig(
+            dbt_project_path=project_dir(), project_name=project_name(), manifest_path=manifest,
+            install_dbt_deps=False,  # no hub packages: nothing to download, offline by design
+            env_vars=render_env()),
+        profile_config=ProfileConfig(profile_name="salesops", target_name="warehouse",
+                                     profiles_yml_filepath=project_dir() / "profiles.yml"),
+        execution_config=ExecutionConfig(execution_mode=ExecutionMode.WATCHER,
+                                         invocation_mode=InvocationMode.DBT_RUNNER),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST if manifest else LoadMode.DBT_LS,
+            invocation_mode=InvocationMode.SUBPROCESS,  # `dbt ls` never imports dbt at parse time
+            test_behavior=TestBehavior.AFTER_EACH,  # watcher mode has no BUILD behaviour
+            # A test on several models reports with its last model's tests (a detached test
+            # task would wait for a result key the watcher never writes: docs/pitfalls.md).
+            should_detach_multiple_parents_tests=False,
+            emit_datasets=False),
+        operator_args={"interceptors": [warehouse_env, outcome_events_only]},
+    )
+    watch_after_build(group)
+    return group
+
+
+def watch_after_build(group) -> None:
+    """Run the watcher's per-node tasks after its ``dbt build``, whoever executes the DAG.
+
+    In Cosmos's watcher mode a producer task runs one ``dbt build`` and a sensor per model
+    (and per model's tests) reports that node's outcome. In a task group the sensors start
+    beside the producer and wait for its results; a run that executes one task at a time
+    (``dag.test()``, i.e. ``salesops run``) would start a sensor first and wait forever. So
+    the producer comes first: the root sensors run once it is done, succeeded or failed
+    (each then reports its own node: a failed model fails its task and what depends on it
+    stays upstream_failed); when the producer never ran (the raw gate failed) they skip.
+    """
+    from airflow.sdk import TriggerRule
+
+    tasks = {t.task_id: t for t in group.iter_tasks()}
+    producer = next(t for i, t in tasks.items() if i.endswith(".dbt_producer_watcher"))
+    for task in tasks.values():
+        if hasattr(task, "producer_task_id") and not task.upstream_task_ids & tasks.keys():
+            producer >> task
+            task.trigger_rule = TriggerRule.ONE_DONE
+
+
 def warehouse_env(context, operator) -> None:
     """Cosmos interceptor: point a dbt task at the live warehouse just before it runs.
 
     Runs in the worker, so the connection is resolved where the task executes (the
-    embedded server is started if needed) and never at parse time.
+    embedded server is started if needed) and never at parse time. The Airflow run id
+    tells the build's on-run-start hook which transform it books (dbt/macros/test_scope.sql).
     """
     from salesops import warehouse
     from salesops.dbt_project import dbt_env
 
     env = dbt_env(warehouse.ensure_running())
-    # Cosmos runs each node in a temporary copy of the project and reads the node's
-    # compiled SQL and run results from that copy's target/: keep dbt's default there.
+    # Cosmos runs dbt in a temporary copy of the project and reads the node's compiled SQL
+    # and run results from that copy's target/: keep dbt's default there.
     env["DBT_TARGET_PATH"] = "target"
     env.pop("DBT_PROJECT_DIR", None)
     env.pop("DBT_PROFILES_DIR", None)
+    env["SALESOPS_TRANSFORM_RUN"] = context["run_id"]
     operator.env = {**(operator.env or {}), **env}
+
+
+# dbt lifecycle events that carry no outcome. Cosmos 1.15's watcher producer writes an XCom for
+# each of them (~3 per node); its consumers read only a node's last event (upstream issue #2777).
+_PROGRESS_EVENTS = frozenset({"NodeStart", "NodeCompiling", "NodeExecuting"})
+
+
+def outcome_events_only(context, operator) -> None:
+    """Cosmos interceptor: the watcher producer forwards only the dbt events that carry an outcome.
+
+    Each XCom write costs a request to Airflow's execution API (~20 ms on 2 cores): three
+    per node of 420 doubled the build. Node outcomes, errors and every log line still pass.
+    """
+    make_parse = getattr(operator, "_make_parse_callable", None)
+    if make_parse is None:  # not the producer
+        return
+
+    def filtered_parse():
+        parse = make_parse()
+
+        def parse_outcomes(line: str, extra_kwargs) -> None:
+            try:
+                name = json.loads(line).get("info", {}).get("name")
+            except ValueError:
+                name = None
+            if name not in _PROGRESS_EVENTS:
+                parse(line, extra_kwargs)
+
+        return parse_outcomes
+
+    operator._make_parse_callable = filtered_parse
 
 
 def last_watermark(conn) -> int:
@@ -220,17 +330,16 @@ def grant_readers() -> list[str]:
         return apply_grants(conn, pii_columns(manifest))
 
 
-def book_dbt_build(stage: str, build_id: str) -> None:
-    """Book the start or the success of the DAG's dbt build in ``ops.transform_builds``.
+def book_build_succeeded(build_id: str) -> None:
+    """Book the DAG's dbt build (``build_id``: the Airflow run id) succeeded, after its gates.
 
-    Cosmos runs dbt once per node, so no invocation is the whole build: the DAG books its run
-    (``build_id``: the Airflow run id) with the project's own macros (dbt/macros/test_scope.sql),
-    which incremental builds read to test only the batches no succeeded build has tested.
+    The build booked its own start (on-run-start); incremental builds read the succeeded
+    ones to test only the batches no succeeded build has tested (dbt/macros/test_scope.sql).
     """
     from salesops import warehouse
     from salesops.dbt_project import run_dbt
 
-    run_dbt(["run-operation", f"book_build_{stage}", "--args", json.dumps({"build_invocation_id": build_id})],
+    run_dbt(["run-operation", "book_build_end", "--args", json.dumps({"build_invocation_id": build_id})],
             warehouse.ensure_running())
 
 

@@ -1,21 +1,25 @@
-"""The transform DAG, executed for real with dag.test(): ingest → GX raw gate → dbt (Cosmos) →
-GX marts gate → grants → marts Asset, on a small generated dataset in a database of its own.
+"""The transform DAG, executed for real with dag.test(): ingest → GX raw gate → dbt (Cosmos
+watcher: one `dbt build`, a task per node) → GX marts gate → grants → marts Asset, on a small
+generated dataset in a database of its own.
 
-Then the gates are broken on purpose: a mart value (the marts gate fails, grants and the
-Asset do not happen) and a raw value (the raw gate fails, no dbt task runs).
+Then things are broken on purpose: a mart value (the marts gate fails, grants and the Asset
+do not happen), a model (its task fails, what is built on it does not run, the rest does)
+and a raw value (the raw gate fails, no dbt task runs).
 
 Nothing here imports Airflow at module level: ``airflow_runtime`` configures it first.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import re
 
 import psycopg
 import psycopg.sql
 import pytest
 
-from salesops import airflow_runtime, transform
+from salesops import airflow_runtime, pipeline, progress, transform
 from salesops.dbt_project import project_dir
 from salesops.quality.suites import mart_suites
 from tests.conftest import query, scratch_database
@@ -68,22 +72,41 @@ def test_transform_dag_parses_with_a_task_per_dbt_model():
     assert dag is not None
     own = {"prepare_warehouse", "quality_raw", "quality_marts", "apply_grants", "publish_marts"}
     assert own <= set(dag.task_ids)
-    dbt_tasks = {t.removeprefix("dbt.").rsplit("_", 2)[0] for t in dag.task_ids if t.startswith("dbt.")}
-    assert _dbt_models() <= dbt_tasks
+    # A task per model (and one for its tests), all after the one dbt build that runs them
+    # (an ephemeral model, a CTE inside others, gets a placeholder task: `<name>_run`).
+    model_tasks = {t.split(".")[1] for t in dag.task_ids if t.startswith("dbt.") and t.endswith(".run")}
+    ephemeral = {t[4:-4] for t in dag.task_ids if t.startswith("dbt.") and t.endswith("_run")}
+    assert model_tasks | ephemeral == _dbt_models() and len(ephemeral) < 3
+    producer = dag.get_task("dbt.dbt_producer_watcher")
+    after_build = {t.task_id for t in producer.get_flat_relatives(upstream=False)}
+    assert after_build >= {f"dbt.{m}.run" for m in model_tasks}
     # Scheduled on every channel's raw Asset; publishes the marts Asset.
     assert "salesops://raw/crm_export" in str(dag.timetable.asset_condition)
     assert [o.uri for o in dag.get_task("publish_marts").outlets] == [MARTS_URI]
 
 
-def test_ingest_then_transform_builds_marts_behind_passing_gates(warehouse_db):
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_ingest_then_transform_builds_marts_behind_passing_gates(warehouse_db, tmp_path):
     ingest = airflow_runtime.run_dag("salesops_ingest")
     assert ingest.state == "success"
 
-    run = airflow_runtime.run_dag(DAG_ID)
+    terminal = _Terminal()
+    run = pipeline.run_dag_quietly(DAG_ID, tmp_path / "transform.log", progress=terminal)
 
     states = _states(run)
     assert run.state == "success", {t: s for t, s in states.items() if s != "success"}
     assert set(states.values()) == {"success"}
+    # Progress was shown on one line, rewritten in place, with the dbt build's nodes counted.
+    shown = terminal.getvalue()
+    assert "\n" not in shown and shown.count("\r") > 3
+    builds = [tuple(map(int, m)) for m in re.findall(r"dbt build (\d+)/(\d+) nodes", shown)]
+    assert builds, shown
+    assert [done for done, _ in builds] == sorted(done for done, _ in builds)
+    assert {total for _, total in builds} == {progress.dbt_build_nodes()} and builds[-1][0] <= builds[-1][1]
     key_marts = [s.relation for s in mart_suites() if s.dbt_model in _dbt_models()]
     assert key_marts, "the dbt project defines none of the key marts"
     for relation in key_marts:
@@ -166,6 +189,61 @@ def test_a_broken_mart_value_fails_the_marts_gate_and_stops_grants_and_publishin
     assert _marts_events(run.run_id) == []
 
 
+def _downstream(manifest: dict, failed: str, through_tests: bool) -> set[str]:
+    """Models built on ``failed``; ``through_tests``: also those built on any model that a test
+    reading one of them reads too (a relationship test is skipped when one of its models is
+    not built; a model may wait for it, in dbt's build as in Cosmos's tasks)."""
+    nodes = manifest["nodes"]
+    found, todo = set(), [failed]
+    while todo:
+        for child in manifest["child_map"].get(todo.pop(), []):
+            gated = [child]
+            if through_tests and child.startswith("test."):
+                gated = [c for parent in nodes[child]["depends_on"]["nodes"]
+                         for c in manifest["child_map"].get(parent, [])]
+            for node in gated:
+                if node.startswith("model.") and node not in found:
+                    found.add(node)
+                    todo.append(node)
+    return {n.split(".")[-1] for n in found}
+
+
+def test_a_failing_model_fails_its_task_and_stops_what_is_built_on_it(warehouse_db):
+    manifest = json.loads(transform.ensure_manifest().read_text())
+    broken = "model.salesops.stg_surveys__responses"
+    built_on_it = _downstream(manifest, broken, through_tests=False)
+    maybe_gated = _downstream(manifest, broken, through_tests=True) | {"stg_surveys__responses"}
+    # The model fails in the warehouse: where its view goes stands a table the transformer does
+    # not own, so dbt cannot replace it (the warehouse's preparation does not touch staging).
+    relation = "staging.stg_surveys__responses"
+    with psycopg.connect(warehouse_db, autocommit=True) as conn:
+        conn.execute(f"drop view if exists {relation} cascade")
+        conn.execute(f"create table {relation} (squatter int)")
+    try:
+        run = airflow_runtime.run_dag(DAG_ID)
+    finally:
+        with psycopg.connect(warehouse_db, autocommit=True) as conn:
+            conn.execute(f"drop table {relation}")
+
+    states = _states(run)
+    assert run.state == "failed"
+    assert states["dbt.stg_surveys__responses.run"] == "failed"
+    models = {t.split(".")[1]: s for t, s in states.items() if t.endswith(".run")}
+    assert built_on_it and {m: s for m, s in models.items() if m in built_on_it} == dict.fromkeys(
+        built_on_it & models.keys(), "upstream_failed")
+    # Models no test ties to it were built, and their tasks say so.
+    unrelated = {m: s for m, s in models.items() if m not in maybe_gated}
+    assert len(unrelated) >= 10 and set(unrelated.values()) == {"success"}, unrelated
+    # Between them, models gated by a skipped relationship test: dbt skips them too; the task
+    # says failed ("skipped because of an upstream failure") or upstream_failed.
+    assert {s for m, s in models.items() if m in maybe_gated - built_on_it} <= {
+        "success", "upstream_failed", "failed"}
+    assert states["quality_marts"] == states["apply_grants"] == states["publish_marts"] == "upstream_failed"
+    assert query(warehouse_db, "select succeeded from ops.transform_builds where invocation_id = %s",
+                 (run.run_id,)) == [(False,)]
+    assert _marts_events(run.run_id) == []
+
+
 def test_a_broken_raw_value_fails_the_raw_gate_and_no_dbt_task_runs(warehouse_db):
     with psycopg.connect(warehouse_db, autocommit=True) as conn:
         batch = conn.execute(
@@ -184,8 +262,12 @@ def test_a_broken_raw_value_fails_the_raw_gate_and_no_dbt_task_runs(warehouse_db
     assert run.state == "failed"
     assert states["prepare_warehouse"] == "success" and states["quality_raw"] == "failed"
     downstream = {t: s for t, s in states.items() if t not in ("prepare_warehouse", "quality_raw")}
-    assert downstream and set(downstream.values()) == {"upstream_failed"}
-    assert any(t.startswith("dbt.") for t in downstream)
+    # dbt never ran; the per-node tasks, which run after it, skip; the marts gate and what
+    # follows it never run.
+    assert states["dbt.dbt_producer_watcher"] == "upstream_failed"
+    assert downstream and set(downstream.values()) <= {"upstream_failed", "skipped"}
+    assert {s for t, s in states.items() if t.endswith(".run")} == {"skipped"}
+    assert states["quality_marts"] == states["publish_marts"] == "upstream_failed"
     status, summary = _last_gate(warehouse_db, "raw")
     assert status == "failed"
     [failure] = summary["failed_critical"]

@@ -165,6 +165,10 @@ PROBES: dict[str, list[Probe]] = {
         Probe((), CANNOT_CONNECT),
         Probe((), IS_A_FILE, HOME_FILE),
     ],
+    "benchmark run": [
+        Probe(("--scale", "0"), "not in the range x>0", code=2),
+        Probe((), IS_A_FILE, HOME_FILE),
+    ],
     "benchmark transform": [
         Probe(("--scale", "0"), "not in the range x>0", code=2),
         Probe(("--delta-scale", "-1"), "not in the range x>0", code=2),
