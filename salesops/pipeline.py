@@ -68,7 +68,6 @@ def batch_summary(url: str, since: datetime) -> list[tuple]:
 
 
 def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -> bool:
-    from ingestion.discovery import landing_is_empty
     from salesops.setup_warehouse import prepare
     from salesops.warehouse import redacted, role_url
 
@@ -76,43 +75,43 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
     total = 3 + len(PIPELINE_DAGS)
     started_at = datetime.now(UTC)
     t = _step(echo, 1, total, "warehouse: start and migrate")
+    owner = prepare()
     # The run reads and books its summary with the transformer's privileges only.
-    url = role_url(prepare(), "transformer")
+    url = role_url(owner, "transformer")
     echo(f"      {redacted(url)} ({time.perf_counter() - t:.1f}s)")
 
-    t = _step(echo, 2, total, "airflow: metadata database, dbt manifest and DAGs")
-    airflow_runtime.ensure_metadata_db()
-    _refresh_manifest(echo)
-    bag = airflow_runtime.dagbag(strict=False)
-    echo(f"      {len(bag.dag_ids)} DAGs parsed from {airflow_runtime.DAGS_FOLDER} "
-         f"({time.perf_counter() - t:.1f}s)")
-    if errors := airflow_runtime.import_errors():
-        echo(f"      DAG import errors (those DAGs will not run):\n{errors}")
+    t = _step(echo, 2, total, f"landing zone: {cfg.landing_uri}")
+    _fill_landing_zone(cfg.landing_uri, scale, maven_dir, echo, t)
+    # What the DAGs would do, asked the way they ask it: nothing to load and marts up to date
+    # means no DAG has work, and Airflow is not even started.
+    skip = {"salesops_ingest": _ingest_not_needed(owner, cfg.landing_uri),
+            "salesops_transform": _transform_not_needed(url)}
 
-    t = _step(echo, 3, total, f"landing zone: {cfg.landing_uri}")
-    if landing_is_empty(cfg.landing_uri) and "://" in cfg.landing_uri:
-        echo("      empty: nothing to load (demo data is written to local landing folders only)")
-    elif landing_is_empty(cfg.landing_uri):
-        from ingestion.demo import generate
-
-        source = f"around the Maven export in {maven_dir}" if maven_dir else "with a synthetic CRM export"
-        echo(f"      empty: generating demo data (scale {scale}) {source}")
-        summary = generate(Path(cfg.landing_uri), scale=scale, maven_dir=maven_dir)
-        files = sum(v["files"] for v in summary.values())
-        echo(f"      {files} files written ({time.perf_counter() - t:.1f}s)")
+    t = _step(echo, 3, total, "airflow: metadata database, dbt manifest and DAGs")
+    bag = None
+    if all(skip.values()):
+        echo("      not started: no DAG has work (see below)")
     else:
-        echo("      has files: using them")
+        airflow_runtime.ensure_metadata_db()
+        _refresh_manifest(echo)
+        bag = airflow_runtime.dagbag(strict=False)
+        echo(f"      {len(bag.dag_ids)} DAGs parsed from {airflow_runtime.DAGS_FOLDER} "
+             f"({time.perf_counter() - t:.1f}s)")
+        if errors := airflow_runtime.import_errors():
+            echo(f"      DAG import errors (those DAGs will not run):\n{errors}")
 
     ok = True
     runs = {}
     for index, dag_id in enumerate(PIPELINE_DAGS, start=4):
         t = _step(echo, index, total, f"airflow: run DAG {dag_id} (dag.test)")
+        if dag_id == "salesops_transform" and runs:  # the ingestion may have loaded something
+            skip[dag_id] = _transform_not_needed(url)
+        if skip[dag_id]:
+            echo(f"      skipped: {skip[dag_id]}")
+            continue
         if dag_id not in bag.dag_ids:
             echo("      not run: its DAG file failed to import (see above)")
             ok = False
-            continue
-        if dag_id == "salesops_transform" and (reason := _transform_not_needed(url)):
-            echo(f"      skipped: {reason}")
             continue
         log = cfg.home / "logs" / f"{dag_id}.log"
         dag_run = run_dag_quietly(dag_id, log)
@@ -133,6 +132,33 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
     _print_where_to_look(echo)
     _record_run(url, started_at, ok, rows, transform)
     return ok
+
+
+def _fill_landing_zone(landing: str, scale: float, maven_dir: Path | None, echo: Callable,
+                       started: float) -> None:
+    from ingestion.discovery import landing_is_empty
+
+    if landing_is_empty(landing) and "://" in landing:
+        echo("      empty: nothing to load (demo data is written to local landing folders only)")
+    elif landing_is_empty(landing):
+        from ingestion.demo import generate
+
+        source = f"around the Maven export in {maven_dir}" if maven_dir else "with a synthetic CRM export"
+        echo(f"      empty: generating demo data (scale {scale}) {source}")
+        summary = generate(Path(landing), scale=scale, maven_dir=maven_dir)
+        files = sum(v["files"] for v in summary.values())
+        echo(f"      {files} files written ({time.perf_counter() - started:.1f}s)")
+    else:
+        echo("      has files: using them")
+
+
+def _ingest_not_needed(owner_url: str, landing: str) -> str | None:
+    """Why the ingestion DAG can be skipped (every landed file is already booked), or None."""
+    from ingestion.discovery import new_files
+
+    if new_files(owner_url, landing):
+        return None
+    return "every file in the landing zone was loaded before (ops.ingestion_batches)"
 
 
 def _refresh_manifest(echo: Callable) -> None:
