@@ -45,6 +45,9 @@ def run_dag_quietly(dag_id: str, log_path: Path, progress: TextIO | None = None)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # dag.test() warns "No tasks to run" while tasks skipped by an empty mapping settle.
     logging.getLogger("airflow.sdk.definitions.dag").setLevel(logging.ERROR)
+    # The watcher's producer logs dbt's warnings to the console, through the progress line;
+    # the run's summary lists them instead (progress.dbt_flags).
+    logging.getLogger("cosmos.operators._watcher.base").setLevel(logging.ERROR)
     buffer = io.StringIO()
     reporter = DagRunProgress(dag_id, progress or sys.stdout)
     with reporter, contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
@@ -124,6 +127,8 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
         failed = sorted(ti.task_id for ti in dag_run.get_task_instances() if ti.state == "failed")
         if failed:
             echo(f"      failed task(s): {', '.join(failed)}")
+        if dag_id == "salesops_transform":
+            _print_dbt_flags(dag_run.run_id, echo)
         ok = ok and dag_run.state == "success"
 
     rows = batch_summary(url, started_at)
@@ -132,6 +137,18 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
     _print_where_to_look(echo)
     _record_run(url, started_at, ok, rows, transform)
     return ok
+
+
+def _print_dbt_flags(run_id: str, echo: Callable) -> None:
+    from salesops.progress import dbt_flags
+
+    flags = dbt_flags("salesops_transform", run_id)
+    warned = sum(f.startswith("WARN") for f in flags)
+    for line in flags:
+        echo(f"      {line}")
+    if warned:
+        echo(f"      {warned} dbt warning(s): flagged rows, kept in the marts and out of the totals they "
+             "cannot count in (docs/data_quality.md)")
 
 
 def _fill_landing_zone(landing: str, scale: float, maven_dir: Path | None, echo: Callable,

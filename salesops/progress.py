@@ -81,6 +81,34 @@ def snapshot(dag_id: str, since: datetime, node_total: int | None = None) -> Sna
                     running=running, dbt_nodes=nodes)
 
 
+def dbt_flags(dag_id: str, run_id: str) -> list[str]:
+    """The dbt tests of the run's build that warned or failed, as ``salesops build`` lists them
+    ("WARN name: N rows"), from the outcome the watcher's producer kept per node."""
+    import json
+    import re
+
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.execute(select(XComModel.key, XComModel.value).where(
+            XComModel.dag_id == dag_id, XComModel.run_id == run_id,
+            XComModel.task_id.endswith(PRODUCER_SUFFIX), XComModel.key.endswith("_dbt_event"))).all()
+    flagged = []
+    for key, value in rows:
+        event = json.loads(value) if isinstance(value, (str, bytes)) else value
+        status = (event or {}).get("status")
+        if status not in ("warn", "fail", "error"):
+            continue
+        # <type>__<package>__<name>[__<hash>]: the unique id with its dots as "__"
+        name = re.sub(r"__[0-9a-f]{10}$", "", key.removesuffix("_dbt_event").split("__", 2)[2])
+        found = re.match(r"Got (\d+) results?", event.get("msg") or "")
+        detail = f"{found[1]} rows" if found else (event.get("msg") or status)
+        flagged.append(f"{'WARN  ' if status == 'warn' else 'FAILED'} {name}: {detail}")
+    return sorted(flagged)
+
+
 class DagRunProgress:
     """``with DagRunProgress(dag_id, sys.stdout): dag.test()`` shows the run's progress."""
 

@@ -107,6 +107,12 @@ def test_ingest_then_transform_builds_marts_behind_passing_gates(warehouse_db, t
     assert builds, shown
     assert [done for done, _ in builds] == sorted(done for done, _ in builds)
     assert {total for _, total in builds} == {progress.dbt_build_nodes()} and builds[-1][0] <= builds[-1][1]
+    # The build's flagged rows are listed for the run's summary, counted as the marts hold them.
+    flags = progress.dbt_flags(DAG_ID, run.run_id)
+    [(nulls,)] = query(warehouse_db,
+                       "select count(*) from marts.fct_opportunities where account_name is null")
+    assert nulls > 0 and f"WARN   not_null_fct_opportunities_account_name: {nulls} rows" in flags
+    assert all(line.startswith("WARN") for line in flags), flags
     key_marts = [s.relation for s in mart_suites() if s.dbt_model in _dbt_models()]
     assert key_marts, "the dbt project defines none of the key marts"
     for relation in key_marts:
