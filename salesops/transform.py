@@ -169,7 +169,8 @@ def dbt_task_group(group_id: str = "dbt"):
             dbt_project_path=project_dir(), project_name=project_name(), manifest_path=manifest,
             install_dbt_deps=False,  # no hub packages: nothing to download, offline by design
             env_vars=render_env()),
-        profile_config=ProfileConfig(profile_name="salesops", target_name="warehouse",
+        # Target transform_dag: the warehouse, and the hooks leave booking the build to the DAG.
+        profile_config=ProfileConfig(profile_name="salesops", target_name="transform_dag",
                                      profiles_yml_filepath=project_dir() / "profiles.yml"),
         execution_config=ExecutionConfig(execution_mode=ExecutionMode.WATCHER,
                                          invocation_mode=InvocationMode.DBT_RUNNER),
@@ -212,8 +213,7 @@ def warehouse_env(context, operator) -> None:
     """Cosmos interceptor: point a dbt task at the live warehouse just before it runs.
 
     Runs in the worker, so the connection is resolved where the task executes (the
-    embedded server is started if needed) and never at parse time. The Airflow run id
-    tells the build's on-run-start hook which transform it books (dbt/macros/test_scope.sql).
+    embedded server is started if needed) and never at parse time.
     """
     from salesops import warehouse
     from salesops.dbt_project import dbt_env
@@ -224,7 +224,6 @@ def warehouse_env(context, operator) -> None:
     env["DBT_TARGET_PATH"] = "target"
     env.pop("DBT_PROJECT_DIR", None)
     env.pop("DBT_PROFILES_DIR", None)
-    env["SALESOPS_TRANSFORM_RUN"] = context["run_id"]
     operator.env = {**(operator.env or {}), **env}
 
 
@@ -330,16 +329,17 @@ def grant_readers() -> list[str]:
         return apply_grants(conn, pii_columns(manifest))
 
 
-def book_build_succeeded(build_id: str) -> None:
-    """Book the DAG's dbt build (``build_id``: the Airflow run id) succeeded, after its gates.
+def book_dbt_build(stage: str, build_id: str) -> None:
+    """Book the start or the success of the DAG's dbt build in ``ops.transform_builds``.
 
-    The build booked its own start (on-run-start); incremental builds read the succeeded
-    ones to test only the batches no succeeded build has tested (dbt/macros/test_scope.sql).
+    The DAG books its run (``build_id``: the Airflow run id): the start before its build, the
+    success after its quality gates, with the project's own macros (dbt/macros/test_scope.sql),
+    which incremental builds read to test only the batches no succeeded build has tested.
     """
     from salesops import warehouse
     from salesops.dbt_project import run_dbt
 
-    run_dbt(["run-operation", "book_build_end", "--args", json.dumps({"build_invocation_id": build_id})],
+    run_dbt(["run-operation", f"book_build_{stage}", "--args", json.dumps({"build_invocation_id": build_id})],
             warehouse.ensure_running())
 
 

@@ -86,24 +86,23 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- A whole-project build: `dbt build` with no node selection. Per-node invocations (a
-    Cosmos task retrying its own node) do not book. -#}
+{#- A whole-project build: `dbt build` with no node selection, not the transform DAG's
+    (target transform_dag, profiles.yml): the DAG books its run itself, the start before
+    its build and the success after its quality gates passed. -#}
 {% macro is_whole_project_build() -%}
-    {{ return(flags.WHICH == 'build' and not invocation_args_dict.get('select')
-              and not invocation_args_dict.get('exclude')) }}
+    {{ return(flags.WHICH == 'build' and target.name != 'transform_dag'
+              and not invocation_args_dict.get('select') and not invocation_args_dict.get('exclude')) }}
 {%- endmacro %}
 
-{#- The transform DAG's build (one `dbt build`, run by Cosmos's watcher) books its start
-    under the Airflow run id (SALESOPS_TRANSFORM_RUN); the DAG books the success after its
-    quality gates passed (dbt run-operation book_build_end with build_invocation_id). -#}
+{#- build_invocation_id: the transform DAG books its whole run (dbt run-operation with
+    the Airflow run id) around its Cosmos build. -#}
 {% macro book_build_start(build_invocation_id=none) -%}
-    {%- set build_id = build_invocation_id or env_var('SALESOPS_TRANSFORM_RUN', '') -%}
-    {%- if execute and (build_id or is_whole_project_build()) -%}
+    {%- if execute and (build_invocation_id or is_whole_project_build()) -%}
         {%- call statement('book_build_start') -%}
             insert into ops.transform_builds
                 (invocation_id, batches_through, recent_batch_ids)
             select
-                '{{ build_id or invocation_id }}',
+                '{{ build_invocation_id or invocation_id }}',
                 mark.batches_through,
                 array(
                     select batch_id
@@ -121,8 +120,7 @@
     results; the transform DAG calls it with the start's invocation id after its quality
     gates passed). -#}
 {% macro book_build_end(results=none, build_invocation_id=none) -%}
-    {%- set booked_by_dag = env_var('SALESOPS_TRANSFORM_RUN', '') and not build_invocation_id -%}
-    {%- if execute and not booked_by_dag and (build_invocation_id or is_whole_project_build()) -%}
+    {%- if execute and (build_invocation_id or is_whole_project_build()) -%}
         {%- set failed = results | selectattr('status', 'in', ['error', 'fail', 'runtime error', 'skipped', 'partial success'])
                          | list if results else [] -%}
         {%- if not failed -%}
