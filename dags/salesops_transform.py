@@ -41,14 +41,9 @@ def salesops_transform():
     @task(retries=0)
     def quality_raw() -> dict:
         """GX gate on the raw batches loaded since the last successful transform."""
-        from airflow.sdk.exceptions import AirflowFailException
+        from salesops.quality.gates import gate_task
 
-        from salesops.quality.gates import QualityGateError, run_raw_gate
-
-        try:
-            return run_raw_gate()
-        except QualityGateError as exc:  # bad data does not get better by retrying
-            raise AirflowFailException(str(exc)) from exc
+        return gate_task("raw")
 
     # One `dbt build` runs every node; a task per node reports its outcome (Cosmos watcher mode).
     dbt = transform.dbt_task_group()
@@ -56,14 +51,9 @@ def salesops_transform():
     @task(retries=0)
     def quality_marts() -> dict:
         """GX gate on the key marts dbt just built."""
-        from airflow.sdk.exceptions import AirflowFailException
+        from salesops.quality.gates import gate_task
 
-        from salesops.quality.gates import QualityGateError, run_marts_gate
-
-        try:
-            return run_marts_gate()
-        except QualityGateError as exc:
-            raise AirflowFailException(str(exc)) from exc
+        return gate_task("marts")
 
     @task
     def apply_grants() -> list[str]:

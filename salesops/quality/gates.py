@@ -104,3 +104,14 @@ def run_marts_gate(url: str | None = None) -> dict:
     hint = ("Fix the model (dbt/models) or its inputs, then rerun the transform; until then BI "
             "keeps no access to the rebuilt marts and the marts Asset is not published.")
     return _finish(url, report, {}, hint)
+
+
+def gate_task(gate: str) -> dict:
+    """Run a gate inside an Airflow task: a failed gate fails the task for good (no retry:
+    bad data does not get better by retrying)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    try:
+        return {"raw": run_raw_gate, "marts": run_marts_gate}[gate]()
+    except QualityGateError as exc:
+        raise AirflowFailException(str(exc)) from exc
