@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TextIO
 
-PRODUCER_SUFFIX = "dbt_producer_watcher"
 DONE_STATES = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
 
 
@@ -36,6 +35,13 @@ class Snapshot:
         if self.running:
             parts.append("running " + ", ".join(self.running))
         return f"      {' · '.join(parts)} ({elapsed:.0f}s)"
+
+
+def _producer() -> str:
+    """The task id (within its group) of the watcher's producer, Cosmos's own constant."""
+    from cosmos.constants import PRODUCER_WATCHER_TASK_ID
+
+    return PRODUCER_WATCHER_TASK_ID
 
 
 def dbt_build_nodes() -> int:
@@ -71,10 +77,10 @@ def snapshot(dag_id: str, since: datetime, node_total: int | None = None) -> Sna
             TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)).all()
         running = tuple(sorted(t for t, s in states if s == "running"))
         nodes = None
-        if any(t.endswith(PRODUCER_SUFFIX) for t in running):
+        if any(t.endswith(_producer()) for t in running):
             finished = session.scalar(select(func.count()).select_from(XComModel).where(
                 XComModel.dag_id == dag_id, XComModel.run_id == run_id,
-                XComModel.task_id.endswith(PRODUCER_SUFFIX), XComModel.key.endswith("_dbt_event")))
+                XComModel.task_id.endswith(_producer()), XComModel.key.endswith("_dbt_event")))
             nodes = (finished or 0, node_total if node_total is not None else dbt_build_nodes())
     return Snapshot(done=sum(s in DONE_STATES for _, s in states), total=len(states),
                     failed=sum(s in ("failed", "upstream_failed") for _, s in states),
@@ -94,7 +100,7 @@ def dbt_flags(dag_id: str, run_id: str) -> list[str]:
     with create_session() as session:
         rows = session.execute(select(XComModel.key, XComModel.value).where(
             XComModel.dag_id == dag_id, XComModel.run_id == run_id,
-            XComModel.task_id.endswith(PRODUCER_SUFFIX), XComModel.key.endswith("_dbt_event"))).all()
+            XComModel.task_id.endswith(_producer()), XComModel.key.endswith("_dbt_event"))).all()
     flagged = []
     for key, value in rows:
         event = json.loads(value) if isinstance(value, (str, bytes)) else value

@@ -200,9 +200,10 @@ def watch_after_build(group) -> None:
     stays upstream_failed); when the producer never ran (the raw gate failed) they skip.
     """
     from airflow.sdk import TriggerRule
+    from cosmos.constants import PRODUCER_WATCHER_TASK_ID
 
     tasks = {t.task_id: t for t in group.iter_tasks()}
-    producer = next(t for i, t in tasks.items() if i.endswith(".dbt_producer_watcher"))
+    producer = tasks[f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
     for task in tasks.values():
         if hasattr(task, "producer_task_id") and not task.upstream_task_ids & tasks.keys():
             producer >> task
