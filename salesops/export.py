@@ -75,6 +75,11 @@ def _relation(conn: psycopg.Connection, name: str) -> sql.Identifier:
     return sql.Identifier(schema, table)
 
 
+def write_csv(output: Path, header: list[str], rows: Iterator[tuple]) -> int:
+    """``rows`` as a spreadsheet-safe CSV at ``output`` (0600, complete or absent); return the rows."""
+    return _atomic(output, lambda path: _write_csv(path, header, rows))
+
+
 def _atomic(output: Path, write) -> int:
     """Write through a 0600 temporary file beside ``output``, renamed into place when complete."""
     fd, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)

@@ -47,36 +47,39 @@ class LoadResult:
 
 # --- reading and checking -----------------------------------------------------------------------
 
-def _rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[tuple[int, dict]]:
-    """(line number, {column: text}) of a CSV with a header naming at least ``required``."""
+def csv_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...] = (),
+             error: type[ValueError] = ReferenceFileError) -> list[tuple[int, dict]]:
+    """(line number, {column: text}) of a UTF-8 CSV with a header naming at least ``required``.
+
+    A file that cannot be read this way raises ``error`` with one line naming the file (and line).
+    """
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise ReferenceFileError(f"{path}: no such file") from None
+        raise error(f"{path}: no such file") from None
     except UnicodeDecodeError:
-        raise ReferenceFileError(f"{path}: not UTF-8 text; save it as UTF-8 CSV") from None
+        raise error(f"{path}: not UTF-8 text; save it as UTF-8 CSV") from None
     reader = csv.reader(io.StringIO(text))
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in required if c not in header]
     if missing:
         expected = ",".join(required + tuple(f"[{c}]" for c in optional))
-        raise ReferenceFileError(f"{path}: missing column(s) {', '.join(missing)}; the header must be "
-                                 f"{expected}")
+        raise error(f"{path}: missing column(s) {', '.join(missing)}; the header must be {expected}")
     unknown = [h for h in header if h not in required + optional]
     if unknown:
-        raise ReferenceFileError(f"{path}: unknown column(s) {', '.join(unknown)}; expected "
-                                 f"{', '.join(required + optional)}")
+        raise error(f"{path}: unknown column(s) {', '.join(unknown)}; expected "
+                    f"{', '.join(required + optional)}")
     rows = []
     for number, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue
         if len(values) > len(header):
-            raise ReferenceFileError(f"{path}, line {number}: {len(values)} values for {len(header)} "
-                                     "columns (quote values that contain a comma)")
+            raise error(f"{path}, line {number}: {len(values)} values for {len(header)} "
+                        "columns (quote values that contain a comma)")
         rows.append((number, {h: (values[i].strip() if i < len(values) else "")
                               for i, h in enumerate(header)}))
     if not rows:
-        raise ReferenceFileError(f"{path}: no rows below the header")
+        raise error(f"{path}: no rows below the header")
     return rows
 
 
@@ -89,7 +92,7 @@ def read_stage_map(path: Path) -> list[tuple[str, str, str, int | None]]:
     """Rows (stage_key, raw_stage, stage_semantics, stage_order) of a stage-map CSV."""
     path = Path(path)
     out: dict[str, tuple[int, tuple]] = {}
-    for line, row in _rows(path, ("raw_stage", "stage_semantics"), ("stage_order",)):
+    for line, row in csv_rows(path, ("raw_stage", "stage_semantics"), ("stage_order",)):
         raw_stage = " ".join(row["raw_stage"].split())  # as dbt's clean_text: inner runs of space
         if not raw_stage:
             raise _refuse(path, line, "raw_stage", raw_stage,
@@ -133,7 +136,7 @@ def read_rates(path: Path) -> list[tuple[str, date, Decimal]]:
     """Rows (currency, rate_month, usd_per_unit) of a rates CSV."""
     path = Path(path)
     out: dict[tuple[str, date], tuple[int, Decimal]] = {}
-    for line, row in _rows(path, ("currency", "month", "usd_per_unit")):
+    for line, row in csv_rows(path, ("currency", "month", "usd_per_unit")):
         currency = row["currency"].upper()
         if not _CURRENCY.match(currency):
             raise _refuse(path, line, "currency", row["currency"], "is not a three-letter ISO 4217 code")
