@@ -481,6 +481,69 @@ def docs(serve: bool, port: int) -> None:
     run_dbt(["docs", "serve", "--no-browser", "--host", "127.0.0.1", "--port", str(port)], url)
 
 
+# --- forecasts -----------------------------------------------------------------------------------
+
+@main.group()
+def forecast() -> None:
+    """Revenue forecasts: try the forecaster on your own monthly series (docs/forecasting.md)."""
+
+
+_SERIES_INPUT = click.option("--input", "input_path", required=True,
+                             type=click.Path(dir_okay=False, path_type=Path),
+                             help="CSV with columns series_id,period,value (period: YYYY-MM-01).")
+_HORIZON = click.option("--horizon", required=True, type=click.IntRange(1, 60),
+                        help="Months to forecast.")
+_OUTPUT = click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                       help="The CSV to write.")
+
+
+@forecast.command("predict")
+@_SERIES_INPUT
+@_HORIZON
+@_OUTPUT
+def forecast_predict(input_path: Path, horizon: int, output: Path) -> None:
+    """Forecast the HORIZON months after each series' last period, by the model each series'
+    own backtest chooses; 80% and 95% intervals."""
+    from ml.forecast.files import predict_file
+
+    forecasts, notes = predict_file(input_path, horizon, output)
+    for note in notes:
+        echo(f"warning: {note}", err=True)
+    chosen = forecasts.drop_duplicates("series_id")["model"].value_counts()
+    echo(f"wrote {len(forecasts):,} forecasts for {forecasts['series_id'].nunique():,} series to {output} "
+         f"(models: {', '.join(f'{name} {count}' for name, count in chosen.items())})")
+
+
+@forecast.command("backtest")
+@_SERIES_INPUT
+@_HORIZON
+@click.option("--cutoffs", default=3, show_default=True, type=click.IntRange(1, 24),
+              help="Rolling origins, HORIZON months apart; the last is the last period - HORIZON.")
+@_OUTPUT
+def forecast_backtest(input_path: Path, horizon: int, cutoffs: int, output: Path) -> None:
+    """Forecast each series from the history up to each cutoff only and score it against what
+    happened: MASE, WAPE and interval coverage next to seasonal naive and ETS."""
+    from ml.forecast.files import backtest_file
+
+    predictions, scores = backtest_file(input_path, horizon, cutoffs, output)
+    chosen = predictions[predictions["role"] == "chosen"]
+    echo(f"backtest of {chosen['series_id'].nunique():,} series, up to {cutoffs} cutoffs each "
+         f"({chosen['cutoff'].min()} .. {chosen['cutoff'].max()}), horizon {horizon}: "
+         f"{len(chosen):,} forecasts written to {output}")
+    labels = {"chosen": "chosen models", "seasonal_naive": "seasonal naive", "ets": "ETS (auto)"}
+    echo(f"{'':16} {'MASE':>6} {'WAPE':>7} {'cover 80%':>10} {'cover 95%':>10}")
+    for role, row in scores.iterrows():
+        echo(f"{labels[role]:16} {row['mase']:6.3f} {row['wape']:7.1%} {row['coverage_80']:10.1%} "
+             f"{row['coverage_95']:10.1%}")
+    mase = scores["mase"]
+    echo(f"MASE of the chosen models: {mase['chosen'] / mase['seasonal_naive']:.2f}x seasonal naive, "
+         f"{mase['chosen'] / mase['ets']:.2f}x ETS")
+    unscaled = int(scores.loc["chosen", "folds_without_scale"])
+    if unscaled:
+        echo(f"note: {unscaled} of {int(scores.loc['chosen', 'folds'])} folds have a history whose "
+             "seasonal-naive error is zero (constant or too short) and are not in the MASE", err=True)
+
+
 @main.group()
 def benchmark() -> None:
     """Performance benchmarks, each against a reference measured in the same run."""

@@ -25,6 +25,7 @@ _KNOWN = (
     "QualityGateError",  # salesops.quality.gates
     "HomeError",  # salesops.config
     "ExportError",  # salesops.export
+    "ForecastInputError",  # ml.forecast.series
 )
 DEBUG_HINT = "run with --debug for the traceback"
 

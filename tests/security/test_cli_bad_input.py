@@ -159,6 +159,22 @@ PROBES: dict[str, list[Probe]] = {
         Probe(("marts.fct_opportunities", "-o", "{tmp}/x.csv"), CANNOT_CONNECT),
         Probe(("marts.fct_opportunities", "-o", "{tmp}/x.csv"), IS_A_FILE, HOME_FILE),
     ],
+    "forecast predict": [
+        Probe(("--horizon", "3", "-o", "{tmp}/f.csv"), "Missing option '--input'", code=2),
+        Probe(("--input", "{missing}", "--horizon", "3", "-o", "{tmp}/f.csv"), "no such file"),
+        Probe(("--input", "{csv}", "--horizon", "3", "-o", "{tmp}/f.csv"), "missing column(s) series_id"),
+        Probe(("--input", "{binary}", "--horizon", "3", "-o", "{tmp}/f.csv"), "not UTF-8 text"),
+        Probe(("--input", "{series}", "--horizon", "0", "-o", "{tmp}/f.csv"), "not in the range 1<=x<=60",
+              code=2),
+        Probe(("--input", "{series}", "--horizon", "3", "-o", "{missing}/f.csv"), "does not exist"),
+    ],
+    "forecast backtest": [
+        Probe(("--input", "{series}", "--horizon", "3", "--cutoffs", "0", "-o", "{tmp}/b.csv"),
+              "not in the range 1<=x<=24", code=2),
+        Probe(("--input", "{series}", "--horizon", "3", "-o", "{tmp}/b.csv"),
+              "the longest series has 3 months"),
+        Probe(("--input", "{csv}", "--horizon", "3", "-o", "{tmp}/b.csv"), "missing column(s) series_id"),
+    ],
     "benchmark ingest": [
         Probe(("--rows", "0"), "not in the range x>=1", code=2),
         Probe(("--rounds", "0"), "not in the range x>=1", code=2),
@@ -193,12 +209,15 @@ def places(tmp_path) -> dict[str, str]:
     (tmp_path / "stage_map.csv").write_text("raw_stage,stage_semantics\nSigned,won\n")
     (tmp_path / "rates.csv").write_text("currency,month,usd_per_unit\nEUR,2017-03,1.07\n")
     (tmp_path / "bad_rates.csv").write_text("currency,month,usd_per_unit\neuro,2017-03,1.07\n")
+    (tmp_path / "series.csv").write_text("series_id,period,value\n"
+                                         "A,2017-01-01,1\nA,2017-02-01,2\nA,2017-03-01,3\n")
     (tmp_path / "\x1b[31mred").mkdir()
     return {
         "tmp": str(tmp_path), "folder": str(tmp_path / "folder"), "plain": str(tmp_path / "plainfile"),
         "missing": str(tmp_path / "missing"), "csv": str(tmp_path / "orders.csv"),
         "binary": str(tmp_path / "binary.csv"), "stage_map": str(tmp_path / "stage_map.csv"),
         "rates": str(tmp_path / "rates.csv"), "bad_rates": str(tmp_path / "bad_rates.csv"),
+        "series": str(tmp_path / "series.csv"),
         "escape": str(tmp_path / "\x1b[31mred" / "missing.csv"),
         "home": str(tmp_path / "home"), "url": f"postgresql://salesops:x@127.0.0.1:{_closed_port()}/salesops",
     }
@@ -256,7 +275,9 @@ def test_missing_or_extra_arguments(places, command):
         assert_one_clear_error(result.output, result.exit_code, "Missing argument", 2)
     else:
         result = invoke(places, [*command.split(), "surplus"])
-        assert_one_clear_error(result.output, result.exit_code, "unexpected extra argument (surplus)", 2)
+        required = [p.opts[0] for p in TREE[command].params if isinstance(p, click.Option) and p.required]
+        expect = f"Missing option '{required[0]}'" if required else "unexpected extra argument (surplus)"
+        assert_one_clear_error(result.output, result.exit_code, expect, 2)
 
 
 @pytest.mark.parametrize("command", [*GROUPS, ""])

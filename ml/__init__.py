@@ -1,0 +1,1 @@
+"""Machine learning on the warehouse: forecasts (ml.forecast)."""

@@ -1,0 +1,1 @@
+"""Revenue forecasts: models, selection by rolling-origin backtest, metrics (issue 10)."""

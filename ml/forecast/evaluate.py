@@ -1,0 +1,158 @@
+"""Choosing a model per series by rolling-origin backtest, forecasting, and scoring forecasts.
+
+The protocol (docs/forecasting.md), the same for ``salesops forecast``, the tests and the
+benchmark:
+
+- **Choice.** A series' model is the candidate (``models.CANDIDATES``) with the smallest
+  absolute error over up to two inner rolling origins inside the history it is given:
+  cutoffs ``n - k*h'`` (k = 1, 2; ``h' = min(h, n - 4)``), each fitted on the months up to
+  its cutoff only. Ties go to the earlier candidate.
+- **Awkward series.** All zeros: ``zero``. Under 6 months: the history ``mean`` (a warning
+  says so). A month without a row is a zero (``series.from_frame``).
+- **Backtest.** Outer cutoffs ``last - k*h`` for k = 1..N (h months apart); at each, the
+  choice above runs on the history up to the cutoff only and the chosen model forecasts the
+  next h months; seasonal naive and ETS are scored on the same folds.
+- **Metrics.** MASE: mean absolute error over the fold divided by the in-sample MAE of the
+  seasonal naive on the fold's history (m = 12, m = 1 under 24 months); folds whose scale is
+  zero are left out of the mean and counted. WAPE: sum of absolute errors over sum of
+  absolute actuals. Coverage: the share of actuals inside the 80% / 95% intervals.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ml.forecast import models
+from ml.forecast.series import Series
+
+MIN_HISTORY = 6  # months before a model is chosen; shorter histories get the mean
+MIN_INNER_TRAIN = 4  # months of history an inner fold fits on
+BASELINES = ("seasonal_naive", "ets")  # always scored next to the chosen models
+
+
+@dataclass(frozen=True)
+class SeriesForecast:
+    series_id: str
+    model: str
+    periods: pd.PeriodIndex
+    forecast: models.Forecast
+    note: str | None = None  # why a fallback was used, for the warning line
+
+
+def choose(y: np.ndarray, h: int) -> str:
+    """The candidate with the smallest inner-backtest absolute error on ``y`` (see module doc)."""
+    n = len(y)
+    step = min(h, n - MIN_INNER_TRAIN)
+    cutoffs = [n - k * step for k in (1, 2) if n - k * step >= MIN_INNER_TRAIN]
+    errors: dict[str, list[float]] = {}
+    for cutoff in cutoffs:
+        actual = y[cutoff:cutoff + step]
+        for name, forecast in models.fit_all(y[:cutoff], step).items():
+            errors.setdefault(name, []).append(float(np.abs(forecast.mean - actual).sum()))
+    scored = {name: sum(e) for name, e in errors.items() if len(e) == len(cutoffs)}
+    return min(scored, key=lambda name: (scored[name], models.CANDIDATES.index(name)))
+
+
+def forecast_series(series: Series, h: int) -> SeriesForecast:
+    """The next ``h`` months of one series, by the model ``choose`` picks on its whole history."""
+    y = series.values
+    periods = pd.period_range(series.end + 1, periods=h, freq="M")
+    if not y.any():
+        return SeriesForecast(series.series_id, "zero", periods, models.fit("zero", y, h),
+                              f"all {len(y)} months are zero: forecast 0")
+    if len(y) < MIN_HISTORY:
+        return SeriesForecast(series.series_id, "mean", periods, models.fit("mean", y, h),
+                              f"{len(y)} months of history (under {MIN_HISTORY}): forecast with the "
+                              "history mean, wide intervals")
+    name = choose(y, h)
+    return SeriesForecast(series.series_id, name, periods, models.fit(name, y, h))
+
+
+def _rows(result: SeriesForecast) -> pd.DataFrame:
+    f = result.forecast
+    return pd.DataFrame({"series_id": result.series_id, "period": result.periods, "model": result.model,
+                         "forecast": f.mean, "lower_80": f.lower[80], "upper_80": f.upper[80],
+                         "lower_95": f.lower[95], "upper_95": f.upper[95]})
+
+
+def _map(function, items: list, jobs: int | None) -> list:
+    """``function`` over ``items``, on every core when there is enough to share."""
+    jobs = jobs or os.cpu_count() or 1
+    if jobs == 1 or len(items) < 8:
+        return [function(item) for item in items]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=jobs)(delayed(function)(item) for item in items)
+
+
+def predict(series: list[Series], h: int, jobs: int | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Forecast rows for the ``h`` months after each series' last period, and the warnings."""
+    results = _map(lambda s: forecast_series(s, h), series, jobs)
+    notes = [f"series {r.series_id}: {r.note}" for r in results if r.note]
+    return pd.concat([_rows(r) for r in results], ignore_index=True), notes
+
+
+def _backtest_one(series: Series, h: int, cutoffs: int) -> list[pd.DataFrame]:
+    out = []
+    for k in range(cutoffs, 0, -1):
+        length = len(series.values) - k * h
+        if length < 1:
+            continue
+        cutoff = series.start + (length - 1)
+        history = series.upto(cutoff)
+        actual = series.values[length:length + h]
+        chosen = forecast_series(history, h)
+        runs = [("chosen", chosen)]
+        for name in BASELINES:
+            try:
+                baseline = models.fit(name, history.values, h)
+            except models.Unfit:  # too short for the baseline itself: its fallback, as the chosen one
+                runs.append((name, chosen))
+                continue
+            runs.append((name, SeriesForecast(series.series_id, name, chosen.periods, baseline)))
+        scale = mase_scale(history.values)
+        for role, result in runs:
+            out.append(_rows(result).assign(role=role, cutoff=cutoff, actual=actual, scale=scale))
+    return out
+
+
+def backtest(series: list[Series], h: int, cutoffs: int, jobs: int | None = None) -> pd.DataFrame:
+    """Rolling-origin predictions of the chosen models and the baselines (column ``role``)."""
+    frames = _map(lambda s: _backtest_one(s, h, cutoffs), series, jobs)
+    rows = [frame for group in frames for frame in group]
+    if not rows:
+        raise ValueError(f"no series is longer than {h} months: nothing to backtest")
+    return pd.concat(rows, ignore_index=True)
+
+
+def mase_scale(history: np.ndarray) -> float:
+    """In-sample MAE of the seasonal naive (m = 12 with 24+ months, else 1); NaN if undefined."""
+    m = models.season_length(len(history))
+    if len(history) <= m:
+        return float("nan")
+    return float(np.mean(np.abs(history[m:] - history[:-m])))
+
+
+def metrics(predictions: pd.DataFrame) -> pd.DataFrame:
+    """MASE, WAPE and 80%/95% coverage per role over all series and folds (see module doc)."""
+    p = predictions.assign(error=(predictions["forecast"] - predictions["actual"]).abs())
+    folds = p.groupby(["role", "series_id", "cutoff"], sort=False).agg(mae=("error", "mean"),
+                                                                         scale=("scale", "first"))
+    folds["mase"] = folds["mae"] / folds["scale"].where(folds["scale"] > 0)
+    out = pd.DataFrame({
+        "mase": folds.groupby("role", sort=False)["mase"].mean(),
+        "folds": folds.groupby("role", sort=False)["mase"].size(),
+        "folds_without_scale": folds.groupby("role", sort=False)["mase"].apply(lambda s: int(s.isna().sum())),
+        "wape": p.groupby("role", sort=False).apply(
+            lambda g: g["error"].sum() / g["actual"].abs().sum() if g["actual"].abs().sum() else np.nan,
+            include_groups=False),
+        "coverage_80": p.assign(inside=p["actual"].between(p["lower_80"], p["upper_80"]))
+                        .groupby("role", sort=False)["inside"].mean(),
+        "coverage_95": p.assign(inside=p["actual"].between(p["lower_95"], p["upper_95"]))
+                        .groupby("role", sort=False)["inside"].mean(),
+    })
+    return out

@@ -1,0 +1,204 @@
+"""Candidate models for one monthly series: history in, point forecast with 80%/95% intervals out.
+
+Baselines (written here: each is the textbook formula of Hyndman & Athanasopoulos,
+*Forecasting: Principles and Practice*, 3rd ed., section 5.5, a few lines each):
+``mean``, ``seasonal_naive`` (the value 12 months earlier when the history holds two full
+years, else the last value), ``drift``. Statistical models come from statsmodels:
+``ets`` (additive-error ETS, chosen by AICc over none/additive/damped trend and, with two
+years of history, additive seasonality: what AutoETS does), ``theta`` (the Theta method,
+deseasonalised with two years of history) and ``arima`` (ARIMA with drift, the order chosen
+by AICc). ``ets_theta`` averages the ETS and Theta forecasts and their interval bounds.
+
+A model that cannot be fitted on a history raises ``Unfit`` and is left out of the choice.
+Series that never go below zero get forecasts and bounds clipped at zero.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+LEVELS = (80, 95)
+_Z = {80: 1.2815515655446004, 95: 1.959963984540054}  # standard normal quantiles
+MIN_STATISTICAL = 8  # months of history before ETS, Theta and ARIMA are tried
+SEASON = 12
+
+
+class Unfit(Exception):
+    """The model cannot be fitted on this history."""
+
+
+@dataclass(frozen=True)
+class Forecast:
+    mean: np.ndarray
+    lower: dict[int, np.ndarray]
+    upper: dict[int, np.ndarray]
+
+    def clipped(self, floor: float) -> Forecast:
+        clip = lambda a: np.maximum(a, floor)  # noqa: E731
+        return Forecast(clip(self.mean), {lv: clip(a) for lv, a in self.lower.items()},
+                        {lv: clip(a) for lv, a in self.upper.items()})
+
+    def finite(self) -> bool:
+        arrays = [self.mean, *self.lower.values(), *self.upper.values()]
+        return all(np.isfinite(a).all() for a in arrays)
+
+
+def season_length(n: int) -> int:
+    """12 with at least two full years of history, else 1 (as the MASE scale)."""
+    return SEASON if n >= 2 * SEASON else 1
+
+
+def _normal(mean: np.ndarray, sigma: np.ndarray) -> Forecast:
+    return Forecast(mean, {lv: mean - _Z[lv] * sigma for lv in LEVELS},
+                    {lv: mean + _Z[lv] * sigma for lv in LEVELS})
+
+
+def zero(y: np.ndarray, h: int) -> Forecast:
+    return _normal(np.zeros(h), np.zeros(h))
+
+
+def mean(y: np.ndarray, h: int) -> Forecast:
+    """The history mean; sigma is the sample SD (one month of history: the value itself)."""
+    sd = np.std(y, ddof=1) if len(y) > 1 else abs(y[0])
+    return _normal(np.full(h, y.mean()), np.full(h, sd * np.sqrt(1 + 1 / len(y))))
+
+
+def seasonal_naive(y: np.ndarray, h: int) -> Forecast:
+    m = season_length(len(y))
+    if len(y) <= m:
+        raise Unfit("needs more than one season")
+    residuals = y[m:] - y[:-m]
+    sigma = np.sqrt(np.mean(residuals**2))
+    steps = np.arange(h)
+    return _normal(y[len(y) - m + steps % m], sigma * np.sqrt(steps // m + 1))
+
+
+def drift(y: np.ndarray, h: int) -> Forecast:
+    n = len(y)
+    if n < 3:
+        raise Unfit("needs three months")
+    slope = (y[-1] - y[0]) / (n - 1)
+    residuals = np.diff(y) - slope
+    sigma = np.sqrt(np.sum(residuals**2) / (n - 2))
+    steps = np.arange(1, h + 1)
+    return _normal(y[-1] + slope * steps, sigma * np.sqrt(steps * (1 + steps / (n - 1))))
+
+
+def ets(y: np.ndarray, h: int) -> Forecast:
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    n = len(y)
+    if n < MIN_STATISTICAL:
+        raise Unfit(f"needs {MIN_STATISTICAL} months")
+    seasonal = n >= 2 * SEASON
+    specs = [(None, False, None), ("add", False, None), ("add", True, None)]
+    if seasonal:
+        specs += [(trend, damped, "add") for trend, damped, _ in specs]
+    history = pd.Series(y)
+    best = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for trend, damped, season in specs:
+            try:
+                fit = ETSModel(history, error="add", trend=trend, damped_trend=damped, seasonal=season,
+                               seasonal_periods=SEASON if season else None,
+                               initialization_method="heuristic" if seasonal else "estimated",
+                               ).fit(disp=False)
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+            if np.isfinite(fit.aicc) and (best is None or fit.aicc < best.aicc):
+                best = fit
+        if best is None:
+            raise Unfit("no ETS model converged")
+        prediction = best.get_prediction(start=n, end=n + h - 1)
+        frames = {lv: prediction.summary_frame(alpha=1 - lv / 100) for lv in LEVELS}
+    return Forecast(np.asarray(prediction.predicted_mean, dtype=float),
+                    {lv: frames[lv]["pi_lower"].to_numpy(float) for lv in LEVELS},
+                    {lv: frames[lv]["pi_upper"].to_numpy(float) for lv in LEVELS})
+
+
+def theta(y: np.ndarray, h: int) -> Forecast:
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    n = len(y)
+    if n < MIN_STATISTICAL:
+        raise Unfit(f"needs {MIN_STATISTICAL} months")
+    if np.ptp(y) == 0:
+        raise Unfit("constant history")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fit = ThetaModel(pd.Series(y), period=SEASON, deseasonalize=n >= 2 * SEASON,
+                             method="additive" if y.min() <= 0 else "auto").fit()
+            point = fit.forecast(h).to_numpy(float)
+            bounds = {lv: fit.prediction_intervals(h, alpha=1 - lv / 100) for lv in LEVELS}
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            raise Unfit(str(exc)) from None
+    return Forecast(point, {lv: bounds[lv]["lower"].to_numpy(float) for lv in LEVELS},
+                    {lv: bounds[lv]["upper"].to_numpy(float) for lv in LEVELS})
+
+
+def arima(y: np.ndarray, h: int) -> Forecast:
+    from statsmodels.tsa.arima.model import ARIMA
+
+    n = len(y)
+    if n < MIN_STATISTICAL:
+        raise Unfit(f"needs {MIN_STATISTICAL} months")
+    best = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for order in ((0, 1, 1), (1, 1, 0), (1, 1, 1)):
+            try:
+                fit = ARIMA(y, order=order, trend="t").fit()
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+            if np.isfinite(fit.aicc) and (best is None or fit.aicc < best.aicc):
+                best = fit
+        if best is None:
+            raise Unfit("no ARIMA model converged")
+        prediction = best.get_forecast(h)
+        bounds = {lv: prediction.conf_int(alpha=1 - lv / 100) for lv in LEVELS}
+    return Forecast(np.asarray(prediction.predicted_mean, dtype=float),
+                    {lv: bounds[lv][:, 0] for lv in LEVELS}, {lv: bounds[lv][:, 1] for lv in LEVELS})
+
+
+def combine(*forecasts: Forecast) -> Forecast:
+    """The average of the forecasts and of their interval bounds."""
+    avg = lambda arrays: np.mean(arrays, axis=0)  # noqa: E731
+    return Forecast(avg([f.mean for f in forecasts]),
+                    {lv: avg([f.lower[lv] for f in forecasts]) for lv in LEVELS},
+                    {lv: avg([f.upper[lv] for f in forecasts]) for lv in LEVELS})
+
+
+BASE = {"seasonal_naive": seasonal_naive, "drift": drift, "ets": ets, "theta": theta, "arima": arima}
+COMBINATIONS = {"ets_theta": ("ets", "theta")}
+FALLBACKS = {"zero": zero, "mean": mean}
+CANDIDATES = (*BASE, *COMBINATIONS)  # in order of preference when two score the same
+
+
+def fit(name: str, y: np.ndarray, h: int) -> Forecast:
+    """One model's forecast (``Unfit`` if it cannot be fitted), clipped at zero for a series that is."""
+    if name in COMBINATIONS:
+        forecast = combine(*(fit(part, y, h) for part in COMBINATIONS[name]))
+    else:
+        forecast = {**BASE, **FALLBACKS}[name](y, h)
+    if not forecast.finite():
+        raise Unfit("the forecast is not finite")
+    return forecast.clipped(0.0) if y.min() >= 0 else forecast
+
+
+def fit_all(y: np.ndarray, h: int) -> dict[str, Forecast]:
+    """Every candidate that can be fitted on ``y`` (a combination reuses its parts' fits)."""
+    out: dict[str, Forecast] = {}
+    for name in BASE:
+        with contextlib.suppress(Unfit):
+            out[name] = fit(name, y, h)
+    for name, parts in COMBINATIONS.items():
+        if all(part in out for part in parts):
+            out[name] = combine(*(out[part] for part in parts))
+    return out
