@@ -12,3 +12,6 @@ RAW_ASSETS = {channel: Asset(name=f"raw_{channel}", uri=f"salesops://raw/{channe
 # The marts the transform DAG has built and passed through its quality gate; the forecast
 # and payout DAGs are scheduled on it. Its event extra carries row counts per mart.
 MARTS_ASSET = Asset(name="marts", uri="salesops://marts")
+
+# Forecasts appended to ml.revenue_forecasts by the forecast DAG (extra: as-of month, rows).
+FORECASTS_ASSET = Asset(name="forecasts", uri="salesops://forecasts")

@@ -6,7 +6,8 @@ embedded warehouse, Airflow metadata DB and demo landing zone), removed afterwar
 
 1. ``salesops run``: everything a newcomer's first command does (warehouse, migrations,
    Airflow's metadata DB, the dbt manifest, DAG parse, demo data, the ingestion DAG, the
-   transform DAG with its quality gates). Its output gives the transform DAG's own time.
+   transform DAG with its quality gates), timed to the end of the transform (the forecast
+   DAG's own time, from the output, is taken off). Its output gives the transform DAG's time.
 2. ``salesops run`` again: nothing new, so the transform is skipped.
 3. The reference: ``salesops build --full-refresh`` on the same warehouse, i.e. one plain
    ``dbt build`` that, like the DAG's first build, builds every model from scratch and runs
@@ -30,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 TARGETS = {"ratio": 1.5, "first_run_s": 100.0, "rerun_s": 15.0}
-_DAG_TIME = re.compile(r"run DAG salesops_transform.*?\n\s+\w+: .*?\((\d+(?:\.\d+)?)s; task log", re.S)
+_DAG_TIME = r"run DAG {dag}.*?\n\s+\w+: .*?\((\d+(?:\.\d+)?)s; task log"
 
 
 def _salesops(args: list[str], home: Path, echo: Callable) -> tuple[float, str]:
@@ -51,9 +52,13 @@ def _salesops(args: list[str], home: Path, echo: Callable) -> tuple[float, str]:
 
 def transform_dag_seconds(run_output: str) -> float:
     """The transform DAG's time in ``salesops run``'s output ("success: ... (118.2s; task log")."""
-    match = _DAG_TIME.search(run_output)
+    return dag_seconds(run_output, "salesops_transform")
+
+
+def dag_seconds(run_output: str, dag_id: str) -> float:
+    match = re.search(_DAG_TIME.format(dag=dag_id), run_output, re.S)
     if match is None:
-        raise ValueError("the run's output shows no transform DAG time")
+        raise ValueError(f"the run's output shows no {dag_id.removeprefix('salesops_')} DAG time")
     return float(match[1])
 
 
@@ -62,6 +67,8 @@ def run_run_benchmark(scale: float, output: Path | None, echo: Callable = print)
     try:
         first, out = _salesops(["run", "--scale", str(scale)], home, echo)
         dag = transform_dag_seconds(out)
+        # The target is to the end of the transform: the forecast DAG after it is not counted.
+        first -= dag_seconds(out, "salesops_forecast") if "run DAG salesops_forecast" in out else 0.0
         rerun, _ = _salesops(["run", "--scale", str(scale)], home, echo)
         build, _ = _salesops(["build", "--full-refresh"], home, echo)
     finally:

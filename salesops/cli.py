@@ -544,6 +544,51 @@ def forecast_backtest(input_path: Path, horizon: int, cutoffs: int, output: Path
              "seasonal-naive error is zero (constant or too short) and are not in the MASE", err=True)
 
 
+@forecast.command("train")
+@click.option("--horizon", default=6, show_default=True, type=click.IntRange(1, 24), help="Months ahead.")
+@click.option("--cutoffs", default=3, show_default=True, type=click.IntRange(1, 12),
+              help="Backtest origins, HORIZON months apart.")
+def forecast_train(horizon: int, cutoffs: int) -> None:
+    """Backtest and train the revenue forecast of every level (company, region, team, rep,
+    product) on the marts; track it in MLflow, register it, promote it if it beats the champion."""
+    from ml.forecast.registry import MODEL_NAME, train
+
+    echo("training: backtest of every series of every level, then the model on the whole history ...")
+    trained = train(_warehouse_url(), horizon, cutoffs)
+    _print_training(trained)
+    echo(f"{MODEL_NAME} version {trained.version} (MLflow run {trained.run_id}): "
+         + ("champion" if trained.promoted else "not promoted, the champion stays"))
+
+
+def _print_training(trained) -> None:
+    labels = {"chosen": "chosen models", "seasonal_naive": "seasonal naive", "ets": "ETS (auto)"}
+    echo(f"  {'level':8} {'model':15} {'MASE':>6} {'WAPE':>7} {'cover 80%':>10}")
+    for (level, role), row in trained.by_level.iterrows():
+        echo(f"  {level:8} {labels[role]:15} {row['mase']:6.3f} {row['wape']:7.1%} "
+             f"{row['coverage_80']:10.1%}")
+    row = trained.scores.loc["chosen"]
+    echo(f"  {'all':8} {'chosen models':15} {row['mase']:6.3f} {row['wape']:7.1%} "
+         f"{row['coverage_80']:10.1%}")
+    if trained.champion_mase is not None:
+        echo(f"  the champion on the same folds: MASE {trained.champion_mase:.3f}")
+
+
+@forecast.command("score")
+@click.option("--horizon", default=6, show_default=True, type=click.IntRange(1, 24), help="Months ahead.")
+def forecast_score(horizon: int) -> None:
+    """Forecast every level with the champion model and append the forecasts to
+    ml.revenue_forecasts (an as-of month already scored keeps its rows)."""
+    from ml.forecast.registry import score
+
+    written, forecasts, notes = score(_warehouse_url(), horizon)
+    for note in notes:
+        echo(f"note: {note}")
+    series = forecasts[["level", "series_key"]].drop_duplicates().shape[0]
+    echo(f"ml.revenue_forecasts: {written.rows:,} rows as of {written.as_of_month} "
+         f"({written.already_there:,} already there, kept) for {series:,} series; "
+         f"MLflow run {written.run_id}")
+
+
 @main.group()
 def benchmark() -> None:
     """Performance benchmarks, each against a reference measured in the same run."""

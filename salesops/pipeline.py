@@ -4,7 +4,8 @@ The DAGs run in order through ``dag.test()``: ingestion, then the transform (GX 
 the new raw batches → dbt → GX gate on the marts → grants). The transform runs only when
 batches were loaded after the last successful transform (or it never succeeded): a
 rerun with nothing new says so and leaves the marts as they are; ``salesops build``
-rebuilds them on demand.
+rebuilds them on demand. Then the forecast (train the revenue forecast when due, score
+every level into ``ml.revenue_forecasts``), when the marts' last month is not scored yet.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import psycopg
 from salesops import airflow_runtime
 from salesops.config import settings
 
-PIPELINE_DAGS = ("salesops_ingest", "salesops_transform")
+PIPELINE_DAGS = ("salesops_ingest", "salesops_transform", "salesops_forecast")
 
 
 def _step(echo: Callable, number: int, total: int, text: str) -> float:
@@ -88,7 +89,8 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
     # What the DAGs would do, asked the way they ask it: nothing to load and marts up to date
     # means no DAG has work, and Airflow is not even started.
     skip = {"salesops_ingest": _ingest_not_needed(owner, cfg.landing_uri),
-            "salesops_transform": _transform_not_needed(url)}
+            "salesops_transform": _transform_not_needed(url),
+            "salesops_forecast": _forecast_not_needed(url)}
 
     t = _step(echo, 3, total, "airflow: metadata database, dbt manifest and DAGs")
     bag = None
@@ -109,6 +111,9 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
         t = _step(echo, index, total, f"airflow: run DAG {dag_id} (dag.test)")
         if dag_id == "salesops_transform" and runs:  # the ingestion may have loaded something
             skip[dag_id] = _transform_not_needed(url)
+        if dag_id == "salesops_forecast" and "salesops_transform" in runs:
+            skip[dag_id] = ("the transform did not succeed: no marts to forecast from"
+                            if runs["salesops_transform"].state != "success" else _forecast_not_needed(url))
         if skip[dag_id]:
             echo(f"      skipped: {skip[dag_id]}")
             continue
@@ -129,6 +134,8 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
             echo(f"      failed task(s): {', '.join(failed)}")
         if dag_id == "salesops_transform":
             _print_dbt_flags(dag_run.run_id, echo)
+        if dag_id == "salesops_forecast":
+            _print_forecasts(url, echo)
         ok = ok and dag_run.state == "success"
 
     rows = batch_summary(url, started_at)
@@ -206,6 +213,41 @@ def _transform_not_needed(url: str) -> str | None:
         return None
     return (f"nothing new was loaded since the last transform (raw batches up to {since} are in "
             f"the marts, built {last['finished_at']:%Y-%m-%d %H:%M}); `salesops build` rebuilds them")
+
+
+def _forecast_not_needed(url: str) -> str | None:
+    """Why the forecast can be skipped (the marts' last month is already scored), or None."""
+    with psycopg.connect(url) as conn:
+        if conn.execute("select to_regclass('marts.rep_performance_monthly')").fetchone()[0] is None:
+            return "no marts yet"
+        last = conn.execute("select max(month) from marts.rep_performance_monthly").fetchone()[0]
+        scored = conn.execute("select max(as_of_month) from ml.forecast_runs").fetchone()[0]
+    if last is None:
+        return "the marts hold no months yet"
+    if scored is None or scored < last:
+        return None
+    return (f"forecasts as of {scored:%Y-%m} (the marts' last month) are in ml.revenue_forecasts; "
+            "`salesops forecast train` / `score` run them on demand")
+
+
+def _print_forecasts(url: str, echo: Callable) -> None:
+    """The champion with its backtest scores, and what the scoring wrote."""
+    from ml.forecast.registry import MODEL_NAME, champion_summary
+
+    champion = champion_summary()
+    if champion is None:
+        echo("      no champion model (see the task log)")
+        return
+    ratio = lambda other: (f"{champion['mase_chosen'] / champion[other]:.2f}x"  # noqa: E731
+                           if champion.get(other) else "n/a")
+    echo(f"      champion {MODEL_NAME} v{champion['version']}: backtest MASE {champion['mase_chosen']:.3f} "
+         f"({ratio('mase_seasonal_naive')} seasonal naive, {ratio('mase_ets')} ETS), 80% interval "
+         f"coverage {champion['coverage_80_chosen']:.0%}")
+    with psycopg.connect(url) as conn:
+        row = conn.execute("select as_of_month, rows_written, series from ml.forecast_runs"
+                           " order by scored_at desc limit 1").fetchone()
+    if row:
+        echo(f"      ml.revenue_forecasts: {row[1]:,} rows for {row[2]:,} series as of {row[0]:%Y-%m}")
 
 
 def _print_marts(url: str, started_at: datetime, ran: bool, echo: Callable) -> dict:

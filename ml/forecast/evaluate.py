@@ -43,7 +43,22 @@ class SeriesForecast:
     note: str | None = None  # why a fallback was used, for the warning line
 
 
-def choose(y: np.ndarray, h: int) -> str:
+_FITS: dict[tuple, dict[str, models.Forecast]] = {}
+
+
+def fit_all(y: np.ndarray, h: int, candidates: tuple[str, ...]) -> dict[str, models.Forecast]:
+    """``models.fit_all``, remembered: the rolling origins of a backtest and of the choice inside
+    each of its folds fit the same histories again (a fold h months back is the next cutoff's
+    inner fold), so each is fitted once per process."""
+    key = (y.tobytes(), h, candidates)
+    if key not in _FITS:
+        if len(_FITS) >= 4096:
+            _FITS.clear()
+        _FITS[key] = models.fit_all(y, h, candidates)
+    return _FITS[key]
+
+
+def choose(y: np.ndarray, h: int, candidates: tuple[str, ...] = models.CANDIDATES) -> str:
     """The candidate with the smallest inner-backtest absolute error on ``y`` (see module doc)."""
     n = len(y)
     step = min(h, n - MIN_INNER_TRAIN)
@@ -51,14 +66,16 @@ def choose(y: np.ndarray, h: int) -> str:
     errors: dict[str, list[float]] = {}
     for cutoff in cutoffs:
         actual = y[cutoff:cutoff + step]
-        for name, forecast in models.fit_all(y[:cutoff], step).items():
+        for name, forecast in fit_all(y[:cutoff], step, candidates).items():
             errors.setdefault(name, []).append(float(np.abs(forecast.mean - actual).sum()))
     scored = {name: sum(e) for name, e in errors.items() if len(e) == len(cutoffs)}
-    return min(scored, key=lambda name: (scored[name], models.CANDIDATES.index(name)))
+    return min(scored, key=lambda name: (scored[name], candidates.index(name)))
 
 
-def forecast_series(series: Series, h: int) -> SeriesForecast:
-    """The next ``h`` months of one series, by the model ``choose`` picks on its whole history."""
+def forecast_series(series: Series, h: int, model: str | None = None,
+                    candidates: tuple[str, ...] = models.CANDIDATES) -> SeriesForecast:
+    """The next ``h`` months of one series, by ``model`` if given and it can be fitted, else by
+    the model ``choose`` picks on its whole history."""
     y = series.values
     periods = pd.period_range(series.end + 1, periods=h, freq="M")
     if not y.any():
@@ -68,18 +85,23 @@ def forecast_series(series: Series, h: int) -> SeriesForecast:
         return SeriesForecast(series.series_id, "mean", periods, models.fit("mean", y, h),
                               f"{len(y)} months of history (under {MIN_HISTORY}): forecast with the "
                               "history mean, wide intervals")
-    name = choose(y, h)
-    return SeriesForecast(series.series_id, name, periods, models.fit(name, y, h))
+    if model in models.CANDIDATES:
+        try:
+            return SeriesForecast(series.series_id, model, periods, models.fit(model, y, h))
+        except models.Unfit:
+            pass
+    name = choose(y, h, candidates)
+    return SeriesForecast(series.series_id, name, periods, fit_all(y, h, candidates)[name])
 
 
-def _rows(result: SeriesForecast) -> pd.DataFrame:
+def rows(result: SeriesForecast) -> pd.DataFrame:
     f = result.forecast
     return pd.DataFrame({"series_id": result.series_id, "period": result.periods, "model": result.model,
                          "forecast": f.mean, "lower_80": f.lower[80], "upper_80": f.upper[80],
                          "lower_95": f.lower[95], "upper_95": f.upper[95]})
 
 
-def _map(function, items: list, jobs: int | None) -> list:
+def map_series(function, items: list, jobs: int | None) -> list:
     """``function`` over ``items``, on every core when there is enough to share."""
     jobs = jobs or os.cpu_count() or 1
     if jobs == 1 or len(items) < 8:
@@ -91,12 +113,12 @@ def _map(function, items: list, jobs: int | None) -> list:
 
 def predict(series: list[Series], h: int, jobs: int | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Forecast rows for the ``h`` months after each series' last period, and the warnings."""
-    results = _map(lambda s: forecast_series(s, h), series, jobs)
+    results = map_series(lambda s: forecast_series(s, h), series, jobs)
     notes = [f"series {r.series_id}: {r.note}" for r in results if r.note]
-    return pd.concat([_rows(r) for r in results], ignore_index=True), notes
+    return pd.concat([rows(r) for r in results], ignore_index=True), notes
 
 
-def _backtest_one(series: Series, h: int, cutoffs: int) -> list[pd.DataFrame]:
+def _backtest_one(series: Series, h: int, cutoffs: int, candidates: tuple[str, ...]) -> list[pd.DataFrame]:
     out = []
     for k in range(cutoffs, 0, -1):
         length = len(series.values) - k * h
@@ -105,28 +127,43 @@ def _backtest_one(series: Series, h: int, cutoffs: int) -> list[pd.DataFrame]:
         cutoff = series.start + (length - 1)
         history = series.upto(cutoff)
         actual = series.values[length:length + h]
-        chosen = forecast_series(history, h)
+        chosen = forecast_series(history, h, candidates=candidates)
         runs = [("chosen", chosen)]
         for name in BASELINES:
             try:
-                baseline = models.fit(name, history.values, h)
+                baseline = (fit_all(history.values, h, candidates).get(name)
+                            or models.fit(name, history.values, h))
             except models.Unfit:  # too short for the baseline itself: its fallback, as the chosen one
                 runs.append((name, chosen))
                 continue
             runs.append((name, SeriesForecast(series.series_id, name, chosen.periods, baseline)))
         scale = mase_scale(history.values)
         for role, result in runs:
-            out.append(_rows(result).assign(role=role, cutoff=cutoff, actual=actual, scale=scale))
+            out.append(rows(result).assign(role=role, cutoff=cutoff, actual=actual, scale=scale))
     return out
 
 
-def backtest(series: list[Series], h: int, cutoffs: int, jobs: int | None = None) -> pd.DataFrame:
+def backtest(series: list[Series], h: int, cutoffs: int, jobs: int | None = None,
+             candidates: tuple[str, ...] = models.CANDIDATES) -> pd.DataFrame:
     """Rolling-origin predictions of the chosen models and the baselines (column ``role``)."""
-    frames = _map(lambda s: _backtest_one(s, h, cutoffs), series, jobs)
-    rows = [frame for group in frames for frame in group]
+    return backtest_and_choose(series, h, cutoffs, jobs, candidates, choose_too=False)[0]
+
+
+def backtest_and_choose(series: list[Series], h: int, cutoffs: int, jobs: int | None = None,
+                        candidates: tuple[str, ...] = models.CANDIDATES,
+                        choose_too: bool = True) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The backtest, and the model each series chooses on its whole history (in the same job,
+    so the choice reuses the backtest's fits)."""
+    def one(s: Series):
+        frames = _backtest_one(s, h, cutoffs, candidates)
+        return frames, forecast_series(s, h, candidates=candidates).model if choose_too else None
+
+    results = map_series(one, series, jobs)
+    choices = {s.series_id: choice for s, (_, choice) in zip(series, results, strict=True)}
+    rows = [frame for frames, _ in results for frame in frames]
     if not rows:
         raise ValueError(f"no series is longer than {h} months: nothing to backtest")
-    return pd.concat(rows, ignore_index=True)
+    return pd.concat(rows, ignore_index=True), choices
 
 
 def mase_scale(history: np.ndarray) -> float:

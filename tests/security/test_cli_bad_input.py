@@ -175,6 +175,16 @@ PROBES: dict[str, list[Probe]] = {
               "the longest series has 3 months"),
         Probe(("--input", "{csv}", "--horizon", "3", "-o", "{tmp}/b.csv"), "missing column(s) series_id"),
     ],
+    "forecast train": [
+        Probe(("--horizon", "0"), "not in the range 1<=x<=24", code=2),
+        Probe(("--cutoffs", "13"), "not in the range 1<=x<=12", code=2),
+        Probe((), CANNOT_CONNECT),
+        Probe((), IS_A_FILE, HOME_FILE),
+    ],
+    "forecast score": [
+        Probe(("--horizon", "25"), "not in the range 1<=x<=24", code=2),
+        Probe((), CANNOT_CONNECT),
+    ],
     "benchmark ingest": [
         Probe(("--rows", "0"), "not in the range x>=1", code=2),
         Probe(("--rounds", "0"), "not in the range x>=1", code=2),

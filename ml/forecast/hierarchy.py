@@ -1,0 +1,182 @@
+"""Monthly won revenue of the sales hierarchy, forecast coherently.
+
+Levels: ``company`` ← ``region`` ← ``team`` (the manager) ← ``rep``, and ``product`` (the
+company split by product). History comes from the marts (``rep_performance_monthly``: won
+revenue in USD per rep and month, zero months included; ``fct_opportunities`` for products),
+read as ``salesops_ml``. Every series runs to the company's last month with data, so every
+forecast covers the same months.
+
+Reconciliation (docs/forecasting.md), exact to the cent:
+
+- reps are forecast by their own chosen models and rounded to cents (half to even);
+- a team's point forecast is the sum of its reps', a region's the sum of its teams', the
+  company's the sum of its regions' (bottom-up): they add up by construction;
+- products are forecast on their own, then their forecasts are used as shares of the
+  company's point forecast, allocated to the cent by largest remainder: they add up too;
+- the interval of a team, region, company or product is the width of that series' own
+  model's interval, centred on the reconciled point (clipped at zero).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+
+import numpy as np
+import pandas as pd
+
+from ml.forecast import evaluate, models
+from ml.forecast.series import Series, from_frame
+
+LEVELS = ("company", "region", "team", "rep", "product")
+COMPANY = "all"
+NO_TEAM, NO_REGION = "(no team)", "(no region)"
+CENT = Decimal("0.01")
+BOUNDS = ("lower_80", "upper_80", "lower_95", "upper_95")
+
+
+@dataclass(frozen=True)
+class History:
+    reps: pd.DataFrame  # rep_name, manager_name, region, month, won_revenue
+    products: pd.DataFrame  # product_name, month, won_revenue
+
+    @property
+    def last_month(self) -> pd.Period:
+        return pd.Period(self.reps["month"].max(), freq="M")
+
+
+def load_history(url: str) -> History:
+    """The history, read from the marts as the ML role."""
+    import psycopg
+
+    from salesops.warehouse import role_url
+
+    with psycopg.connect(role_url(url, "ml")) as conn:
+        reps = conn.execute(
+            "select rep_name, coalesce(manager_name, %s), coalesce(region, %s), month, won_revenue"
+            " from marts.rep_performance_monthly where rep_name is not null", (NO_TEAM, NO_REGION)).fetchall()
+        products = conn.execute(
+            "select coalesce(product_name, '(unknown)'), closed_month, sum(amount_usd)"
+            " from marts.fct_opportunities"
+            " where is_won and closed_month is not null and amount_usd is not null group by 1, 2").fetchall()
+    return History(
+        pd.DataFrame(reps, columns=["rep_name", "manager_name", "region", "month", "won_revenue"]),
+        pd.DataFrame(products, columns=["product_name", "month", "won_revenue"]))
+
+
+def _series(frame: pd.DataFrame, key: str, end: pd.Period) -> list[Series]:
+    rows = frame.rename(columns={key: "series_id", "month": "period", "won_revenue": "value"})
+    rows = rows.assign(value=rows["value"].astype(float), period=pd.PeriodIndex(rows["period"], freq="M"))
+    rows = rows[rows["period"] <= end]
+    out = []
+    for s in from_frame(rows[["series_id", "period", "value"]]):
+        tail = end.ordinal - s.end.ordinal  # months after its last row: no sales
+        out.append(Series(s.series_id, s.start, np.concatenate([s.values, np.zeros(tail)]), s.filled + tail))
+    return out
+
+
+def tree(history: History) -> pd.DataFrame:
+    """rep → team → region: each rep in the team of its latest month, each team in the region
+    most of its reps were in that month (so a team has one region)."""
+    latest = history.reps.sort_values("month").groupby("rep_name").tail(1).set_index("rep_name")
+    team_region = latest.groupby("manager_name")["region"].agg(lambda s: s.mode().iloc[0])
+    return pd.DataFrame({"manager_name": latest["manager_name"],
+                         "region": latest["manager_name"].map(team_region)})
+
+
+def all_series(history: History) -> dict[str, list[Series]]:
+    """The series of every level (keys: ``LEVELS``)."""
+    end = history.last_month
+    reps = history.reps.drop(columns=["manager_name", "region"]).join(tree(history), on="rep_name")
+    return {
+        "company": _series(reps.assign(company=COMPANY), "company", end),
+        "region": _series(reps, "region", end),
+        "team": _series(reps, "manager_name", end),
+        "rep": _series(reps, "rep_name", end),
+        "product": _series(history.products, "product_name", end),
+    }
+
+
+def _cents(value: float) -> Decimal:
+    return Decimal(repr(float(value))).quantize(CENT, ROUND_HALF_EVEN)
+
+
+def _allocate(total: Decimal, weights: list[float]) -> list[Decimal]:
+    """``total`` split in proportion to ``weights``, in cents that add up to it exactly."""
+    weights = [max(w, 0.0) for w in weights]
+    if sum(weights) == 0:
+        weights = [1.0] * len(weights)
+    cents = int(total / CENT)
+    raw = [Decimal(cents) * Decimal(repr(w)) / Decimal(repr(sum(weights))) for w in weights]
+    floors = [int(r.to_integral_value(ROUND_FLOOR)) for r in raw]
+    order = sorted(range(len(raw)), key=lambda i: (raw[i] - floors[i], -i), reverse=True)
+    for i in order[: cents - sum(floors)]:
+        floors[i] += 1
+    return [Decimal(f) * CENT for f in floors]
+
+
+def _frame(results: list[evaluate.SeriesForecast], level: str) -> pd.DataFrame:
+    frames = []
+    for r in results:
+        f = r.forecast
+        frames.append(pd.DataFrame({
+            "level": level, "series_key": r.series_id, "period": r.periods,
+            "horizon": np.arange(1, len(f.mean) + 1), "model": r.model, "base": f.mean,
+            "lower_80": f.lower[80], "upper_80": f.upper[80],
+            "lower_95": f.lower[95], "upper_95": f.upper[95]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def forecast(history: History, h: int, choices: dict[tuple[str, str], str] | None = None,
+             jobs: int | None = None, candidates: tuple[str, ...] = models.CANDIDATES,
+             ) -> tuple[pd.DataFrame, list[str]]:
+    """Reconciled forecasts of every level for the ``h`` months after the history's last month.
+
+    ``choices`` fixes the model of a (level, series key) (a registered model's); other
+    series choose their own. Returns rows (level, series_key, period, horizon, model,
+    reconciliation, forecast, lower/upper 80/95 as Decimal) and the warnings.
+    """
+    series = all_series(history)
+    flat = [(level, s) for level in LEVELS for s in series[level]]
+    fixed = choices or {}
+    results = evaluate.map_series(lambda item: evaluate.forecast_series(
+        item[1], h, fixed.get((item[0], item[1].series_id)), candidates), flat, jobs)
+    notes = [f"{level} {r.series_id}: {r.note}" for (level, _), r in zip(flat, results, strict=True)
+             if r.note and level == "rep"]
+    frame = pd.concat([_frame([r], level) for (level, _), r in zip(flat, results, strict=True)],
+                      ignore_index=True)
+    return reconcile(frame, tree(history)), notes
+
+
+def reconcile(frame: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
+    """Points added up bottom-up from the reps (and products as shares of the company), in cents."""
+    frame = frame.copy()
+    frame["forecast"] = [_cents(v) for v in frame["base"]]
+    frame["reconciliation"] = "base"
+    key = ["level", "series_key", "period"]
+    points = frame.set_index(key)["forecast"].to_dict()
+    parents = {"rep": reps["manager_name"].to_dict(),  # the team of a rep, the region of a team, ...
+               "team": reps.groupby("manager_name")["region"].first().to_dict(),
+               "region": dict.fromkeys(reps["region"], COMPANY)}
+    for child, level in (("rep", "team"), ("team", "region"), ("region", "company")):
+        sums: dict[tuple, Decimal] = {}
+        for (lvl, series_key, period), value in points.items():
+            if lvl == child:
+                target = (level, parents[child][series_key], period)
+                sums[target] = sums.get(target, Decimal(0)) + value
+        points.update(sums)
+    company = {period: value for (lvl, _, period), value in points.items() if lvl == "company"}
+    products = frame[frame["level"] == "product"]
+    for period, rows in products.groupby("period"):
+        for (_, row), value in zip(rows.iterrows(), _allocate(company[period], rows["base"].tolist()),
+                                   strict=True):
+            points[(row["level"], row["series_key"], period)] = value
+    frame["forecast"] = [points[k] for k in zip(frame["level"], frame["series_key"], frame["period"],
+                                                strict=True)]
+    moved = frame["level"] != "rep"
+    frame.loc[moved, "reconciliation"] = np.where(frame.loc[moved, "level"] == "product", "top_down_share",
+                                                  "bottom_up")
+    shift = frame["forecast"].astype(float) - frame["base"]
+    for bound in BOUNDS:
+        frame[bound] = [_cents(max(v, 0.0)) for v in frame[bound] + shift]
+    return frame.drop(columns="base")

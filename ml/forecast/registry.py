@@ -1,0 +1,316 @@
+"""Training and scoring the revenue forecast with MLflow: tracked runs, a registered model, a champion.
+
+- Tracking: ``MLFLOW_TRACKING_URI`` when set (the compose stack's server), else a SQLite
+  store at ``$SALESOPS_HOME/mlflow/mlflow.db`` with artifacts beside it (owner-only).
+- ``train``: backtests every series of every level (``evaluate.backtest``: the model chosen
+  at each cutoff from the history before it), logs parameters, MASE / WAPE / coverage of the
+  chosen models next to seasonal naive and ETS per level, the predictions and a plot, then
+  logs the model (the model chosen per series on the whole history, a ``RevenueForecaster``)
+  and registers it as ``salesops-revenue-forecast``. The alias ``champion`` moves to the new
+  version only when its backtest MASE is not above the champion's procedure (its candidate
+  list) backtested on the same folds; both figures are logged. (Refitting the champion's
+  stored choices instead would favour it: they were chosen on data that includes the folds.)
+- ``score``: loads ``models:/salesops-revenue-forecast@champion``, forecasts every level from
+  the latest marts and appends them to ``ml.revenue_forecasts`` (``store.write``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+import mlflow.pyfunc
+import pandas as pd
+
+MODEL_NAME = "salesops-revenue-forecast"
+EXPERIMENT = "salesops-revenue-forecast"
+CHAMPION = "champion"
+INPUT_COLUMNS = ["kind", "key", "manager_name", "region", "month", "won_revenue"]
+
+
+def tracking_home() -> Path:
+    from salesops.config import ensure_home
+
+    home = ensure_home() / "mlflow"
+    home.mkdir(mode=0o700, exist_ok=True)
+    return home
+
+
+class _Expected(logging.Filter):
+    """MLflow's notices about what salesops does on purpose (a cloudpickled python_model; its
+    own database set-up), which a user cannot act on."""
+
+    PHRASES = ("serialized using CloudPickle", "MLflow database tables", "Updating database tables")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(p in record.getMessage() for p in self.PHRASES)
+
+
+def _mlflow():
+    """mlflow, pointed at the tracking store, with the experiment selected."""
+    for name in ("mlflow.pyfunc", "mlflow.store.db.utils"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _Expected) for f in logger.filters):
+            logger.addFilter(_Expected())
+    uri = os.environ.get("MLFLOW_TRACKING_URI")
+    artifacts = None  # a tracking server keeps its own
+    if not uri:
+        home = tracking_home()
+        uri, artifacts = f"sqlite:///{home / 'mlflow.db'}", (home / "artifacts").as_uri()
+    if mlflow.get_tracking_uri() != uri:
+        mlflow.set_tracking_uri(uri)
+    if mlflow.get_experiment_by_name(EXPERIMENT) is None:
+        mlflow.create_experiment(EXPERIMENT, artifact_location=artifacts)
+    mlflow.set_experiment(EXPERIMENT)
+    return mlflow
+
+
+def history_frame(history) -> pd.DataFrame:
+    """The model's input: rep months and product months in one frame (``INPUT_COLUMNS``)."""
+    reps = history.reps.rename(columns={"rep_name": "key"}).assign(kind="rep")
+    products = history.products.rename(columns={"product_name": "key"}).assign(
+        kind="product", manager_name=None, region=None)
+    frame = pd.concat([reps, products], ignore_index=True)[INPUT_COLUMNS]
+    return frame.assign(month=pd.to_datetime(frame["month"]), won_revenue=frame["won_revenue"].astype(float))
+
+
+def _history(frame: pd.DataFrame):
+    from ml.forecast.hierarchy import History
+
+    frame = frame.assign(month=pd.to_datetime(frame["month"]).dt.date)
+    reps = frame[frame["kind"] == "rep"].rename(columns={"key": "rep_name"})
+    products = frame[frame["kind"] == "product"].rename(columns={"key": "product_name"})
+    columns = ["rep_name", "manager_name", "region", "month", "won_revenue"]
+    return History(reps[columns].reset_index(drop=True),
+                   products[["product_name", "month", "won_revenue"]].reset_index(drop=True))
+
+
+class RevenueForecaster(mlflow.pyfunc.PythonModel):
+    """The model chosen per (level, series) at training; series it has not seen choose their own."""
+
+    def __init__(self, choices: dict[str, str], horizon: int, candidates: tuple[str, ...]):
+        self.choices = choices  # "level/series key" -> candidate
+        self.horizon = horizon
+        self.candidates = candidates  # what the choice was made among (the procedure's setting)
+
+    def forecast(self, history, horizon: int | None = None):
+        from ml.forecast import hierarchy
+
+        fixed = {tuple(k.split("/", 1)): v for k, v in self.choices.items()}
+        return hierarchy.forecast(history, horizon or self.horizon, fixed, candidates=self.candidates)
+
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        frame, _ = self.forecast(_history(model_input), (params or {}).get("horizon"))
+        out = frame.assign(period=frame["period"].dt.to_timestamp())
+        for column in ("forecast", "lower_80", "upper_80", "lower_95", "upper_95"):
+            out[column] = out[column].astype(float)
+        return out
+
+
+@dataclass(frozen=True)
+class Trained:
+    run_id: str
+    version: str
+    promoted: bool
+    scores: pd.DataFrame  # role x metric, all levels together
+    by_level: pd.DataFrame  # (level, role) x metric
+    champion_mase: float | None  # the previous champion's MASE on the same folds
+
+
+def _backtest(series_by_level, h: int, cutoffs: int, jobs: int | None,
+              candidates: tuple[str, ...]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The backtest of every level, and the choice of every series ("level/key" -> model)."""
+    from ml.forecast import evaluate
+
+    frames, choices = [], {}
+    for level, series in series_by_level.items():
+        if series:
+            predictions, chosen = evaluate.backtest_and_choose(series, h, cutoffs, jobs, candidates)
+            frames.append(predictions.assign(level=level))
+            choices |= {f"{level}/{key}": model for key, model in chosen.items()}
+    return pd.concat(frames, ignore_index=True), choices
+
+
+def _plot(predictions: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    chosen = predictions[(predictions["role"] == "chosen") & predictions["level"].isin(("company", "region"))]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    for axis, level in zip(axes, ("company", "region"), strict=True):
+        rows = chosen[chosen["level"] == level].groupby("period")[["forecast", "actual"]].sum()
+        axis.plot(rows.index.to_timestamp(), rows["actual"], label="actual", marker="o")
+        axis.plot(rows.index.to_timestamp(), rows["forecast"], label="forecast (backtest)", marker="x")
+        axis.set_title(f"{level}: won revenue, backtest forecasts vs actual")
+        axis.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def train(url: str, horizon: int = 6, cutoffs: int = 3, jobs: int | None = None,
+          candidates: tuple[str, ...] | None = None) -> Trained:
+    """Backtest, log, register; promote to champion only when better on the same folds."""
+    import tempfile
+
+    from mlflow.models import infer_signature
+
+    from ml.forecast import evaluate, hierarchy, models
+
+    mlflow = _mlflow()
+    history = hierarchy.load_history(url)
+    series = hierarchy.all_series(history)
+    candidates = tuple(candidates or models.CANDIDATES)
+    predictions, choices = _backtest(series, horizon, cutoffs, jobs, candidates)
+    scores = evaluate.metrics(predictions)
+    by_level = predictions.groupby("level", sort=False).apply(evaluate.metrics, include_groups=False)
+    mase = float(scores.loc["chosen", "mase"])
+    champion_mase = None
+    if champion_version() is not None:  # the champion's procedure (its candidates) on the same folds
+        old = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@{CHAMPION}").unwrap_python_model()
+        if tuple(old.candidates) == candidates:
+            champion_mase = mase
+        else:
+            champion, _ = _backtest(series, horizon, cutoffs, jobs, tuple(old.candidates))
+            champion_mase = float(evaluate.metrics(champion).loc["chosen", "mase"])
+    # Ties go to the new version: the same procedure on the same folds, chosen on more data.
+    promoted = champion_mase is None or mase <= champion_mase
+    with mlflow.start_run(run_name=f"train as of {history.last_month}") as run:
+        mlflow.log_params({"horizon": horizon, "cutoffs": cutoffs, "as_of_month": str(history.last_month),
+                           "candidates": ",".join(candidates),
+                           **{f"series_{level}": len(series[level]) for level in hierarchy.LEVELS}})
+        metrics = {f"{metric}_{role}": float(value) for role, row in scores.iterrows()
+                   for metric, value in row.items() if pd.notna(value)}
+        metrics |= {f"{metric}_{role}_{level}": float(value) for (level, role), row in by_level.iterrows()
+                    for metric, value in row.items() if metric in ("mase", "wape", "coverage_80")
+                    and pd.notna(value)}
+        if champion_mase is not None:
+            metrics["champion_mase_same_folds"] = champion_mase
+        mlflow.log_metrics(metrics)
+        with tempfile.TemporaryDirectory() as folder:
+            predictions.to_csv(Path(folder) / "backtest_predictions.csv", index=False)
+            _plot(predictions, Path(folder) / "backtest_company_region.png")
+            mlflow.log_artifacts(folder)
+        example = history_frame(history).head(20)
+        forecaster = RevenueForecaster(choices, horizon, candidates)
+        output = forecaster.predict(None, example)
+        with warnings.catch_warnings():  # the integer columns (horizon) never hold missing values
+            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+            signature = infer_signature(example, output)
+        info = mlflow.pyfunc.log_model(
+            name="model", python_model=forecaster, registered_model_name=MODEL_NAME,
+            signature=signature, input_example=example,
+            pip_requirements=[f"statsmodels=={_version('statsmodels')}", f"pandas=={_version('pandas')}"])
+        version = str(info.registered_model_version)
+        mlflow.set_tags({"promoted": str(promoted).lower(),
+                         "reason": "no champion yet" if champion_mase is None else
+                         f"MASE {mase:.4f} vs champion {champion_mase:.4f} on the same folds"})
+    if promoted:
+        mlflow.MlflowClient().set_registered_model_alias(MODEL_NAME, CHAMPION, version)
+    return Trained(run.info.run_id, version, promoted, scores, by_level, champion_mase)
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
+
+
+def champion_version() -> str | None:
+    mlflow = _mlflow()
+    try:
+        return str(mlflow.MlflowClient().get_model_version_by_alias(MODEL_NAME, CHAMPION).version)
+    except mlflow.exceptions.MlflowException:
+        return None
+
+
+def score(url: str, horizon: int = 6):
+    """Forecast every level with the champion and append the rows to the warehouse."""
+    from ml.forecast import hierarchy, store
+
+    mlflow = _mlflow()
+    version = champion_version()
+    if version is None:
+        raise RuntimeError(f"no {MODEL_NAME} champion yet: run `salesops forecast train` first")
+    forecaster = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@{CHAMPION}").unwrap_python_model()
+    history = hierarchy.load_history(url)
+    forecasts, notes = forecaster.forecast(history, horizon)
+    with mlflow.start_run(run_name=f"score as of {history.last_month}") as run:
+        written = store.write(url, forecasts, history.last_month, run.info.run_id, MODEL_NAME, version)
+        mlflow.log_params({"as_of_month": str(history.last_month), "horizon": horizon,
+                           "model_version": version})
+        mlflow.log_metrics({"rows_written": written.rows, "rows_already_there": written.already_there})
+    return written, forecasts, notes
+
+
+def champion_summary() -> dict | None:
+    """The champion's version, when it was trained and its backtest scores (from its run)."""
+    mlflow = _mlflow()
+    client = mlflow.MlflowClient()
+    try:
+        version = client.get_model_version_by_alias(MODEL_NAME, CHAMPION)
+    except mlflow.exceptions.MlflowException:
+        return None
+    metrics = client.get_run(version.run_id).data.metrics
+    return {"version": str(version.version), "run_id": version.run_id,
+            "trained_at": pd.Timestamp(version.creation_timestamp, unit="ms", tz="UTC"),
+            **{key: metrics.get(key) for key in ("mase_chosen", "mase_seasonal_naive", "mase_ets",
+                                                 "wape_chosen", "coverage_80_chosen", "coverage_95_chosen")}}
+
+
+def retrain_reason(max_age_days: float, force: bool = False) -> str | None:
+    """Why the model should be trained before scoring (none yet, too old, asked to), or None."""
+    if force:
+        return "asked to retrain"
+    champion = champion_summary()
+    if champion is None:
+        return "no champion yet"
+    age = pd.Timestamp.now(tz="UTC") - champion["trained_at"]
+    if age > pd.Timedelta(days=max_age_days):
+        return f"the champion is {age.days} days old (retrain after {max_age_days:g})"
+    return None
+
+
+# --- what the forecast DAG runs -------------------------------------------------------------------
+
+def _setting(name: str, default: float) -> float:
+    text = os.environ.get(name, "")
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        raise RuntimeError(f"{name}={text!r} is not a number") from None
+    if value <= 0:
+        raise RuntimeError(f"{name}={text!r} must be above zero")
+    return value
+
+
+def horizon_setting() -> int:
+    """``SALESOPS_FORECAST_HORIZON``: months the scheduled forecast covers (default 6)."""
+    return int(_setting("SALESOPS_FORECAST_HORIZON", 6))
+
+
+def train_if_due(force: bool = False) -> dict:
+    """Train when ``retrain_reason`` says so (``SALESOPS_FORECAST_RETRAIN_DAYS``, default 30)."""
+    from salesops.setup_warehouse import prepare
+
+    reason = retrain_reason(_setting("SALESOPS_FORECAST_RETRAIN_DAYS", 30), force)
+    if reason is None:
+        return {"trained": False, "reason": "the champion is recent enough"}
+    trained = train(prepare(), horizon_setting())
+    return {"trained": True, "reason": reason, "version": trained.version, "promoted": trained.promoted,
+            "run_id": trained.run_id, "mase": float(trained.scores.loc["chosen", "mase"])}
+
+
+def score_latest() -> dict:
+    from salesops.setup_warehouse import prepare
+
+    written, forecasts, _ = score(prepare(), horizon_setting())
+    return {"as_of_month": str(written.as_of_month), "rows": written.rows,
+            "already_there": written.already_there, "run_id": written.run_id,
+            "series": int(forecasts[["level", "series_key"]].drop_duplicates().shape[0])}

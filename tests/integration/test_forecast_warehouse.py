@@ -1,0 +1,92 @@
+"""The revenue forecast on a built warehouse: MLflow training, champion rule, write-back.
+
+Real parts: the session's demo warehouse (Maven export + demo channels, dbt built), real
+MLflow tracking and registry (a SQLite store in a temporary folder), the ML role's
+privileges. Figures are checked against independent SQL: the history against the
+opportunities mart, the reconciled forecasts against their own sums, to the cent.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from ml.forecast import hierarchy, registry
+from salesops.warehouse import role_url
+from tests.conftest import copy_of, query
+
+
+@pytest.fixture()
+def forecast_db(server_url, demo_build, tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setattr(registry, "tracking_home", lambda: tmp_path / "mlflow")
+    (tmp_path / "mlflow").mkdir()
+    from salesops.access import apply_grants
+    from salesops.transform import ensure_manifest, pii_columns
+
+    with copy_of(server_url, demo_build[0]) as url:
+        with psycopg.connect(url, autocommit=True) as conn:  # as `salesops build` does after dbt
+            apply_grants(conn, pii_columns(ensure_manifest()))
+        yield url
+
+
+def test_history_is_the_won_revenue_of_the_marts(forecast_db):
+    history = hierarchy.load_history(forecast_db)
+    by_month = history.reps.groupby("month")["won_revenue"].sum()
+    expected = dict(query(forecast_db, "select closed_month, sum(amount_usd) from marts.fct_opportunities"
+                                       " where is_won and amount_usd is not null group by 1"))
+    assert {m: v for m, v in by_month.items() if v} == expected
+    assert history.products["won_revenue"].sum() == sum(expected.values())
+    # every rep has every month up to the last (a month without sales is a zero row)
+    months = history.reps.groupby("rep_name")["month"].nunique()
+    assert months.max() == len(by_month)
+
+
+def test_train_register_promote_only_when_better_and_score_once(forecast_db):
+    first = registry.train(forecast_db, horizon=3, cutoffs=2)
+    assert (first.version, first.promoted, first.champion_mase) == ("1", True, None)
+    client = registry._mlflow().MlflowClient()
+    run = client.get_run(first.run_id)
+    assert run.data.params["horizon"] == "3" and run.data.tags["promoted"] == "true"
+    for key in ("mase_chosen", "mase_seasonal_naive", "mase_ets", "coverage_80_chosen", "mase_chosen_rep"):
+        assert key in run.data.metrics, key
+    artifacts = {a.path for a in client.list_artifacts(first.run_id)}
+    assert {"backtest_predictions.csv", "backtest_company_region.png"} <= artifacts
+
+    # A model limited to the drift baseline is worse on the same folds: registered, not promoted.
+    worse = registry.train(forecast_db, horizon=3, cutoffs=2, candidates=("drift",))
+    assert worse.version == "2" and not worse.promoted
+    assert worse.champion_mase == pytest.approx(first.scores.loc["chosen", "mase"])
+    assert worse.scores.loc["chosen", "mase"] > worse.champion_mase
+    assert client.get_run(worse.run_id).data.metrics["champion_mase_same_folds"] == pytest.approx(
+        worse.champion_mase)
+    assert registry.champion_version() == "1"
+
+    written, forecasts, _ = registry.score(forecast_db, horizon=3)
+    series = forecasts[["level", "series_key"]].drop_duplicates().shape[0]
+    assert written.rows == series * 3 and written.already_there == 0
+    rows = query(forecast_db, "select level, series_key, period, forecast, model_version, run_id"
+                              " from ml.revenue_forecasts")
+    assert len(rows) == written.rows and {(r[4], r[5]) for r in rows} == {("1", written.run_id)}
+    # coherent to the cent: every level adds up to the company, month by month
+    totals: dict[tuple, Decimal] = {}
+    for level, _, period, value, _, _ in rows:
+        totals[(level, period)] = totals.get((level, period), Decimal(0)) + value
+    for (level, period), total in totals.items():
+        assert total == totals[("company", period)], (level, period)
+    assert {level for level, _ in totals} == set(hierarchy.LEVELS)
+
+    again, _, _ = registry.score(forecast_db, horizon=3)  # the same as-of month: nothing new
+    assert (again.rows, again.already_there) == (0, written.rows)
+    assert query(forecast_db, "select count(*) from ml.revenue_forecasts")[0][0] == written.rows
+    runs = query(forecast_db, "select count(*), sum(rows_written) from ml.forecast_runs")
+    assert runs[0] == (2, written.rows)
+
+    # History people compare with what happened: append-only, even for the owner; BI reads it.
+    for url in (role_url(forecast_db, "ml"), forecast_db):
+        with psycopg.connect(url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("update ml.revenue_forecasts set forecast = 0")
+    with psycopg.connect(role_url(forecast_db, "bi_reader")) as conn:
+        assert conn.execute("select count(*) from ml.revenue_forecasts").fetchone()[0] == written.rows
