@@ -158,6 +158,39 @@ def test_ingest_then_transform_builds_marts_behind_passing_gates(warehouse_db, t
             assert readable == [(False,)], f"marts.{table}.{column}"
 
 
+def test_forecast_dag_trains_registers_scores_and_publishes(warehouse_db, tmp_path, monkeypatch):
+    """On the marts just built: the forecast DAG trains (no champion yet), scores every level into
+    ml.revenue_forecasts and emits its Asset; run again, it neither retrains nor duplicates."""
+    from ml.forecast import hierarchy, registry
+
+    monkeypatch.setattr(registry, "tracking_home", lambda: tmp_path / "mlflow")
+    (tmp_path / "mlflow").mkdir()
+    monkeypatch.setenv("SALESOPS_FORECAST_HORIZON", "3")
+    dag = airflow_runtime.dagbag().get_dag("salesops_forecast")
+    assert MARTS_URI in str(dag.timetable.asset_condition)
+    assert [o.uri for o in dag.get_task("score").outlets] == ["salesops://forecasts/"]
+
+    run = airflow_runtime.run_dag("salesops_forecast")
+    assert run.state == "success" and set(_states(run).values()) == {"success"}
+    assert registry.champion_version() == "1"
+    series = sum(len(s) for s in hierarchy.all_series(hierarchy.load_history(warehouse_db)).values())
+    [(rows, version, horizon)] = query(warehouse_db, "select count(*), min(model_version), max(horizon)"
+                                                     " from ml.revenue_forecasts")
+    assert (rows, version, horizon) == (series * 3, "1", 3)
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        [event] = [e.extra for e in session.query(AssetEvent).filter(AssetEvent.source_run_id == run.run_id)]
+    last_month = hierarchy.load_history(warehouse_db).last_month
+    assert event["rows"] == rows and event["as_of_month"] == str(last_month)
+
+    again = airflow_runtime.run_dag("salesops_forecast")
+    assert again.state == "success"
+    assert query(warehouse_db, "select count(*), sum(rows_written) from ml.forecast_runs") == [(2, rows)]
+    assert registry.champion_version() == "1"  # recent enough: not retrained
+
+
 def _assert_bi_sees_no_email_address(bi_url: str) -> None:
     """Whatever bi_reader can select in the marts holds no readable email address."""
     from salesops.access import EMAIL_INSIDE
