@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ml.forecast import models
-from ml.forecast.series import Series
+from ml.forecast.series import ForecastInputError, Series
 
 MIN_HISTORY = 6  # months before a model is chosen; shorter histories get the mean
 MIN_INNER_TRAIN = 4  # months of history an inner fold fits on
@@ -162,7 +162,7 @@ def backtest_and_choose(series: list[Series], h: int, cutoffs: int, jobs: int | 
     choices = {s.series_id: choice for s, (_, choice) in zip(series, results, strict=True)}
     rows = [frame for frames, _ in results for frame in frames]
     if not rows:
-        raise ValueError(f"no series is longer than {h} months: nothing to backtest")
+        raise ForecastInputError(f"no series is longer than {h} months: nothing to backtest")
     return pd.concat(rows, ignore_index=True), choices
 
 

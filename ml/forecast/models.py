@@ -7,7 +7,8 @@ years, else the last value), ``drift``. Statistical models come from statsmodels
 ``ets`` (additive-error ETS, chosen by AICc over none/additive/damped trend and, with two
 years of history, additive seasonality: what AutoETS does), ``theta`` (the Theta method,
 deseasonalised with two years of history) and ``arima`` (ARIMA(0,1,1) with drift; with two
-years of history also (1,1,1), by AICc). ``ets_theta`` averages the ETS and Theta forecasts and their interval bounds.
+years of history also (1,1,1), by AICc). ``ets_theta`` averages the ETS and Theta forecasts
+and their interval bounds.
 
 A model that cannot be fitted on a history raises ``Unfit`` and is left out of the choice.
 Series that never go below zero get forecasts and bounds clipped at zero.

@@ -44,7 +44,8 @@ class _Expected(logging.Filter):
     """MLflow's notices about what salesops does on purpose (a cloudpickled python_model; its
     own database set-up), which a user cannot act on."""
 
-    PHRASES = ("serialized using CloudPickle", "MLflow database tables", "Updating database tables")
+    PHRASES = ("serialized using CloudPickle", "MLflow database tables", "Updating database tables",
+               "Validating input example against model signature")
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not any(p in record.getMessage() for p in self.PHRASES)

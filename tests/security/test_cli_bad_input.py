@@ -185,6 +185,12 @@ PROBES: dict[str, list[Probe]] = {
         Probe(("--horizon", "25"), "not in the range 1<=x<=24", code=2),
         Probe((), CANNOT_CONNECT),
     ],
+    "benchmark forecast": [
+        Probe(("--input", "{missing}"), "does not exist", code=2),
+        Probe(("--input", "{csv}", "--no-warehouse"), "missing column(s) series_id"),
+        Probe(("--input", "{series}", "--no-warehouse"), "Error: no series is longer than 6 months"),
+        Probe(("--input", "{series}"), CANNOT_CONNECT),
+    ],
     "benchmark ingest": [
         Probe(("--rows", "0"), "not in the range x>=1", code=2),
         Probe(("--rounds", "0"), "not in the range x>=1", code=2),
