@@ -90,3 +90,42 @@ def test_train_register_promote_only_when_better_and_score_once(forecast_db):
             conn.execute("update ml.revenue_forecasts set forecast = 0")
     with psycopg.connect(role_url(forecast_db, "bi_reader")) as conn:
         assert conn.execute("select count(*) from ml.revenue_forecasts").fetchone()[0] == written.rows
+
+
+def test_forecast_vs_actual_compares_closed_months_with_the_marts(forecast_db):
+    """Forecasts made as of 2017-06 (written as the forecast DAG writes them) meet the actuals of
+    2017-07..09 in the mart, computed here from fct_opportunities; 2018-01 stays open."""
+    import pandas as pd
+
+    from ml.forecast import store
+    from salesops.dbt_project import run_dbt
+
+    as_of = pd.Period("2017-06", "M")
+    periods = [pd.Period(p, "M") for p in ("2017-07", "2017-08", "2017-09", "2018-01")]
+    rep = query(forecast_db, "select rep_name from marts.rep_performance_monthly where won_revenue > 0"
+                             " order by rep_name limit 1")[0][0]
+    frame = pd.DataFrame([
+        {"level": level, "series_key": key, "period": period, "horizon": (period - as_of).n,
+         "forecast": Decimal(value), "lower_80": Decimal(value) - 10, "upper_80": Decimal(value) + 10,
+         "lower_95": Decimal(0), "upper_95": Decimal(value) * 2, "model": "ets", "reconciliation": "base"}
+        for level, key, value in (("company", "all", "900000.00"), ("rep", rep, "50000.00"))
+        for period in periods])
+    store.write(forecast_db, frame, as_of, "run-test", registry.MODEL_NAME, "7")
+    run_dbt(["build", "--select", "stg_ml__revenue_forecasts", "int_revenue_actuals_aggregated",
+             "forecast_vs_actual"], forecast_db)
+
+    mart = {(r[0], r[1]): r[2:] for r in query(
+        forecast_db, "select hierarchy_level, forecast_month, actual, error, is_inside_95, is_month_closed"
+                     " from marts.forecast_vs_actual where as_of_month = '2017-06-01'")}
+    company = dict(query(forecast_db, "select closed_month, sum(amount_usd) from marts.fct_opportunities"
+                                      " where is_won and amount_usd is not null group by 1"))
+    by_rep = dict(query(forecast_db, "select closed_month, sum(amount_usd) from marts.fct_opportunities"
+                                     " where is_won and amount_usd is not null and rep_name = %s group by 1",
+                        (rep,)))
+    for period in periods[:3]:
+        day = period.to_timestamp().date()
+        actual, error, inside, closed = mart[("company", day)]
+        assert (actual, error, closed) == (company[day], company[day] - Decimal("900000.00"), True)
+        assert inside == (0 <= company[day] <= Decimal("1800000.00"))
+        assert mart[("rep", day)][0] == by_rep.get(day, Decimal(0))
+    assert mart[("company", periods[3].to_timestamp().date())] == (None, None, None, False)
