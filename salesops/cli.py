@@ -408,6 +408,33 @@ def rates_load(file: Path, replace: bool) -> None:
     _load_reference(read_rates, load_rates, file, replace)
 
 
+@main.group()
+def quotas() -> None:
+    """Quotas: finance's targets split into rep quotas (docs/quotas.md)."""
+
+
+@quotas.command("load")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--method", type=click.Choice(["historic_share", "forecast_share"]), default="historic_share",
+              show_default=True, help="How a company or region target is shared among its reps.")
+def quotas_load(file: Path, method: str) -> None:
+    """Load targets (level,key,period,target) into finance.quotas, split into rep quotas that add
+    up to each target exactly. The performance marts show quota and attainment after the next build."""
+    from ml.forecast.quotas import load, read_targets
+
+    targets = read_targets(file)  # a bad file is refused before the warehouse is reached
+    loaded = load(_warehouse_url(), file, method, targets)
+    q = loaded.quotas
+    for (level, key, period), rows in q.groupby(["target_level", "target_key", "target_period"], sort=False):
+        ramp = int((rows["method"] == "ramp").sum())
+        echo(f"{level} {key} {period}: {rows['quota'].sum():,.2f} -> {rows['rep_name'].nunique()} rep(s), "
+             f"{rows['month'].nunique()} month(s), {', '.join(sorted(set(rows['method'])))}"
+             + (f" ({ramp} ramping)" if ramp else ""))
+    echo(f"finance.quotas: {len(q):,} quotas from {file} (load {loaded.load_id}; {loaded.replaced:,} "
+         "replaced earlier ones); `salesops build` or the next run shows them in "
+         "marts.rep_performance_monthly")
+
+
 # --- files for people ---------------------------------------------------------------------------
 
 @main.command("export")

@@ -26,6 +26,7 @@ _KNOWN = (
     "HomeError",  # salesops.config
     "ExportError",  # salesops.export
     "ForecastInputError",  # ml.forecast.series
+    "QuotaFileError",  # ml.forecast.quotas
 )
 DEBUG_HINT = "run with --debug for the traceback"
 

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 import pandas as pd
 
 from ml.forecast import evaluate
+from ml.forecast.money import cents
 from ml.forecast.series import ForecastInputError, read_series_csv
 from salesops.export import write_csv
 
 COLUMNS = ["series_id", "period", "model", "forecast", "lower_80", "upper_80", "lower_95", "upper_95"]
-CENT = Decimal("0.01")
-
-
-def _number(value: float) -> Decimal:
-    """A forecast figure as written: two decimals, half to even (the one rounding rule)."""
-    return Decimal(repr(float(value))).quantize(CENT, ROUND_HALF_EVEN)
-
-
 def _write(frame: pd.DataFrame, columns: list[str], output: Path) -> int:
     if not Path(output).parent.is_dir():
         raise ForecastInputError(f"{output}: the folder {Path(output).parent} does not exist")
@@ -27,7 +19,7 @@ def _write(frame: pd.DataFrame, columns: list[str], output: Path) -> int:
     def cell(column: str, value):
         if column in ("period", "cutoff"):
             return value.to_timestamp().date()
-        return value if column in ("series_id", "model") else _number(value)
+        return value if column in ("series_id", "model") else cents(value)
 
     rows = (tuple(cell(c, v) for c, v in zip(columns, values, strict=True))
             for values in frame[columns].itertuples(index=False))

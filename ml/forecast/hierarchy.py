@@ -20,18 +20,18 @@ Reconciliation (docs/forecasting.md), exact to the cent:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from ml.forecast import evaluate, models
+from ml.forecast.money import allocate, cents
 from ml.forecast.series import Series, from_frame
 
 LEVELS = ("company", "region", "team", "rep", "product")
 COMPANY = "all"
 NO_TEAM, NO_REGION = "(no team)", "(no region)"
-CENT = Decimal("0.01")
 BOUNDS = ("lower_80", "upper_80", "lower_95", "upper_95")
 
 
@@ -97,24 +97,6 @@ def all_series(history: History) -> dict[str, list[Series]]:
     }
 
 
-def _cents(value: float) -> Decimal:
-    return Decimal(repr(float(value))).quantize(CENT, ROUND_HALF_EVEN)
-
-
-def _allocate(total: Decimal, weights: list[float]) -> list[Decimal]:
-    """``total`` split in proportion to ``weights``, in cents that add up to it exactly."""
-    weights = [max(w, 0.0) for w in weights]
-    if sum(weights) == 0:
-        weights = [1.0] * len(weights)
-    cents = int(total / CENT)
-    raw = [Decimal(cents) * Decimal(repr(w)) / Decimal(repr(sum(weights))) for w in weights]
-    floors = [int(r.to_integral_value(ROUND_FLOOR)) for r in raw]
-    order = sorted(range(len(raw)), key=lambda i: (raw[i] - floors[i], -i), reverse=True)
-    for i in order[: cents - sum(floors)]:
-        floors[i] += 1
-    return [Decimal(f) * CENT for f in floors]
-
-
 def _frame(results: list[evaluate.SeriesForecast], level: str) -> pd.DataFrame:
     frames = []
     for r in results:
@@ -151,7 +133,7 @@ def forecast(history: History, h: int, choices: dict[tuple[str, str], str] | Non
 def reconcile(frame: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
     """Points added up bottom-up from the reps (and products as shares of the company), in cents."""
     frame = frame.copy()
-    frame["forecast"] = [_cents(v) for v in frame["base"]]
+    frame["forecast"] = [cents(v) for v in frame["base"]]
     frame["reconciliation"] = "base"
     key = ["level", "series_key", "period"]
     points = frame.set_index(key)["forecast"].to_dict()
@@ -168,7 +150,7 @@ def reconcile(frame: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
     company = {period: value for (lvl, _, period), value in points.items() if lvl == "company"}
     products = frame[frame["level"] == "product"]
     for period, rows in products.groupby("period"):
-        for (_, row), value in zip(rows.iterrows(), _allocate(company[period], rows["base"].tolist()),
+        for (_, row), value in zip(rows.iterrows(), allocate(company[period], rows["base"].tolist()),
                                    strict=True):
             points[(row["level"], row["series_key"], period)] = value
     frame["forecast"] = [points[k] for k in zip(frame["level"], frame["series_key"], frame["period"],
@@ -178,5 +160,5 @@ def reconcile(frame: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
                                                   "bottom_up")
     shift = frame["forecast"].astype(float) - frame["base"]
     for bound in BOUNDS:
-        frame[bound] = [_cents(max(v, 0.0)) for v in frame[bound] + shift]
+        frame[bound] = [cents(max(v, 0.0)) for v in frame[bound] + shift]
     return frame.drop(columns="base")

@@ -191,6 +191,13 @@ PROBES: dict[str, list[Probe]] = {
         Probe(("--input", "{series}", "--no-warehouse"), "Error: no series is longer than 6 months"),
         Probe(("--input", "{series}"), CANNOT_CONNECT),
     ],
+    "quotas load": [
+        Probe(("{folder}",), "is a directory", code=2),
+        Probe(("{missing}",), "no such file"),
+        Probe(("{csv}",), "missing column(s) level, key, period, target"),
+        Probe(("{targets}",), CANNOT_CONNECT),
+        Probe(("{targets}", "--method", "guess"), "'guess' is not one of", code=2),
+    ],
     "benchmark ingest": [
         Probe(("--rows", "0"), "not in the range x>=1", code=2),
         Probe(("--rounds", "0"), "not in the range x>=1", code=2),
@@ -225,6 +232,7 @@ def places(tmp_path) -> dict[str, str]:
     (tmp_path / "stage_map.csv").write_text("raw_stage,stage_semantics\nSigned,won\n")
     (tmp_path / "rates.csv").write_text("currency,month,usd_per_unit\nEUR,2017-03,1.07\n")
     (tmp_path / "bad_rates.csv").write_text("currency,month,usd_per_unit\neuro,2017-03,1.07\n")
+    (tmp_path / "targets.csv").write_text("level,key,period,target\ncompany,all,2018-01,100\n")
     (tmp_path / "series.csv").write_text("series_id,period,value\n"
                                          "A,2017-01-01,1\nA,2017-02-01,2\nA,2017-03-01,3\n")
     (tmp_path / "\x1b[31mred").mkdir()
@@ -233,7 +241,7 @@ def places(tmp_path) -> dict[str, str]:
         "missing": str(tmp_path / "missing"), "csv": str(tmp_path / "orders.csv"),
         "binary": str(tmp_path / "binary.csv"), "stage_map": str(tmp_path / "stage_map.csv"),
         "rates": str(tmp_path / "rates.csv"), "bad_rates": str(tmp_path / "bad_rates.csv"),
-        "series": str(tmp_path / "series.csv"),
+        "series": str(tmp_path / "series.csv"), "targets": str(tmp_path / "targets.csv"),
         "escape": str(tmp_path / "\x1b[31mred" / "missing.csv"),
         "home": str(tmp_path / "home"), "url": f"postgresql://salesops:x@127.0.0.1:{_closed_port()}/salesops",
     }
