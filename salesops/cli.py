@@ -577,7 +577,8 @@ def forecast_backtest(input_path: Path, horizon: int, cutoffs: int, output: Path
               help="Backtest origins, HORIZON months apart.")
 def forecast_train(horizon: int, cutoffs: int) -> None:
     """Backtest and train the revenue forecast of every level (company, region, team, rep,
-    product) on the marts; track it in MLflow, register it, promote it if it beats the champion."""
+    product) and the win probability of open opportunities on the marts; track both in MLflow,
+    register them, promote each if it is not worse than its champion."""
     from ml.forecast.registry import MODEL_NAME, train
 
     echo("training: backtest of every series of every level, then the model on the whole history ...")
@@ -585,6 +586,17 @@ def forecast_train(horizon: int, cutoffs: int) -> None:
     _print_training(trained)
     echo(f"{MODEL_NAME} version {trained.version} (MLflow run {trained.run_id}): "
          + ("champion" if trained.promoted else "not promoted, the champion stays"))
+    from ml.forecast.registry import WIN_MODEL, train_win_probability
+
+    echo("training: win probability of open opportunities ...")
+    won = train_win_probability(_warehouse_url())
+    m = won.metrics
+    echo(f"  holdout of {m['holdout_deals']:.0f} deals: model Brier {m['brier_model']:.4f}, log loss "
+         f"{m['log_loss_model']:.4f}, AUC {m['auc_model']:.3f}; historical win rate by stage and "
+         f"product: Brier {m['brier_baseline']:.4f}, log loss {m['log_loss_baseline']:.4f}, "
+         f"AUC {m['auc_baseline']:.3f}")
+    echo(f"{WIN_MODEL} version {won.version} (MLflow run {won.run_id}): "
+         + ("champion" if won.promoted else "not promoted, the champion stays"))
 
 
 def _print_training(trained) -> None:
@@ -603,13 +615,18 @@ def _print_training(trained) -> None:
 @forecast.command("score")
 @click.option("--horizon", default=6, show_default=True, type=click.IntRange(1, 24), help="Months ahead.")
 def forecast_score(horizon: int) -> None:
-    """Forecast every level with the champion model and append the forecasts to
-    ml.revenue_forecasts (an as-of month already scored keeps its rows)."""
+    """Forecast every level and score every open opportunity with the champion models; append to
+    ml.revenue_forecasts and ml.opportunity_scores (an as-of already scored keeps its rows)."""
     from ml.forecast.registry import score
 
     written, forecasts, notes = score(_warehouse_url(), horizon)
     for note in notes:
         echo(f"note: {note}")
+    from ml.forecast.registry import score_win_probability
+
+    scored, scores, as_of = score_win_probability(_warehouse_url())
+    echo(f"ml.opportunity_scores: {scored:,} of {len(scores):,} open opportunities scored as of "
+         f"{as_of:%Y-%m-%d} (the rest were scored for that date before)")
     series = forecasts[["level", "series_key"]].drop_duplicates().shape[0]
     echo(f"ml.revenue_forecasts: {written.rows:,} rows as of {written.as_of_month} "
          f"({written.already_there:,} already there, kept) for {series:,} series; "

@@ -243,11 +243,23 @@ def _print_forecasts(url: str, echo: Callable) -> None:
     echo(f"      champion {MODEL_NAME} v{champion['version']}: backtest MASE {champion['mase_chosen']:.3f} "
          f"({ratio('mase_seasonal_naive')} seasonal naive, {ratio('mase_ets')} ETS), 80% interval "
          f"coverage {champion['coverage_80_chosen']:.0%}")
+    from ml.forecast.registry import WIN_MODEL
+
+    win = champion_summary(WIN_MODEL)
+    if win is not None:
+        echo(f"      champion {WIN_MODEL} v{win['version']}: holdout AUC {win['auc_model']:.3f}, Brier "
+             f"{win['brier_model']:.4f} (historical win rate by stage and product: AUC "
+             f"{win['auc_baseline']:.3f}, Brier {win['brier_baseline']:.4f})")
     with psycopg.connect(url) as conn:
         row = conn.execute("select as_of_month, rows_written, series from ml.forecast_runs"
                            " order by scored_at desc limit 1").fetchone()
+        scores = conn.execute("select as_of_date, count(*) from ml.opportunity_scores"
+                              " group by 1 order by 1 desc limit 1").fetchone()
     if row:
         echo(f"      ml.revenue_forecasts: {row[1]:,} rows for {row[2]:,} series as of {row[0]:%Y-%m}")
+    if scores:
+        echo(f"      ml.opportunity_scores: {scores[1]:,} open opportunities scored as of "
+             f"{scores[0]:%Y-%m-%d}")
 
 
 def _print_marts(url: str, started_at: datetime, ran: bool, echo: Callable) -> dict:

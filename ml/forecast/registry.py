@@ -27,6 +27,7 @@ import mlflow.pyfunc
 import pandas as pd
 
 MODEL_NAME = "salesops-revenue-forecast"
+WIN_MODEL = "salesops-win-probability"
 EXPERIMENT = "salesops-revenue-forecast"
 CHAMPION = "champion"
 INPUT_COLUMNS = ["kind", "key", "manager_name", "region", "month", "won_revenue"]
@@ -45,7 +46,7 @@ class _Expected(logging.Filter):
     own database set-up), which a user cannot act on."""
 
     PHRASES = ("serialized using CloudPickle", "MLflow database tables", "Updating database tables",
-               "Validating input example against model signature")
+               "Validating input example against model signature", "in the pickle or cloudpickle format")
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not any(p in record.getMessage() for p in self.PHRASES)
@@ -53,7 +54,7 @@ class _Expected(logging.Filter):
 
 def _mlflow():
     """mlflow, pointed at the tracking store, with the experiment selected."""
-    for name in ("mlflow.pyfunc", "mlflow.store.db.utils"):
+    for name in ("mlflow.pyfunc", "mlflow.sklearn", "mlflow.store.db.utils"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, _Expected) for f in logger.filters):
             logger.addFilter(_Expected())
@@ -250,26 +251,24 @@ def score(url: str, horizon: int = 6):
     return written, forecasts, notes
 
 
-def champion_summary() -> dict | None:
-    """The champion's version, when it was trained and its backtest scores (from its run)."""
+def champion_summary(name: str = MODEL_NAME) -> dict | None:
+    """A model's champion: version, when it was trained, and the metrics of its training run."""
     mlflow = _mlflow()
     client = mlflow.MlflowClient()
     try:
-        version = client.get_model_version_by_alias(MODEL_NAME, CHAMPION)
+        version = client.get_model_version_by_alias(name, CHAMPION)
     except mlflow.exceptions.MlflowException:
         return None
-    metrics = client.get_run(version.run_id).data.metrics
     return {"version": str(version.version), "run_id": version.run_id,
             "trained_at": pd.Timestamp(version.creation_timestamp, unit="ms", tz="UTC"),
-            **{key: metrics.get(key) for key in ("mase_chosen", "mase_seasonal_naive", "mase_ets",
-                                                 "wape_chosen", "coverage_80_chosen", "coverage_95_chosen")}}
+            **client.get_run(version.run_id).data.metrics}
 
 
-def retrain_reason(max_age_days: float, force: bool = False) -> str | None:
-    """Why the model should be trained before scoring (none yet, too old, asked to), or None."""
+def retrain_reason(max_age_days: float, force: bool = False, name: str = MODEL_NAME) -> str | None:
+    """Why a model should be trained before scoring (none yet, too old, asked to), or None."""
     if force:
         return "asked to retrain"
-    champion = champion_summary()
+    champion = champion_summary(name)
     if champion is None:
         return "no champion yet"
     age = pd.Timestamp.now(tz="UTC") - champion["trained_at"]
@@ -297,21 +296,156 @@ def horizon_setting() -> int:
 
 
 def train_if_due(force: bool = False) -> dict:
-    """Train when ``retrain_reason`` says so (``SALESOPS_FORECAST_RETRAIN_DAYS``, default 30)."""
+    """Train each model when ``retrain_reason`` says so (``SALESOPS_FORECAST_RETRAIN_DAYS``, 30)."""
     from salesops.setup_warehouse import prepare
 
-    reason = retrain_reason(_setting("SALESOPS_FORECAST_RETRAIN_DAYS", 30), force)
+    max_age = _setting("SALESOPS_FORECAST_RETRAIN_DAYS", 30)
+    out = {}
+    reason = retrain_reason(max_age, force)
     if reason is None:
-        return {"trained": False, "reason": "the champion is recent enough"}
-    trained = train(prepare(), horizon_setting())
-    return {"trained": True, "reason": reason, "version": trained.version, "promoted": trained.promoted,
-            "run_id": trained.run_id, "mase": float(trained.scores.loc["chosen", "mase"])}
+        out["revenue"] = {"trained": False, "reason": "the champion is recent enough"}
+    else:
+        trained = train(prepare(), horizon_setting())
+        out["revenue"] = {"trained": True, "reason": reason, "version": trained.version,
+                          "promoted": trained.promoted, "run_id": trained.run_id,
+                          "mase": float(trained.scores.loc["chosen", "mase"])}
+    reason = retrain_reason(max_age, force, WIN_MODEL)
+    if reason is None:
+        out["win_probability"] = {"trained": False, "reason": "the champion is recent enough"}
+    else:
+        won = train_win_probability(prepare())
+        out["win_probability"] = {"trained": True, "reason": reason, "version": won.version,
+                                  "promoted": won.promoted, "run_id": won.run_id}
+    return out
 
 
 def score_latest() -> dict:
     from salesops.setup_warehouse import prepare
 
     written, forecasts, _ = score(prepare(), horizon_setting())
+    scored, scores, as_of = score_win_probability(prepare())
     return {"as_of_month": str(written.as_of_month), "rows": written.rows,
             "already_there": written.already_there, "run_id": written.run_id,
-            "series": int(forecasts[["level", "series_key"]].drop_duplicates().shape[0])}
+            "series": int(forecasts[["level", "series_key"]].drop_duplicates().shape[0]),
+            "opportunities_scored": scored, "open_opportunities": len(scores),
+            "scores_as_of": f"{as_of:%Y-%m-%d}"}
+
+
+# --- win probability ------------------------------------------------------------------------------
+
+
+def _champion_of(name: str):
+    try:
+        return _mlflow().MlflowClient().get_model_version_by_alias(name, CHAMPION)
+    except mlflow.exceptions.MlflowException:
+        return None
+
+
+@dataclass(frozen=True)
+class TrainedWin:
+    run_id: str
+    version: str
+    promoted: bool
+    metrics: dict[str, float]
+    champion_log_loss: float | None
+
+
+def train_win_probability(url: str, through: pd.Timestamp | None = None,
+                          features: list[str] | None = None) -> TrainedWin:
+    """Measure on the holdout next to the historical-rate baseline, fit, log, register (see
+    docs/forecasting.md). ``through``: train on the data as known on that day (tests, replays).
+
+    The champion moves when the new model is not worse on outcomes the champion never saw (deals
+    closed after the champion's data): both models' log loss on those deals of the holdout.
+    Without such deals (the same data again), the new version wins: the same procedure on at
+    least as much data."""
+    import tempfile
+
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+    from sklearn.metrics import log_loss
+
+    from ml.forecast import win_probability as wp
+
+    mlflow = _mlflow()
+    features = list(features or wp.FEATURES)
+    opportunities = wp.load_opportunities(url)
+    if through is not None:
+        opportunities = wp.as_known_on(opportunities, pd.Timestamp(through))
+    rows = wp.training_rows(opportunities)
+    evaluation = wp.evaluate(rows, features)
+    fitted = wp.fit(rows, features)
+    trained_through = rows["closed_date"].max()
+    champion, comparison = _champion_of(WIN_MODEL), {}
+    promoted, reason = True, "no champion yet"
+    if champion is not None:
+        params = mlflow.MlflowClient().get_run(champion.run_id).data.params
+        seen_until = pd.Timestamp(params["trained_through"])
+        unseen = evaluation.holdout[evaluation.holdout["closed_date"] > seen_until]
+        if len(unseen) >= 30:
+            old = mlflow.sklearn.load_model(f"models:/{WIN_MODEL}@{CHAMPION}")
+            comparison = {name: float(log_loss(unseen["won"], m.predict_proba(unseen[wp.FEATURES])[:, 1],
+                                               labels=[0, 1]))
+                          for name, m in (("champion", old), ("challenger", evaluation.fitted))}
+            promoted = comparison["challenger"] <= comparison["champion"]
+            reason = (f"log loss {comparison['challenger']:.4f} vs champion {comparison['champion']:.4f} on "
+                      f"{len(unseen)} deals closed after {seen_until:%Y-%m-%d}")
+        else:
+            reason = "no outcomes the champion has not seen: the same procedure on at least as much data"
+    with mlflow.start_run(run_name=f"win probability through {trained_through:%Y-%m-%d}") as run:
+        mlflow.log_params({"holdout_months": wp.HOLDOUT_MONTHS, "features": ",".join(features),
+                           "trained_through": f"{trained_through:%Y-%m-%d}",
+                           "model": "logistic regression (one-hot + standardised)"})
+        mlflow.log_metrics(evaluation.metrics | {f"unseen_log_loss_{k}": v for k, v in comparison.items()})
+        with tempfile.TemporaryDirectory() as folder:
+            evaluation.calibration.to_csv(Path(folder) / "calibration.csv", index=False)
+            _calibration_plot(evaluation.calibration, Path(folder) / "calibration.png")
+            mlflow.log_artifacts(folder)
+        example = rows[wp.FEATURES].head(5)
+        info = mlflow.sklearn.log_model(
+            fitted, name="model", registered_model_name=WIN_MODEL, input_example=example,
+            signature=infer_signature(example, fitted.predict_proba(example)[:, 1]),
+            serialization_format="cloudpickle",
+            pip_requirements=[f"scikit-learn=={_version('scikit-learn')}"])
+        version = str(info.registered_model_version)
+        mlflow.set_tags({"promoted": str(promoted).lower(), "reason": reason})
+    if promoted:
+        mlflow.MlflowClient().set_registered_model_alias(WIN_MODEL, CHAMPION, version)
+    return TrainedWin(run.info.run_id, version, promoted, evaluation.metrics, comparison.get("champion"))
+
+
+def _calibration_plot(calibration: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axis = plt.subplots(figsize=(5, 5))
+    axis.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+    axis.plot(calibration["predicted"], calibration["observed"], marker="o", label="holdout deciles")
+    axis.set_xlabel("predicted win probability")
+    axis.set_ylabel("observed win rate")
+    axis.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def score_win_probability(url: str):
+    """Score every open opportunity with the champion and append to ml.opportunity_scores."""
+    import mlflow.sklearn
+
+    from ml.forecast import store
+    from ml.forecast import win_probability as wp
+
+    champion = _champion_of(WIN_MODEL)
+    if champion is None:
+        raise RuntimeError(f"no {WIN_MODEL} champion yet: run `salesops forecast train` first")
+    fitted = mlflow.sklearn.load_model(f"models:/{WIN_MODEL}@{CHAMPION}")
+    opportunities = wp.load_opportunities(url)
+    as_of = wp.as_of_date(opportunities)
+    scores = wp.score(fitted, opportunities, as_of)
+    with mlflow.start_run(run_name=f"score win probability as of {as_of:%Y-%m-%d}") as run:
+        written = store.write_scores(url, scores, as_of, run.info.run_id, str(champion.version))
+        mlflow.log_metrics({"rows_written": written, "open_opportunities": len(scores)})
+    return written, scores, as_of

@@ -47,3 +47,30 @@ def write(url: str, forecasts: pd.DataFrame, as_of: pd.Period, run_id: str, mode
                      (run_id, as_of_date, int(forecasts["horizon"].max()), model_name, model_version,
                       forecasts[["level", "series_key"]].drop_duplicates().shape[0], written))
     return Written(run_id, as_of, written, len(rows) - written)
+
+
+SCORE_COLUMNS = ("opportunity_id", "as_of_date", "probability", "expected_revenue",
+                 "is_amount_from_list_price", "stage_at", "top_factors", "model_version", "run_id")
+
+
+def write_scores(url: str, scores: pd.DataFrame, as_of, run_id: str, model_version: str) -> int:
+    """Append win probabilities to ml.opportunity_scores; an (opportunity, as-of date) already
+    there keeps its row. Returns the rows new in the warehouse."""
+    import psycopg
+    from psycopg.types.json import Jsonb
+
+    from ml.forecast.money import cents
+    from salesops.warehouse import role_url
+
+    day = pd.Timestamp(as_of).date()
+    with psycopg.connect(role_url(url, "ml")) as conn, conn.transaction():
+        conn.execute("create temporary table incoming (like ml.opportunity_scores including defaults)"
+                     " on commit drop")
+        with conn.cursor().copy(f"copy incoming ({', '.join(SCORE_COLUMNS)}) from stdin") as copy:
+            for r in scores.itertuples(index=False):
+                copy.write_row((r.opportunity_id, day, round(float(r.probability), 6),
+                                cents(r.expected_revenue), bool(r.is_amount_from_list_price), r.stage_at,
+                                Jsonb(r.factors), model_version, run_id))
+        columns = ", ".join(SCORE_COLUMNS)
+        return conn.execute(f"insert into ml.opportunity_scores ({columns})"
+                            f" select {columns} from incoming on conflict do nothing").rowcount

@@ -177,6 +177,10 @@ def test_forecast_dag_trains_registers_scores_and_publishes(warehouse_db, tmp_pa
     [(rows, version, horizon)] = query(warehouse_db, "select count(*), min(model_version), max(horizon)"
                                                      " from ml.revenue_forecasts")
     assert (rows, version, horizon) == (series * 3, "1", 3)
+    [(scored, still_open)] = query(warehouse_db, "select (select count(*) from ml.opportunity_scores),"
+                                                 " (select count(*) from marts.fct_opportunities"
+                                                 "  where not is_closed)")
+    assert scored == still_open > 0
     from airflow.models.asset import AssetEvent
     from airflow.utils.session import create_session
 

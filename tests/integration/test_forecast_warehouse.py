@@ -129,3 +129,46 @@ def test_forecast_vs_actual_compares_closed_months_with_the_marts(forecast_db):
         assert inside == (0 <= company[day] <= Decimal("1800000.00"))
         assert mart[("rep", day)][0] == by_rep.get(day, Decimal(0))
     assert mart[("company", periods[3].to_timestamp().date())] == (None, None, None, False)
+
+
+def test_win_probability_sees_only_the_past_is_promoted_on_new_outcomes_and_scored_once(forecast_db):
+    import json
+
+    import pandas as pd
+
+    from ml.forecast import win_probability as wp
+
+    opportunities = wp.load_opportunities(forecast_db)
+    day = pd.Timestamp("2017-06-30")
+    then = wp.as_known_on(opportunities, day)
+    open_then = pd.Index(then.loc[~then["is_closed"].astype(bool), "opportunity_id"])
+    assert len(open_then) > len(opportunities[~opportunities["is_closed"].astype(bool)])
+    # No leakage: a past date's features are the same from today's data and from that day's.
+    pd.testing.assert_frame_equal(wp.features(opportunities, open_then, day),
+                                  wp.features(then, open_then, day))
+
+    first = registry.train_win_probability(forecast_db, through=pd.Timestamp("2017-09-30"))
+    assert (first.version, first.promoted) == ("1", True)
+    for metric in ("brier", "log_loss", "auc"):
+        assert {f"{metric}_model", f"{metric}_baseline"} <= set(first.metrics)
+    # A model on the product alone is worse on the deals the champion never saw: not promoted.
+    worse = registry.train_win_probability(forecast_db, features=["product_name"])
+    assert worse.version == "2" and not worse.promoted
+    client = registry._mlflow().MlflowClient()
+    reason = client.get_run(worse.run_id).data.tags["reason"]
+    assert "deals closed after 2017-09-30" in reason, reason
+
+    written, scores, as_of = registry.score_win_probability(forecast_db)
+    [(still_open,)] = query(forecast_db, "select count(*) from marts.fct_opportunities where not is_closed")
+    assert written == len(scores) == still_open
+    rows = query(forecast_db, "select s.probability, s.expected_revenue, s.is_amount_from_list_price,"
+                              " o.list_price_usd, s.top_factors, s.model_version"
+                              " from ml.opportunity_scores as s"
+                              " join marts.fct_opportunities as o using (opportunity_id)")
+    for probability, expected, from_list, list_price, factors, version in rows:
+        assert 0 < probability < 1 and version == "1" and from_list  # Maven's open deals have no amount
+        assert abs(expected - list_price * probability) <= Decimal("0.01") + list_price * Decimal("0.000001")
+        factors = factors if isinstance(factors, list) else json.loads(factors)
+        assert len(factors) == 3 and {f["feature"] for f in factors} <= set(wp.FEATURES)
+    again, _, _ = registry.score_win_probability(forecast_db)
+    assert again == 0
