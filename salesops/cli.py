@@ -51,11 +51,17 @@ class _Main(click.Group):
 
 
 def _one_line(exc: click.ClickException) -> click.ClickException:
-    """Click's own errors with what the user typed escaped (it may hold control characters)."""
+    """Click's own errors on one line (a missing choice lists its choices on lines of their own)
+    with what the user typed escaped (it may hold control characters)."""
     from salesops.errors import one_line
 
-    exc.message = one_line(exc.message)
-    return exc
+    text = one_line(exc.format_message())
+    if isinstance(exc, click.UsageError):
+        flat: click.ClickException = click.UsageError(text, exc.ctx)
+    else:
+        flat = click.ClickException(text)
+    flat.exit_code = exc.exit_code
+    return flat
 
 
 def echo(text: str = "", err: bool = False) -> None:
@@ -522,6 +528,36 @@ _HORIZON = click.option("--horizon", required=True, type=click.IntRange(1, 60),
                         help="Months to forecast.")
 _OUTPUT = click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
                        help="The CSV to write.")
+
+
+@forecast.command("adjust")
+@click.option("--level", required=True, type=click.Choice(["company", "region", "team", "rep", "product"]))
+@click.option("--key", required=True, help="'all', the region, the manager, the rep or the product.")
+@click.option("--month", required=True, help="The forecast month, e.g. 2018-01.")
+@click.option("--amount", required=True, help="USD added to the model's forecast (negative lowers it).")
+@click.option("--reason", required=True, help="Why; kept with the adjustment.")
+@click.option("--by", help="Who adjusts (default: your login name).")
+def forecast_adjust(level: str, key: str, month: str, amount: str, reason: str, by: str | None) -> None:
+    """Layer a manager's adjustment on a revenue forecast (the model's number is kept as it is)."""
+    from ml.forecast.adjustments import adjust
+
+    number = adjust(_warehouse_url(), level, key, month, amount, reason, by)
+    echo(f"adjustment {number} recorded in finance.forecast_adjustments: {level} {key} {month} {amount} USD; "
+         "marts.forecast_adjusted shows it after the next build")
+
+
+@forecast.command("category")
+@click.argument("opportunity_id")
+@click.argument("category", type=click.Choice(["omitted", "pipeline", "best_case", "commit"]))
+@click.option("--reason", required=True, help="Why; kept with the override.")
+@click.option("--by", help="Who overrides (default: your login name).")
+def forecast_category(opportunity_id: str, category: str, reason: str, by: str | None) -> None:
+    """Put an open deal in a forecast category whatever its win probability says."""
+    from ml.forecast.adjustments import override_category
+
+    number = override_category(_warehouse_url(), opportunity_id, category, reason, by)
+    echo(f"override {number} recorded: {opportunity_id} -> {category}; marts.pipeline_forecast shows it "
+         "after the next build")
 
 
 @forecast.command("predict")

@@ -27,6 +27,7 @@ _KNOWN = (
     "ExportError",  # salesops.export
     "ForecastInputError",  # ml.forecast.series
     "QuotaFileError",  # ml.forecast.quotas
+    "AdjustmentError",  # ml.forecast.adjustments
 )
 DEBUG_HINT = "run with --debug for the traceback"
 

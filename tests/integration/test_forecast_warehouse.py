@@ -84,6 +84,27 @@ def test_train_register_promote_only_when_better_and_score_once(forecast_db):
     runs = query(forecast_db, "select count(*), sum(rows_written) from ml.forecast_runs")
     assert runs[0] == (2, written.rows)
 
+    # A manager's adjustments sit on top of the model's number, which stays as written.
+    from ml.forecast.adjustments import AdjustmentError, adjust
+    from salesops.dbt_project import run_dbt
+
+    team, month = query(forecast_db, "select series_key, period from ml.revenue_forecasts"
+                                     " where level = 'team' order by 1, 2 limit 1")[0]
+    adjust(forecast_db, "team", team, f"{month:%Y-%m}", "1,000.00", "big renewal expected", by="test")
+    adjust(forecast_db, "team", team, f"{month:%Y-%m}", "-250.50", "one deal slipped", by="test")
+    with pytest.raises(AdjustmentError, match="no team 'nobody' forecast"):
+        adjust(forecast_db, "team", "nobody", f"{month:%Y-%m}", "5", "typo", by="test")
+    run_dbt(["build", "--select", "stg_finance__forecast_adjustments", "forecast_adjusted"], forecast_db)
+    [(model_forecast, adjustment, adjusted, count)] = query(
+        forecast_db, "select model_forecast, adjustment, adjusted_forecast, adjustments"
+                     " from marts.forecast_adjusted where hierarchy_level = 'team' and series_key = %s"
+                     " and forecast_month = %s", (team, month))
+    [(written_forecast,)] = query(forecast_db, "select forecast from ml.revenue_forecasts"
+                                               " where level = 'team' and series_key = %s and period = %s",
+                                  (team, month))
+    assert (model_forecast, adjustment, count) == (written_forecast, Decimal("749.50"), 2)
+    assert adjusted == written_forecast + Decimal("749.50")
+
     # History people compare with what happened: append-only, even for the owner; BI reads it.
     for url in (role_url(forecast_db, "ml"), forecast_db):
         with psycopg.connect(url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -172,3 +193,28 @@ def test_win_probability_sees_only_the_past_is_promoted_on_new_outcomes_and_scor
         assert len(factors) == 3 and {f["feature"] for f in factors} <= set(wp.FEATURES)
     again, _, _ = registry.score_win_probability(forecast_db)
     assert again == 0
+
+    # Forecast categories: the probability bands of the seed, and a manager's override on top.
+    from ml.forecast.adjustments import override_category
+    from salesops.dbt_project import run_dbt
+
+    probabilities = dict(query(forecast_db, "select opportunity_id, probability from ml.opportunity_scores"))
+    bands = [("omitted", 0, Decimal("0.1")), ("pipeline", Decimal("0.1"), Decimal("0.5")),
+             ("best_case", Decimal("0.5"), Decimal("0.8")), ("commit", Decimal("0.8"), 2)]
+    category = {deal: next(name for name, low, high in bands if low <= p < high)
+                for deal, p in probabilities.items()}
+    moved = next(deal for deal, name in sorted(category.items()) if name != "commit")
+    override_category(forecast_db, moved, "commit", "signed letter of intent", by="test")
+    category[moved] = "commit"
+    run_dbt(["build", "--select", "forecast_categories", "stg_ml__opportunity_scores",
+             "stg_finance__forecast_category_overrides", "pipeline_forecast"], forecast_db)
+    mart = query(forecast_db, "select forecast_category, sum(deals), sum(deals_overridden),"
+                              " sum(expected_revenue) from marts.pipeline_forecast"
+                              " where forecast_category <> 'closed' group by 1")
+    expected: dict[str, int] = {}
+    for name in category.values():
+        expected[name] = expected.get(name, 0) + 1
+    assert {name: deals for name, deals, _, _ in mart} == expected
+    assert {name: overridden for name, _, overridden, _ in mart}.get("commit") == 1
+    [(total,)] = query(forecast_db, "select sum(expected_revenue) from ml.opportunity_scores")
+    assert sum(r[3] for r in mart) == total

@@ -198,6 +198,18 @@ PROBES: dict[str, list[Probe]] = {
         Probe(("{targets}",), CANNOT_CONNECT),
         Probe(("{targets}", "--method", "guess"), "'guess' is not one of", code=2),
     ],
+    "forecast adjust": [
+        Probe(("--level", "team", "--key", "X", "--month", "2018-01", "--amount", "5"),
+              "Missing option '--reason'", code=2),
+        Probe(("--level", "galaxy", "--key", "X", "--month", "2018-01", "--amount", "5", "--reason", "r"),
+              "'galaxy' is not one of", code=2),
+        Probe(("--level", "team", "--key", "X", "--month", "2018-01", "--amount", "5", "--reason", "r"),
+              CANNOT_CONNECT),
+    ],
+    "forecast category": [
+        Probe(("OPP1", "certain", "--reason", "r"), "'certain' is not one of", code=2),
+        Probe(("OPP1", "commit", "--reason", "r"), CANNOT_CONNECT),
+    ],
     "benchmark ingest": [
         Probe(("--rows", "0"), "not in the range x>=1", code=2),
         Probe(("--rounds", "0"), "not in the range x>=1", code=2),
