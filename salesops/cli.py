@@ -335,7 +335,10 @@ _SCALE = click.FloatRange(min=0, min_open=True)
               help="Landing folder to write into (default: the configured landing zone).")
 @click.option("--maven", "maven_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="The Maven CRM export to build around (default: ../shared/datasets/maven_crm if present).")
-def demo_data(scale: float, seed: int, landing: Path | None, maven_dir: Path | None) -> None:
+@click.option("--years", default=0, show_default=True, type=click.IntRange(0, 10),
+              help="Years of deal history before the Maven window (trend, seasons, reps joining, a price "
+                   "rise): what the forecasts learn from.")
+def demo_data(scale: float, seed: int, landing: Path | None, maven_dir: Path | None, years: int) -> None:
     """Generate deterministic, realistically messy files for every channel."""
     from ingestion.demo import generate
 
@@ -348,7 +351,7 @@ def demo_data(scale: float, seed: int, landing: Path | None, maven_dir: Path | N
         ensure_home(cfg)
     maven_dir = maven_dir or maven_export_dir()
     started = time.perf_counter()
-    summary = generate(target, scale=scale, seed=seed, maven_dir=maven_dir)
+    summary = generate(target, scale=scale, seed=seed, maven_dir=maven_dir, years=years)
     for channel, info in summary.items():
         echo(f"{channel:18} {info['files']:4} files {info['rows']:>12,} rows")
     source = f"around the Maven export in {maven_dir}" if maven_dir else "with a synthetic CRM export"

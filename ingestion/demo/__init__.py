@@ -51,6 +51,7 @@ from . import (
     activities,
     ad_leads,
     crm_reports,
+    history,
     marketing_events,
     maven,
     orders,
@@ -65,7 +66,8 @@ CHANNELS = ("crm_export", "web_forms", "marketing_events", "referrals", "ad_lead
 # Files a previous run may have left (other scales make other part counts); only these are
 # removed before writing, anything else in landing_dir is left alone.
 OWN_FILES = {
-    "crm_export": (*maven.FILES, "salesforce_leads*.csv", "hubspot_contacts*.csv"),
+    "crm_export": (*maven.FILES, "salesforce_leads*.csv", "hubspot_contacts*.csv",
+                   "sales_pipeline_history*.csv"),
     "web_forms": ("website_forms_global*.jsonl", "website_forms_cn*.jsonl"),
     "marketing_events": ("tradeshow_attendees*.csv", "webinar_attendees*.xlsx",
                          "cn_roadshow_signups*.csv"),
@@ -78,10 +80,11 @@ OWN_FILES = {
 
 
 def generate(landing_dir: Path, scale: float = 1.0, seed: int = 42,
-             maven_dir: Path | None = None, id_offset: int = 0) -> dict[str, dict]:
+             maven_dir: Path | None = None, id_offset: int = 0, years: int = 0) -> dict[str, dict]:
     """Write demo files into landing_dir/<channel>/ ; return {channel: {"files": n, "rows": n}}.
 
     maven_dir: the Maven CRM export to copy and build around; None synthesises one.
+    years: deal history to add before the Maven window (``history.py``; 0: none).
     id_offset: running ids of people, leads and activities start after this number, so a later
     delivery (a delta on top of an earlier generation) brings new records instead of re-sending
     the earlier ids with other contents. Orders and surveys follow the Maven deals, unchanged.
@@ -104,7 +107,8 @@ def generate(landing_dir: Path, scale: float = 1.0, seed: int = 42,
     steps = {
         "crm_export": lambda: [(crm / name, n) for name, n in mv.file_rows.items()]
         + crm_reports.write_salesforce(crm, who, mv, seed)
-        + crm_reports.write_hubspot(crm, who, mv, scale, seed),
+        + crm_reports.write_hubspot(crm, who, mv, scale, seed)
+        + history.write(crm, mv, years, seed),
         "web_forms": lambda: web_forms.write(dirs["web_forms"], who, records, seed),
         "marketing_events": lambda: marketing_events.write(dirs["marketing_events"], who, records,
                                                            seed),

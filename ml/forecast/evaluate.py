@@ -4,8 +4,8 @@ The protocol (docs/forecasting.md), the same for ``salesops forecast``, the test
 benchmark:
 
 - **Choice.** A series' model is the candidate (``models.CANDIDATES``) with the smallest
-  absolute error over up to two inner rolling origins inside the history it is given:
-  cutoffs ``n - k*h'`` (k = 1, 2; ``h' = min(h, n - 4)``), each fitted on the months up to
+  absolute error over up to four inner rolling origins inside the history it is given:
+  cutoffs ``n - k*h'`` (k = 1..4; ``h' = min(h, n - 4)``), each fitted on the months up to
   its cutoff only. Ties go to the earlier candidate.
 - **Awkward series.** All zeros: ``zero``. Under 6 months: the history ``mean`` (a warning
   says so). A month without a row is a zero (``series.from_frame``).
@@ -31,6 +31,7 @@ from ml.forecast.series import ForecastInputError, Series
 
 MIN_HISTORY = 6  # months before a model is chosen; shorter histories get the mean
 MIN_INNER_TRAIN = 4  # months of history an inner fold fits on
+INNER_FOLDS = 4  # inner rolling origins the choice is made on (2: noisier choices, 6: staler)
 BASELINES = ("seasonal_naive", "ets")  # always scored next to the chosen models
 
 
@@ -62,7 +63,7 @@ def choose(y: np.ndarray, h: int, candidates: tuple[str, ...] = models.CANDIDATE
     """The candidate with the smallest inner-backtest absolute error on ``y`` (see module doc)."""
     n = len(y)
     step = min(h, n - MIN_INNER_TRAIN)
-    cutoffs = [n - k * step for k in (1, 2) if n - k * step >= MIN_INNER_TRAIN]
+    cutoffs = [n - k * step for k in range(1, INNER_FOLDS + 1) if n - k * step >= MIN_INNER_TRAIN]
     errors: dict[str, list[float]] = {}
     for cutoff in cutoffs:
         actual = y[cutoff:cutoff + step]

@@ -570,3 +570,42 @@ def test_a_delta_with_an_id_offset_brings_new_records(runs, maven_dir, contracts
     for key in (("activities", "crm_activities"), ("ad_leads", "facebook_lead_ads"),
                 ("referrals", "customer_referrals"), ("crm_export", "salesforce_leads")):
         assert resend[key] & base[key], key
+
+
+def test_years_of_history_have_trend_seasons_joining_reps_and_a_price_rise(maven_dir, tmp_path):
+    import pandas as pd
+
+    from ingestion.demo.history import FILE
+    from ingestion.demo.maven import PRODUCTS
+
+    summary = generate(tmp_path / "a", scale=SCALE, seed=SEED, maven_dir=maven_dir, years=3)
+    generate(tmp_path / "b", scale=SCALE, seed=SEED, maven_dir=maven_dir, years=3)
+    first, second = (tmp_path / d / "crm_export" / FILE for d in ("a", "b"))
+    assert first.read_bytes() == second.read_bytes()  # seeded
+    generate(tmp_path / "a", scale=SCALE, seed=SEED, maven_dir=maven_dir)  # years=0: Maven alone
+    assert not first.exists()
+    generate(tmp_path / "a", scale=SCALE, seed=SEED, maven_dir=maven_dir, years=3)
+    deals = pd.read_csv(first, dtype=str)
+    maven = pd.read_csv(maven_dir / "sales_pipeline.csv", dtype=str, keep_default_na=False)
+    assert list(deals.columns) == list(maven.columns)  # the Maven layout: the same preset loads it
+    assert summary["crm_export"]["rows"] >= len(deals) + len(maven)
+    close = pd.to_datetime(deals["close_date"])
+    first_close = pd.to_datetime(maven["close_date"].replace("", None)).min().to_period("M")
+    months = close.dt.to_period("M")
+    assert months.min() == first_close - 36 and months.max() == first_close - 1  # up to Maven's closes
+    assert (pd.to_datetime(deals["engage_date"]) < close).all()
+    assert set(deals["sales_agent"]) <= set(pd.read_csv(maven_dir / "sales_teams.csv")["sales_agent"])
+    assert not set(deals["opportunity_id"]) & set(maven["opportunity_id"])
+    won = deals[deals["deal_stage"] == "Won"].assign(month=close.dt.to_period("M"))
+    by_month = won.groupby("month").size()
+    first_year, last_year = by_month.iloc[:12].sum(), by_month.iloc[-12:].sum()
+    assert last_year > 1.3 * first_year  # trend
+    december = by_month[by_month.index.month == 12].mean()
+    assert december > 1.2 * by_month[by_month.index.month == 11].mean()  # Maven's quarter rhythm
+    starts = won.groupby("sales_agent")["month"].min()
+    assert (starts > by_month.index[0] + 2).sum() >= 5  # reps joining during the history
+    price = {name: float(p) for name, _, p, _ in PRODUCTS}
+    ratio = won["close_value"].astype(float) / won["product"].map(price)
+    half = by_month.index[len(by_month) // 2]
+    rise = ratio[won["month"] >= half].mean() / ratio[won["month"] < half].mean()
+    assert rise == pytest.approx(1.15, abs=0.02)  # the regime change
