@@ -101,19 +101,14 @@ def ets(y: np.ndarray, h: int) -> Forecast:
     if seasonal:
         specs += [(trend, damped, "add") for trend, damped, _ in specs]
     history = pd.Series(y)
-    best = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for trend, damped, season in specs:
-            try:
-                fit = ETSModel(history, error="add", trend=trend, damped_trend=damped, seasonal=season,
-                               seasonal_periods=SEASON if season else None,
-                               initialization_method="heuristic" if seasonal else "estimated",
-                               ).fit(disp=False)
-            except (ValueError, np.linalg.LinAlgError):
-                continue
-            if np.isfinite(fit.aicc) and (best is None or fit.aicc < best.aicc):
-                best = fit
+        best = _lowest_aicc(
+            lambda trend=trend, damped=damped, season=season: ETSModel(
+                history, error="add", trend=trend, damped_trend=damped, seasonal=season,
+                seasonal_periods=SEASON if season else None,
+                initialization_method="heuristic" if seasonal else "estimated").fit(disp=False)
+            for trend, damped, season in specs)
         if best is None:
             raise Unfit("no ETS model converged")
         prediction = best.get_prediction(start=n, end=n + h - 1)
@@ -121,6 +116,20 @@ def ets(y: np.ndarray, h: int) -> Forecast:
     return Forecast(np.asarray(prediction.predicted_mean, dtype=float),
                     {lv: frames[lv]["pi_lower"].to_numpy(float) for lv in LEVELS},
                     {lv: frames[lv]["pi_upper"].to_numpy(float) for lv in LEVELS})
+
+
+def _lowest_aicc(fits):
+    """The fitted model with the lowest finite AICc among ``fits`` (callables; one that fails to
+    fit is skipped), or None."""
+    best = None
+    for make in fits:
+        try:
+            fit = make()
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+        if np.isfinite(fit.aicc) and (best is None or fit.aicc < best.aicc):
+            best = fit
+    return best
 
 
 def theta(y: np.ndarray, h: int) -> Forecast:
@@ -150,18 +159,12 @@ def arima(y: np.ndarray, h: int) -> Forecast:
     n = len(y)
     if n < MIN_MONTHS["arima"]:
         raise Unfit(f"needs {MIN_MONTHS['arima']} months")
-    best = None
+    # ARIMA(0,1,1) with drift; with two years of history also (1,1,1), by AICc. (More orders
+    # cost ~40 ms each per fit and were never chosen on the real series of the tests.)
+    orders = ((0, 1, 1), (1, 1, 1)) if n >= 2 * SEASON else ((0, 1, 1),)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        # ARIMA(0,1,1) with drift; with two years of history also (1,1,1), by AICc. (More orders
-        # cost ~40 ms each per fit and were never chosen on the real series of the tests.)
-        for order in ((0, 1, 1), (1, 1, 1)) if n >= 2 * SEASON else ((0, 1, 1),):
-            try:
-                fit = ARIMA(y, order=order, trend="t").fit()
-            except (ValueError, np.linalg.LinAlgError):
-                continue
-            if np.isfinite(fit.aicc) and (best is None or fit.aicc < best.aicc):
-                best = fit
+        best = _lowest_aicc(lambda order=order: ARIMA(y, order=order, trend="t").fit() for order in orders)
         if best is None:
             raise Unfit("no ARIMA model converged")
         prediction = best.get_forecast(h)

@@ -94,7 +94,8 @@ def test_train_register_promote_only_when_better_and_score_once(forecast_db):
     adjust(forecast_db, "team", team, f"{month:%Y-%m}", "-250.50", "one deal slipped", by="test")
     with pytest.raises(AdjustmentError, match="no team 'nobody' forecast"):
         adjust(forecast_db, "team", "nobody", f"{month:%Y-%m}", "5", "typo", by="test")
-    run_dbt(["build", "--select", "stg_finance__forecast_adjustments", "forecast_adjusted"], forecast_db)
+    run_dbt(["build", "--select", "stg_ml__revenue_forecasts", "int_revenue_actuals_aggregated",
+             "forecast_vs_actual", "stg_finance__forecast_adjustments", "forecast_adjusted"], forecast_db)
     [(model_forecast, adjustment, adjusted, count)] = query(
         forecast_db, "select model_forecast, adjustment, adjusted_forecast, adjustments"
                      " from marts.forecast_adjusted where hierarchy_level = 'team' and series_key = %s"

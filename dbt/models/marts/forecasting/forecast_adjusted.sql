@@ -1,12 +1,11 @@
 -- Model, adjusted and actual side by side: for every series and month, the
--- latest revenue forecast (ml.revenue_forecasts, never overwritten), the sum of
--- the managers' adjustments recorded for it (finance.forecast_adjustments) and,
--- once the month is within the data, what happened.
+-- latest revenue forecast with its actual (forecast_vs_actual), and the sum of
+-- the managers' adjustments recorded for it (finance.forecast_adjustments).
 with
 
-forecasts as (
+compared as (
 
-    select * from {{ ref('stg_ml__revenue_forecasts') }}
+    select * from {{ ref('forecast_vs_actual') }}
 
 ),
 
@@ -16,21 +15,15 @@ adjustments as (
 
 ),
 
-actuals as (
-
-    select * from {{ ref('int_revenue_actuals_aggregated') }}
-
-),
-
 latest as (
 
     select
         *,
         row_number() over (
-            partition by hierarchy_level, series_key, period
+            partition by hierarchy_level, series_key, forecast_month
             order by as_of_month desc
         ) as recency
-    from forecasts
+    from compared
 
 ),
 
@@ -47,44 +40,27 @@ adjusted as (
 
 ),
 
-last_month as (
-
-    select max(period) as last_closed_month
-    from actuals
-    where hierarchy_level = 'company'
-
-),
-
 final as (
 
     select
         latest.hierarchy_level,
         latest.series_key,
-        latest.period as forecast_month,
+        latest.forecast_month,
         latest.as_of_month,
         latest.model,
         latest.model_version,
         latest.forecast as model_forecast,
+        latest.is_month_closed,
+        latest.actual,
         coalesce(adjusted.adjustment, 0) as adjustment,
         latest.forecast + coalesce(adjusted.adjustment, 0) as adjusted_forecast,
-        coalesce(adjusted.adjustments, 0) as adjustments,
-        latest.period <= last_month.last_closed_month as is_month_closed,
-        case
-            when latest.period <= last_month.last_closed_month
-                then coalesce(actuals.actual, 0)
-        end as actual
+        coalesce(adjusted.adjustments, 0) as adjustments
     from latest
-    cross join last_month
     left join adjusted
         on
             latest.hierarchy_level = adjusted.hierarchy_level
             and latest.series_key = adjusted.series_key
-            and latest.period = adjusted.month
-    left join actuals
-        on
-            latest.hierarchy_level = actuals.hierarchy_level
-            and latest.series_key = actuals.series_key
-            and latest.period = actuals.period
+            and latest.forecast_month = adjusted.month
     where latest.recency = 1
 
 )
