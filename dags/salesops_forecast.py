@@ -3,8 +3,9 @@
 Scheduled on the ``salesops://marts`` Asset (the transform DAG emits it after the marts
 passed their quality gate). Training runs when there is no champion model yet, when the
 champion is older than ``SALESOPS_FORECAST_RETRAIN_DAYS`` (default 30) or when the run's
-conf says ``{"retrain": true}``; scoring appends to ``ml.revenue_forecasts`` with the
-champion and emits ``salesops://forecasts``. Wiring only: the models live in ``ml.forecast``.
+conf says ``{"retrain": true}``; scoring appends to ``ml.revenue_forecasts`` and
+``ml.opportunity_scores`` with the champions and emits ``salesops://forecasts``; then the marts
+that read them are rebuilt. Wiring only: the models live in ``ml.forecast``.
 """
 
 from __future__ import annotations
@@ -42,7 +43,14 @@ def salesops_forecast():
         outlet_events[FORECASTS_ASSET].extra = written
         return {**written, "trained": trained}
 
-    score(train_if_due())
+    @task
+    def refresh_forecast_marts() -> dict:
+        """Rebuild the marts that read the forecasts and scores, then the reader grants."""
+        from salesops import transform
+
+        return transform.refresh_forecast_marts()
+
+    score(train_if_due()) >> refresh_forecast_marts()
 
 
 salesops_forecast()

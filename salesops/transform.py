@@ -454,3 +454,16 @@ def build(url: str, args: list[str] | None = None) -> BuildSummary:
                 apply_grants(conn, pii_columns(manifest))
     return BuildSummary(ok=error is None, seconds=time.perf_counter() - perf, counts=counts,
                         failures=failures, error=None if failures else error, warnings=warnings)
+
+
+def refresh_forecast_marts() -> dict:
+    """Rebuild what reads the forecasts, scores, adjustments and overrides (everything downstream
+    of the ``ml`` and ``finance`` sources: forecast_vs_actual, forecast_adjusted,
+    pipeline_forecast), then the reader grants: the forecast DAG runs it after scoring, so
+    those marts show this run's forecasts without waiting for the next transform."""
+    from salesops.setup_warehouse import prepare
+
+    summary = build(prepare(), ["--select", "source:ml+", "source:finance+"])
+    if not summary.ok:
+        raise RuntimeError(f"the forecast marts did not build: {summary.error or summary.failures}")
+    return {"seconds": round(summary.seconds, 1), "counts": summary.counts}
