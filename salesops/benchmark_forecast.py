@@ -10,6 +10,9 @@ interval coverage of the chosen models, seasonal naive and ETS on the same folds
   train`` backtests), when the marts are built.
 
 Targets (issue 10): MASE ≤ 0.90 × seasonal naive and ≤ 1.00 × ETS, 80% coverage in 0.75..0.90.
+With the warehouse, also the win-probability scoring speed: the open opportunities replicated
+(new ids) to ``--scoring-rows`` (100k), scored by a model fitted on the warehouse's closed deals
+(features, probabilities and top factors; nothing is written). Target: ≤ 30 s.
 """
 
 from __future__ import annotations
@@ -39,8 +42,25 @@ def _score(name: str, predictions: pd.DataFrame, seconds: float, series: int) ->
             "coverage_80": m.loc["chosen", "coverage_80"], "coverage_95": m.loc["chosen", "coverage_95"]}
 
 
+def scoring_seconds(warehouse_url: str, rows: int) -> tuple[int, float]:
+    """Seconds to score ``rows`` open opportunities (replicas of the warehouse's open deals)."""
+    from ml.forecast import win_probability as wp
+
+    opportunities = wp.load_opportunities(warehouse_url)
+    fitted = wp.fit(wp.training_rows(opportunities))
+    is_open = ~opportunities["is_closed"].astype(bool)
+    open_deals = opportunities[is_open]
+    copies = [open_deals.assign(opportunity_id=open_deals["opportunity_id"] + f"-{i}")
+              for i in range(-(-rows // max(len(open_deals), 1)))]
+    many = pd.concat([opportunities[~is_open], *copies], ignore_index=True)
+    started = time.perf_counter()
+    scored = wp.score(fitted, many, wp.as_of_date(opportunities))
+    return len(scored), time.perf_counter() - started
+
+
 def run_forecast_benchmark(inputs: list[Path], warehouse_url: str | None, output: Path | None,
-                           echo: Callable = print, horizon: int = 6, cutoffs: int = 3) -> list[dict]:
+                           echo: Callable = print, horizon: int = 6, cutoffs: int = 3,
+                           scoring_rows: int = 100_000) -> list[dict]:
     from ml.forecast import evaluate, hierarchy, registry
     from ml.forecast.series import read_series_csv
 
@@ -66,6 +86,14 @@ def run_forecast_benchmark(inputs: list[Path], warehouse_url: str | None, output
              f"{TARGETS['vs_seasonal_naive']}), {r['mase'] / r['mase_ets']:.2f}x ETS (target <= "
              f"{TARGETS['vs_ets']}); WAPE {r['wape']:.1%}; coverage 80% {r['coverage_80']:.1%} (target "
              f"{low:.2f}..{high:.2f}), 95% {r['coverage_95']:.1%}")
+    if warehouse_url is not None and scoring_rows:
+        scored, seconds = scoring_seconds(warehouse_url, scoring_rows)
+        echo(f"win probability: {scored:,} open opportunities scored in {seconds:.1f}s (target <= 30s)")
+        if output:
+            with output.open("a", encoding="utf-8") as handle:
+                handle.write(f"\nWin-probability scoring, {datetime.now(UTC):%Y-%m-%d %H:%M}, "
+                             f"{platform.machine()} {os.cpu_count()} cores: {scored:,} open opportunities "
+                             f"in {seconds:.1f} s (features, probabilities, top factors; not written).\n")
     if output:
         _append_markdown(output, results, horizon, cutoffs)
     return results

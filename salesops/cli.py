@@ -712,14 +712,18 @@ def benchmark_transform(scale: float, delta_scale: float, output: Path | None) -
               type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Series files (series_id,period,value) instead of the bundled real monthly sales series.")
 @click.option("--no-warehouse", is_flag=True, help="Skip the warehouse's history (the marts' hierarchy).")
+@click.option("--scoring-rows", default=100_000, show_default=True, type=click.IntRange(min=0),
+              help="Open opportunities to time win-probability scoring on (0: skip).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Append the result as markdown rows to this file (e.g. docs/benchmarks.md).")
-def benchmark_forecast(inputs: tuple[Path, ...], no_warehouse: bool, output: Path | None) -> None:
+def benchmark_forecast(inputs: tuple[Path, ...], no_warehouse: bool, scoring_rows: int,
+                       output: Path | None) -> None:
     """Forecast accuracy (h = 6, 3 origins): MASE of the chosen models over seasonal naive and
     ETS on the same folds, and interval coverage; real series and the warehouse's history."""
     from salesops.benchmark_forecast import run_forecast_benchmark
 
-    run_forecast_benchmark(list(inputs), None if no_warehouse else _warehouse_url(), output, echo=echo)
+    run_forecast_benchmark(list(inputs), None if no_warehouse else _warehouse_url(), output, echo=echo,
+                           scoring_rows=scoring_rows)
 
 
 @benchmark.command("run")
