@@ -59,8 +59,9 @@ def fit_all(y: np.ndarray, h: int, candidates: tuple[str, ...]) -> dict[str, mod
     return _FITS[key]
 
 
-def choose(y: np.ndarray, h: int, candidates: tuple[str, ...] = models.CANDIDATES) -> str:
-    """The candidate with the smallest inner-backtest absolute error on ``y`` (see module doc)."""
+def choose(y: np.ndarray, h: int, candidates: tuple[str, ...] = models.CANDIDATES) -> str | None:
+    """The candidate with the smallest inner-backtest absolute error on ``y`` (see module doc);
+    None when no candidate could be fitted on every inner origin."""
     n = len(y)
     step = min(h, n - MIN_INNER_TRAIN)
     cutoffs = [n - k * step for k in range(1, INNER_FOLDS + 1) if n - k * step >= MIN_INNER_TRAIN]
@@ -70,6 +71,8 @@ def choose(y: np.ndarray, h: int, candidates: tuple[str, ...] = models.CANDIDATE
         for name, forecast in fit_all(y[:cutoff], step, candidates).items():
             errors.setdefault(name, []).append(float(np.abs(forecast.mean - actual).sum()))
     scored = {name: sum(e) for name, e in errors.items() if len(e) == len(cutoffs)}
+    if not scored:
+        return None
     return min(scored, key=lambda name: (scored[name], candidates.index(name)))
 
 
@@ -92,7 +95,11 @@ def forecast_series(series: Series, h: int, model: str | None = None,
         except models.Unfit:
             pass
     name = choose(y, h, candidates)
-    return SeriesForecast(series.series_id, name, periods, fit_all(y, h, candidates)[name])
+    fits = fit_all(y, h, candidates)
+    if name not in fits:  # no candidate fits this history (a narrowed candidate list)
+        return SeriesForecast(series.series_id, "mean", periods, models.fit("mean", y, h),
+                              f"none of {', '.join(candidates)} fits its {len(y)} months: history mean")
+    return SeriesForecast(series.series_id, name, periods, fits[name])
 
 
 def rows(result: SeriesForecast) -> pd.DataFrame:

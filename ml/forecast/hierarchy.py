@@ -59,6 +59,11 @@ def load_history(url: str) -> History:
             "select coalesce(product_name, '(unknown)'), closed_month, sum(amount_usd)"
             " from marts.fct_opportunities"
             " where is_won and closed_month is not null and amount_usd is not null group by 1, 2").fetchall()
+    if not reps:
+        from ml.forecast.series import ForecastInputError
+
+        raise ForecastInputError("marts.rep_performance_monthly holds no months yet: run the transform "
+                                 "(`salesops run` or `salesops build`) before forecasting")
     return History(
         pd.DataFrame(reps, columns=["rep_name", "manager_name", "region", "month", "won_revenue"]),
         pd.DataFrame(products, columns=["product_name", "month", "won_revenue"]))
@@ -159,6 +164,12 @@ def reconcile(frame: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
     frame.loc[moved, "reconciliation"] = np.where(frame.loc[moved, "level"] == "product", "top_down_share",
                                                   "bottom_up")
     shift = frame["forecast"].astype(float) - frame["base"]
-    for bound in BOUNDS:
-        frame[bound] = [cents(max(v, 0.0)) for v in frame[bound] + shift]
+    point = frame["forecast"].astype(float)
+    for bound in BOUNDS:  # moved with the point; clipped at zero where the point is not below it
+        moved_bound = frame[bound] + shift
+        floor = np.minimum(point, 0.0)
+        frame[bound] = [cents(max(v, f)) for v, f in zip(moved_bound, floor, strict=True)]
+    for lower, upper in (("lower_80", "upper_80"), ("lower_95", "upper_95")):  # around the point
+        frame[lower] = [min(b, f) for b, f in zip(frame[lower], frame["forecast"], strict=True)]
+        frame[upper] = [max(b, f) for b, f in zip(frame[upper], frame["forecast"], strict=True)]
     return frame.drop(columns="base")

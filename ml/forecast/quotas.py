@@ -10,11 +10,12 @@ A targets file has columns ``level,key,period,target``:
 
 A company or region target becomes the quotas of the reps in it (the teams file's reps), in
 proportion to a weight per rep: ``historic_share`` (default) their won revenue in the 12
-months before the month, ``forecast_share`` their latest forecast for the month
-(``ml.revenue_forecasts``; historic share where there is none). A rep with no weight (no won
-revenue in the window: a new rep) ramps: their weight is a quarter of the average weight of
-the others (``ramp`` on the row). The quotas of a target add up to it exactly: each rep's
-share rounded down to the cent and the cents left over given to the largest remainders.
+months before the target (for a target after the data: its last 12 months),
+``forecast_share`` their latest forecast for the month (``ml.revenue_forecasts``; historic
+share where there is none). A rep with no weight (no won revenue in the window: a new rep)
+ramps: their weight is a quarter of the average weight of the others (``ramp`` on the row).
+The quotas of a target add up to it exactly: each rep's share rounded down to the cent and
+the cents left over given to the largest remainders.
 
 The whole file is checked before anything is written; a rep and month covered by two
 targets refuses it, naming both lines. A load replaces the quotas of the months it covers
@@ -124,16 +125,19 @@ def latest_forecasts(url: str) -> pd.DataFrame:
     return frame.assign(month=pd.PeriodIndex(frame["month"], freq="M"))
 
 
-def _weights(reps: list[str], month: pd.Period, roster: Roster, method: str,
+def _weights(reps: list[str], month: pd.Period, first: pd.Period, roster: Roster, method: str,
              forecasts: pd.DataFrame | None) -> tuple[list[Decimal], str]:
-    source = "historic_share"
+    """Each rep's weight for ``month`` of a target starting in ``first``: the latest forecast of
+    the month, or the won revenue of the 12 months before the target (ending, for a target
+    after the data, at the data's last month; the same window for every month of a target)."""
     if method == "forecast_share" and forecasts is not None:
         found = forecasts[forecasts["month"] == month].set_index("rep_name")["forecast"]
         if len(found):
             return [decimal(found.get(rep, 0)) for rep in reps], "forecast_share"
-    window = roster.won[(roster.won["month"] < month) & (roster.won["month"] >= month - TRAILING_MONTHS)]
+    end = min(first - 1, roster.won["month"].max()) if len(roster.won) else first - 1
+    window = roster.won[(roster.won["month"] <= end) & (roster.won["month"] > end - TRAILING_MONTHS)]
     won = window.groupby("rep_name")["won_revenue"].sum()
-    return [decimal(won.get(rep, 0)) for rep in reps], source
+    return [decimal(won.get(rep, 0)) for rep in reps], "historic_share"
 
 
 def split(targets: list[Target], roster: Roster, method: str = "historic_share",
@@ -161,7 +165,7 @@ def split(targets: list[Target], roster: Roster, method: str = "historic_share",
             if t.level == "rep":
                 rows.append((t.key, month, amount, "loaded", t.level, t.key, t.period, None))
                 continue
-            weights, source = _weights(reps, month, roster, method, forecasts)
+            weights, source = _weights(reps, month, t.months[0], roster, method, forecasts)
             others = [w for w in weights if w > 0]
             ramp = RAMP * sum(others) / len(others) if others else Decimal(1)
             final = [w if w > 0 else ramp for w in weights]

@@ -224,12 +224,17 @@ def _version(package: str) -> str:
     return version(package)
 
 
-def champion_version() -> str | None:
-    mlflow = _mlflow()
+def _champion_of(name: str):
+    """The registered version a model's ``champion`` alias points at, or None."""
     try:
-        return str(mlflow.MlflowClient().get_model_version_by_alias(MODEL_NAME, CHAMPION).version)
+        return _mlflow().MlflowClient().get_model_version_by_alias(name, CHAMPION)
     except mlflow.exceptions.MlflowException:
         return None
+
+
+def champion_version(name: str = MODEL_NAME) -> str | None:
+    champion = _champion_of(name)
+    return None if champion is None else str(champion.version)
 
 
 def score(url: str, horizon: int = 6):
@@ -253,12 +258,10 @@ def score(url: str, horizon: int = 6):
 
 def champion_summary(name: str = MODEL_NAME) -> dict | None:
     """A model's champion: version, when it was trained, and the metrics of its training run."""
-    mlflow = _mlflow()
-    client = mlflow.MlflowClient()
-    try:
-        version = client.get_model_version_by_alias(name, CHAMPION)
-    except mlflow.exceptions.MlflowException:
+    version = _champion_of(name)
+    if version is None:
         return None
+    client = _mlflow().MlflowClient()
     return {"version": str(version.version), "run_id": version.run_id,
             "trained_at": pd.Timestamp(version.creation_timestamp, unit="ms", tz="UTC"),
             **client.get_run(version.run_id).data.metrics}
@@ -332,13 +335,6 @@ def score_latest() -> dict:
 
 
 # --- win probability ------------------------------------------------------------------------------
-
-
-def _champion_of(name: str):
-    try:
-        return _mlflow().MlflowClient().get_model_version_by_alias(name, CHAMPION)
-    except mlflow.exceptions.MlflowException:
-        return None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ run row but no forecast rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pandas as pd
 
@@ -59,18 +60,22 @@ def write_scores(url: str, scores: pd.DataFrame, as_of, run_id: str, model_versi
     import psycopg
     from psycopg.types.json import Jsonb
 
-    from ml.forecast.money import cents
+    from ml.forecast.money import cents, decimal
     from salesops.warehouse import role_url
 
+    if scores.empty:
+        return 0
     day = pd.Timestamp(as_of).date()
     with psycopg.connect(role_url(url, "ml")) as conn, conn.transaction():
         conn.execute("create temporary table incoming (like ml.opportunity_scores including defaults)"
                      " on commit drop")
         with conn.cursor().copy(f"copy incoming ({', '.join(SCORE_COLUMNS)}) from stdin") as copy:
             for r in scores.itertuples(index=False):
-                copy.write_row((r.opportunity_id, day, round(float(r.probability), 6),
-                                cents(r.expected_revenue), bool(r.is_amount_from_list_price), r.stage_at,
-                                Jsonb(r.factors), model_version, run_id))
+                probability = Decimal(f"{float(r.probability):.6f}")  # as stored; revenue from it
+                copy.write_row((r.opportunity_id, day, probability,
+                                cents(decimal(r.deal_value_usd) * probability),
+                                bool(r.is_amount_from_list_price), r.stage_at, Jsonb(r.factors),
+                                model_version, run_id))
         columns = ", ".join(SCORE_COLUMNS)
         return conn.execute(f"insert into ml.opportunity_scores ({columns})"
                             f" select {columns} from incoming on conflict do nothing").rowcount

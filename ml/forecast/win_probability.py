@@ -23,6 +23,7 @@ decile.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -64,7 +65,13 @@ def as_known_on(opportunities: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
 
 def as_of_date(opportunities: pd.DataFrame) -> pd.Timestamp:
     """The latest date the data knows of (engagements and closes): the scoring date."""
-    return max(opportunities["engaged_date"].max(), opportunities["closed_date"].max())
+    dates = pd.concat([opportunities["engaged_date"], opportunities["closed_date"]]).dropna()
+    if dates.empty:
+        from ml.forecast.series import ForecastInputError
+
+        raise ForecastInputError("no opportunity in marts.fct_opportunities has an engage or close date "
+                                 "yet: nothing to score")
+    return dates.max()
 
 
 def _rates(closed: pd.DataFrame, by: str, prior: float) -> pd.DataFrame:
@@ -96,6 +103,11 @@ def features(opportunities: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp) ->
 def training_rows(opportunities: pd.DataFrame) -> pd.DataFrame:
     """Each closed deal seen at the midpoint of its open window, with its outcome (``won``)."""
     closed = opportunities[opportunities["is_closed"] & opportunities["closed_date"].notna()]
+    if closed["is_won"].nunique() < 2:
+        from ml.forecast.series import ForecastInputError
+
+        raise ForecastInputError("the win probability needs won and lost deals with a close date in "
+                                 "marts.fct_opportunities to learn from; there are none of one kind yet")
     start = closed["engaged_date"].fillna(closed["closed_date"] - pd.Timedelta(days=2))
     seen = start + (closed["closed_date"] - start) / 2
     before = closed["closed_date"] - pd.Timedelta(days=1)
@@ -195,13 +207,16 @@ def fit(rows: pd.DataFrame, features: list[str] = FEATURES):
 def score(fitted, opportunities: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Every opportunity open at ``as_of``: probability, expected revenue, its top factors."""
     open_ids = opportunities.loc[~opportunities["is_closed"].astype(bool), "opportunity_id"]
+    columns = ["opportunity_id", "probability", "deal_value_usd", "is_amount_from_list_price", "stage_at",
+               "factors"]
+    if not len(open_ids):
+        return pd.DataFrame(columns=columns)
     rows = features(opportunities, pd.Index(open_ids), as_of)
     p = fitted.predict_proba(rows[FEATURES])[:, 1]
     deals = opportunities.set_index("opportunity_id").loc[rows.index]
-    amount = deals["amount_usd"].astype(float)
-    from_list = amount.isna()
-    value = amount.fillna(deals["list_price_usd"].astype(float)).fillna(0.0)
-    return pd.DataFrame({"opportunity_id": rows.index, "probability": p,
-                         "expected_revenue": value.to_numpy() * p,
+    from_list = deals["amount_usd"].isna()
+    value = deals["amount_usd"].where(~from_list, deals["list_price_usd"]).fillna(Decimal(0))
+    return pd.DataFrame({"opportunity_id": rows.index, "probability": p, "deal_value_usd": value.to_numpy(),
                          "is_amount_from_list_price": from_list.to_numpy(),
-                         "stage_at": rows["stage_at"].to_numpy(), "factors": factors(fitted, rows)})
+                         "stage_at": rows["stage_at"].to_numpy(), "factors": factors(fitted, rows)},
+                        columns=columns)

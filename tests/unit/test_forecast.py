@@ -167,3 +167,21 @@ def test_real_monthly_sales_beat_seasonal_naive_and_match_ets():
     assert scores.loc["chosen", "folds"] == 33 and scores["folds_without_scale"].sum() == 0
     assert scores.loc["chosen", "mase"] <= 0.9 * scores.loc["seasonal_naive", "mase"], scores
     assert scores.loc["chosen", "mase"] <= 1.0 * scores.loc["ets", "mase"], scores
+
+
+def test_reconciled_bounds_stay_around_the_point_when_a_series_goes_negative():
+    """A series with refunds can be forecast below zero: its bounds stay ordered around the point
+    (the write-back's check constraint would refuse the whole run otherwise)."""
+    from ml.forecast import hierarchy
+
+    periods = list(pd.period_range("2018-01", periods=2, freq="M"))
+    levels = [("rep", "a"), ("team", "t"), ("region", "r"), ("company", "all")]
+    frame = pd.DataFrame([
+        {"level": level, "series_key": key, "period": p, "horizon": i + 1, "model": "drift",
+         "base": -17.0 - i, "lower_80": -30.0, "upper_80": -5.0, "lower_95": -47.0, "upper_95": 5.0}
+        for level, key in levels for i, p in enumerate(periods)])
+    reps = pd.DataFrame({"manager_name": ["t"], "region": ["r"]}, index=pd.Index(["a"], name="rep_name"))
+    out = hierarchy.reconcile(frame, reps)
+    assert out.loc[out["level"] == "company", "forecast"].tolist() == [Decimal("-17.00"), Decimal("-18.00")]
+    for row in out.itertuples():
+        assert row.lower_95 <= row.lower_80 <= row.forecast <= row.upper_80 <= row.upper_95, row
