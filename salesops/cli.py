@@ -524,6 +524,7 @@ def forecast() -> None:
     """Revenue forecasts: try the forecaster on your own monthly series (docs/forecasting.md)."""
 
 
+_ROLE_LABELS = {"chosen": "chosen models", "seasonal_naive": "seasonal naive", "ets": "ETS (auto)"}
 _SERIES_INPUT = click.option("--input", "input_path", required=True,
                              type=click.Path(dir_okay=False, path_type=Path),
                              help="CSV with columns series_id,period,value (period: YYYY-MM-01).")
@@ -596,10 +597,9 @@ def forecast_backtest(input_path: Path, horizon: int, cutoffs: int, output: Path
     echo(f"backtest of {chosen['series_id'].nunique():,} series, up to {cutoffs} cutoffs each "
          f"({chosen['cutoff'].min()} .. {chosen['cutoff'].max()}), horizon {horizon}: "
          f"{len(chosen):,} forecasts written to {output}")
-    labels = {"chosen": "chosen models", "seasonal_naive": "seasonal naive", "ets": "ETS (auto)"}
     echo(f"{'':16} {'MASE':>6} {'WAPE':>7} {'cover 80%':>10} {'cover 95%':>10}")
     for role, row in scores.iterrows():
-        echo(f"{labels[role]:16} {row['mase']:6.3f} {row['wape']:7.1%} {row['coverage_80']:10.1%} "
+        echo(f"{_ROLE_LABELS[role]:16} {row['mase']:6.3f} {row['wape']:7.1%} {row['coverage_80']:10.1%} "
              f"{row['coverage_95']:10.1%}")
     mase = scores["mase"]
     echo(f"MASE of the chosen models: {mase['chosen'] / mase['seasonal_naive']:.2f}x seasonal naive, "
@@ -639,10 +639,9 @@ def forecast_train(horizon: int, cutoffs: int) -> None:
 
 
 def _print_training(trained) -> None:
-    labels = {"chosen": "chosen models", "seasonal_naive": "seasonal naive", "ets": "ETS (auto)"}
     echo(f"  {'level':8} {'model':15} {'MASE':>6} {'WAPE':>7} {'cover 80%':>10}")
     for (level, role), row in trained.by_level.iterrows():
-        echo(f"  {level:8} {labels[role]:15} {row['mase']:6.3f} {row['wape']:7.1%} "
+        echo(f"  {level:8} {_ROLE_LABELS[role]:15} {row['mase']:6.3f} {row['wape']:7.1%} "
              f"{row['coverage_80']:10.1%}")
     row = trained.scores.loc["chosen"]
     echo(f"  {'all':8} {'chosen models':15} {row['mase']:6.3f} {row['wape']:7.1%} "

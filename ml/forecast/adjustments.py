@@ -5,13 +5,9 @@ ML role; the marts ``forecast_adjusted`` and ``pipeline_forecast`` show them aft
 from __future__ import annotations
 
 import getpass
-from decimal import Decimal, InvalidOperation
 
-from ml.forecast.money import CENT
+from ml.forecast.money import parse_amount
 from salesops.reference import parse_month
-
-LEVELS = ("company", "region", "team", "rep", "product")
-CATEGORIES = ("omitted", "pipeline", "best_case", "commit")
 
 
 class AdjustmentError(ValueError):
@@ -35,11 +31,8 @@ def adjust(url: str, level: str, key: str, month: str, amount: str, reason: str,
     day = parse_month(month)
     if day is None:
         raise AdjustmentError(f"--month {month!r} is not a month (2018-01)")
-    try:
-        value = Decimal(amount.replace(",", ""))
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite() or value != value.quantize(CENT):
+    value = parse_amount(amount)
+    if value is None:
         raise AdjustmentError(f"--amount {amount!r} is not an amount in USD with at most two decimals")
     reason = _reason(reason)
     with psycopg.connect(role_url(url, "ml")) as conn:

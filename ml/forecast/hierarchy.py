@@ -102,16 +102,10 @@ def all_series(history: History) -> dict[str, list[Series]]:
     }
 
 
-def _frame(results: list[evaluate.SeriesForecast], level: str) -> pd.DataFrame:
-    frames = []
-    for r in results:
-        f = r.forecast
-        frames.append(pd.DataFrame({
-            "level": level, "series_key": r.series_id, "period": r.periods,
-            "horizon": np.arange(1, len(f.mean) + 1), "model": r.model, "base": f.mean,
-            "lower_80": f.lower[80], "upper_80": f.upper[80],
-            "lower_95": f.lower[95], "upper_95": f.upper[95]}))
-    return pd.concat(frames, ignore_index=True)
+def _frame(result: evaluate.SeriesForecast, level: str) -> pd.DataFrame:
+    """``evaluate.rows`` of one series, keyed by level and series, the point kept as ``base``."""
+    return evaluate.rows(result).rename(columns={"series_id": "series_key", "forecast": "base"}).assign(
+        level=level, horizon=np.arange(1, len(result.periods) + 1))
 
 
 def forecast(history: History, h: int, choices: dict[tuple[str, str], str] | None = None,
@@ -130,7 +124,7 @@ def forecast(history: History, h: int, choices: dict[tuple[str, str], str] | Non
         item[1], h, fixed.get((item[0], item[1].series_id)), candidates), flat, jobs)
     notes = [f"{level} {r.series_id}: {r.note}" for (level, _), r in zip(flat, results, strict=True)
              if r.note and level == "rep"]
-    frame = pd.concat([_frame([r], level) for (level, _), r in zip(flat, results, strict=True)],
+    frame = pd.concat([_frame(r, level) for (level, _), r in zip(flat, results, strict=True)],
                       ignore_index=True)
     return reconcile(frame, tree(history)), notes
 

@@ -3,7 +3,7 @@ splits of an amount that add up to it exactly (largest remainder)."""
 
 from __future__ import annotations
 
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 
@@ -31,3 +31,12 @@ def allocate(total: Decimal, weights: list) -> list[Decimal]:
     for i in order[: units - sum(floors)]:
         floors[i] += 1
     return [Decimal(f) * CENT for f in floors]
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """A written amount (``1,500,000.00``) as a Decimal with at most two decimals, else None."""
+    try:
+        value = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() and value == value.quantize(CENT) else None

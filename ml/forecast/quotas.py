@@ -27,12 +27,12 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
-from ml.forecast.money import CENT, allocate, decimal
+from ml.forecast.money import allocate, decimal, parse_amount
 from salesops.reference import csv_rows, parse_month
 
 LEVELS = ("company", "region", "rep")
@@ -71,11 +71,8 @@ def read_targets(path: Path) -> list[Target]:
         if months is None:
             raise QuotaFileError(f"{where}: period {row['period']!r} is not a month (2018-01) or a quarter "
                                  "(2018-Q1)")
-        try:
-            amount = Decimal(row["target"].replace(",", ""))
-        except InvalidOperation:
-            amount = None
-        if amount is None or not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT):
+        amount = parse_amount(row["target"])
+        if amount is None or amount < 0:
             raise QuotaFileError(f"{where}: target {row['target']!r} is not an amount (USD, at most two "
                                  "decimals, not negative)")
         out.append(Target(line, level, key, row["period"], months, amount))
