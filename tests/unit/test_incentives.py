@@ -1,0 +1,312 @@
+"""The payout engine on published worked examples (Oracle Incentive Compensation, Spiff,
+QuotaPath-style accelerators), the plan format's refusals, caps, draws, splits and rounding."""
+
+from __future__ import annotations
+
+import textwrap
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from ml.incentives import engine
+from ml.incentives.plans import PlanError, check_versions, load_folder, parse
+
+HEAD = """\
+plan: {plan}
+version: {version}
+title: test plan
+effective_from: {start}
+currency: USD
+rounding: half_even
+boundary: {boundary}
+pay_period: month
+commission_base: booked
+"""
+
+
+def plan(
+    body: str,
+    boundary: str = "lower",
+    start: str = "2017-01-01",
+    version: int = 1,
+    name: str = "t",
+    extra: str = "",
+):
+    text = (
+        HEAD.format(plan=name, version=version, start=start, boundary=boundary)
+        + extra
+        + textwrap.dedent(body)
+    )
+    return parse(text, f"{name}-v{version}.yaml")
+
+
+def deals(amounts, rep="Ann", day="2017-02-10", product="GTX Pro", manager="Mo", days=None):
+    return pd.DataFrame(
+        {
+            "deal_id": [f"D{i:03d}" for i in range(len(amounts))],
+            "rep_name": rep,
+            "manager_name": manager,
+            "product_name": product,
+            "closed_date": days or [day] * len(amounts),
+            "amount": [Decimal(str(a)) for a in amounts],
+        }
+    )
+
+
+def run(p, frame, through="2017-12", **kw):
+    return engine.compute(frame, [p] if not isinstance(p, list) else p, pd.Period(through, freq="M"), **kw)
+
+
+def cents(result, **where):
+    lines = result.lines
+    for key, value in where.items():
+        lines = lines[lines[key] == value]
+    return [int(a) for a in lines["amount_cents"]]
+
+
+ORACLE_TIERS = """\
+      - {{from: 0, to: 1000, {0}: {1}}}
+      - {{from: 1000, to: 3000, {0}: {2}}}
+      - {{from: 3000, to: 8000, {0}: {3}}}
+      - {{from: 8000, to: 20000, {0}: {4}}}
+"""
+ORACLE_DEALS = [200, 300, 1500, 1200, 2000, 4500]
+
+
+def test_oracle_step_rates_per_transaction():
+    p = plan(
+        "components:\n  - {name: c, kind: rate_table, basis: amount, accumulate: transaction, method: step,\n"
+        "     tiers: [{from: 0, to: 1000, rate: 1%}, {from: 1000, to: 3000, rate: 2%},\n"
+        "             {from: 3000, to: 8000, rate: 3%}, {from: 8000, to: 20000, rate: 5%}]}\n"
+    )
+    result = run(p, deals(ORACLE_DEALS))
+    assert cents(result) == [200, 300, 2000, 1400, 3000, 9500]
+    assert sum(cents(result)) == 16400  # 164
+    reason = result.lines.loc[result.lines["deal_id"] == "D005", "reason"].item()
+    assert reason == "$1,000 at 1%, $2,000 at 2% above $1,000, $1,500 at 3% above $3,000 of the deal"
+
+
+def test_oracle_interpolated_amounts_per_full_tier():
+    p = plan(
+        "components:\n  - {name: c, kind: rate_table, basis: amount, accumulate: transaction,\n"
+        "     method: interpolated, tiers: [{from: 0, to: 1000, amount: 10},\n"
+        "     {from: 1000, to: 3000, amount: 40},\n"
+        "     {from: 3000, to: 8000, amount: 100}, {from: 8000, to: 20000, amount: 2000}]}\n"
+    )
+    result = run(p, deals(ORACLE_DEALS))
+    assert cents(result) == [200, 300, 2000, 1400, 3000, 8000]
+    assert sum(cents(result)) == 14900  # 149
+
+
+def test_spiff_marginal_with_running_start():
+    p = plan(
+        "components:\n  - {name: c, kind: rate_table, basis: amount, accumulate: quarter, method: step,\n"
+        "     tiers: [{from: 0, to: 150000, rate: 4%}, {from: 150000, to: 250000, rate: 6%},"
+        " {from: 250000, rate: 8%}]}\n"
+    )
+    frame = deals([145000, 20000], days=["2017-01-15", "2017-02-20"])
+    result = run(p, frame)
+    assert cents(result, deal_id="D001") == [110000]  # $1,100
+    reason = result.lines.loc[result.lines["deal_id"] == "D001", "reason"].item()
+    assert reason == (
+        "$5,000 at 4%, $15,000 at 6% above $150,000 of quarterly bookings (running start $145,000)"
+    )
+    assert list(result.lines["period"].astype(str)) == ["2017-01", "2017-02"]
+
+
+@pytest.mark.parametrize(("amount", "expected"), [(4000, 40000), (5000, 50000), (6000, 62000)])
+def test_boundary_ten_percent_to_five_thousand_twelve_above(amount, expected):
+    p = plan(
+        "components:\n  - {name: c, kind: rate_table, basis: amount, accumulate: transaction, method: step,\n"
+        "     tiers: [{from: 0, to: 5000, rate: 10%}, {from: 5000, rate: 12%}]}\n"
+    )
+    assert cents(run(p, deals([amount]))) == [expected]
+
+
+@pytest.mark.parametrize(("boundary", "expected"), [("lower", 50000), ("higher", 60000)])
+def test_boundary_rule_decides_a_flat_table_on_the_edge(boundary, expected):
+    p = plan(
+        "components:\n  - {name: c, kind: rate_table, basis: amount, accumulate: transaction, method: flat,\n"
+        "     tiers: [{from: 0, to: 5000, rate: 10%}, {from: 5000, rate: 12%}]}\n",
+        boundary=boundary,
+    )
+    assert cents(run(p, deals([5000]))) == [expected]
+
+
+ACCELERATOR = """\
+quota: {{source: plan, monthly: {monthly}}}
+components:
+  - name: variable
+    kind: rate_table
+    basis: attainment
+    accumulate: quarter
+    method: {method}
+    target_incentive: 100000
+    tiers: [{{from: 0%, to: 100%, multiplier: 1.0}}, {{from: 100%, to: 130%, multiplier: 1.5}},
+            {{from: 130%, multiplier: 2.0}}]
+"""
+
+
+def test_accelerator_quota_500k_variable_100k():
+    # a quarterly quota of $500k from finance.quotas (months of 166,666.67 + 166,666.67 + 166,666.66)
+    frame = deals([400000, 250000], days=["2017-01-10", "2017-03-05"])
+    q = pd.DataFrame(
+        {
+            "rep_name": "Ann",
+            "month": pd.period_range("2017-01", "2017-03", freq="M"),
+            "quota": [Decimal("166666.67"), Decimal("166666.67"), Decimal("166666.66")],
+        }
+    )
+    p = plan(ACCELERATOR.format(monthly="1", method="step").replace("source: plan", "source: finance.quotas"))
+    result = run(p, frame, quotas=q)
+    assert sum(cents(result)) == 14500000  # $145,000
+    assert cents(result) == [8000000, 6500000]  # 80% of 100k, then 20% at 1.0× + 30% at 1.5×
+
+
+def test_retroactive_accelerator_rerates_the_period_on_the_crossing_deal():
+    p = plan(ACCELERATOR.format(monthly="200000", method="flat"))  # quarterly quota $600k
+    frame = deals([300000, 330000], days=["2017-01-10", "2017-02-05"])
+    result = run(p, frame)
+    # 50% → $50,000; then 105% at 1.5× = $157,500 for the quarter, the rest on the crossing deal
+    assert cents(result) == [5000000, 10750000]
+
+
+def test_cumulative_rounding_is_carried_not_lost():
+    p = plan(
+        "components:\n  - {name: c, kind: rate_table, basis: amount, accumulate: month, method: step,\n"
+        "     tiers: [{from: 0, rate: 3.333%}]}\n"
+    )
+    frame = deals(["0.15"] * 7)
+    lines = cents(run(p, frame))
+    # each deal alone is 0.5 cent; the month's 1.05 total is 3.49965 cents → 3
+    assert sum(lines) == 3 and sorted(set(lines)) == [0, 1]
+
+
+def test_products_spiff_override_bonus_and_split_credits():
+    p = plan("""\
+        components:
+          - {name: c, kind: rate_table, basis: amount, accumulate: transaction, method: step,
+             products: [GTK 500], tiers: [{from: 0, rate: 10%}]}
+          - {name: launch spiff, kind: spiff, products: [GTK 500], amount: 250,
+             from: 2017-02-01, to: 2017-02-28}
+          - {name: override, kind: override, rate: 1%}
+          - {name: q1 bonus, kind: bonus, rep: Ann, period: 2017-03, amount: 1000, reason: top of the quarter}
+        """)
+    frame = pd.concat([deals([1000], product="GTK 500"), deals([2000], product="GTX Pro")], ignore_index=True)
+    frame["deal_id"] = ["A", "B"]
+    frame["split_pct"] = [Decimal(50), Decimal(100)]
+    result = run(p, frame)
+    got = {(r.component, r.rep_name, r.deal_id): int(r.amount_cents) for r in result.lines.itertuples()}
+    assert got == {
+        ("c", "Ann", "A"): 10000,
+        ("launch spiff", "Ann", "A"): 12500,
+        ("override", "Mo", "A"): 1000,
+        ("override", "Mo", "B"): 2000,
+        ("q1 bonus", "Ann", None): 100000,
+    }
+
+
+def test_caps_per_deal_and_per_period_with_carry_forward():
+    p = plan(
+        "components:\n  - {name: c, kind: rate_table, basis: amount, accumulate: transaction, method: step,\n"
+        "     cap: {per_deal: 800, per_period: 1000}, tiers: [{from: 0, rate: 10%}]}\n"
+    )
+    frame = deals([10000, 7000, 2000], days=["2017-01-05", "2017-01-20", "2017-02-10"])
+    st = run(p, frame, through="2017-03").statements.set_index("rep_name")
+    # Jan: 800 (capped) + 700 = 1500 → 1000 paid, 500 carried; Feb: 200 + 500 = 700; Mar: 0
+    assert list(st["earned_cents"]) == [100000, 70000]
+
+
+def test_recoverable_draw_for_a_new_rep():
+    p = plan("""\
+        draw: {monthly: 1000, months: 2, recoverable: true, max_recovery: 50%}
+        components:
+          - {name: c, kind: rate_table, basis: amount, accumulate: transaction, method: step,
+             tiers: [{from: 0, rate: 10%}]}
+        """)
+    frame = pd.concat(
+        [
+            deals([50000], rep="Old", day="2017-01-10"),
+            deals([4000, 30000, 30000], rep="New", days=["2017-02-10", "2017-04-01", "2017-05-01"]),
+        ]
+    )
+    st = run(p, frame, through="2017-05").statements
+    new = st[st["rep_name"] == "New"].set_index(st[st["rep_name"] == "New"]["period"].astype(str))
+    # Feb: earned 400, draw 600; Mar: earned 0, draw 1000 (balance 1600); Apr: earned 3000, recover 1500;
+    # May: earned 3000, recover the last 100
+    assert new.loc["2017-02", ["earned_cents", "draw_cents", "payable_cents"]].tolist() == [
+        40000,
+        60000,
+        100000,
+    ]
+    assert new.loc["2017-03", ["draw_cents", "payable_cents"]].tolist() == [100000, 100000]
+    assert new.loc["2017-04", ["recovery_cents", "payable_cents"]].tolist() == [150000, 150000]
+    assert new.loc["2017-05", ["recovery_cents", "payable_cents"]].tolist() == [10000, 290000]
+    assert "Old" not in set(st.loc[st["draw_cents"] != 0, "rep_name"])
+
+
+@pytest.mark.parametrize(
+    ("tiers", "message"),
+    [
+        (
+            "[{from: 0, to: 1000, rate: 1%}, {from: 900, rate: 2%}]",
+            "line 16: components.0.tiers.1.from: tiers overlap",
+        ),
+        (
+            "[{from: 0, to: 1000, rate: 1%}, {from: 1100, rate: 2%}]",
+            "line 16: components.0.tiers.1.from: gap between",
+        ),
+        ("[{from: 10, rate: 1%}]", "line 16: components.0.tiers.0.from: the first tier starts at 0"),
+        ("[{from: 0, rate: 4}]", "line 16: components.0.tiers.0.rate: 4 is not of type 'string'"),
+        (
+            "[{from: 0, rate: 4%, amount: 3}]",
+            "line 16: components.0.tiers.0: a step amount tier has exactly one of",
+        ),
+    ],
+)
+def test_bad_tiers_are_refused_with_file_line_and_field(tiers, message):
+    with pytest.raises(PlanError) as err:
+        plan(
+            "components:\n  - name: c\n    kind: rate_table\n    basis: amount\n"
+            f"    accumulate: month\n    method: step\n    tiers: {tiers}\n"
+        )
+    assert str(err.value).startswith("t-v1.yaml, ") and message in str(err.value), str(err.value)
+
+
+def test_unknown_field_and_missing_boundary_are_refused():
+    with pytest.raises(
+        PlanError, match=r"line 1\d: components.0: unknown field\(s\) \('colour' was unexpected\)"
+    ):
+        plan(
+            "components:\n  - {name: c, kind: spiff, amount: 5, from: 2017-01-01, to: 2017-02-01,\n"
+            "     colour: red}\n"
+        )
+    text = HEAD.format(plan="t", version=1, start="2017-01-01", boundary="lower").replace(
+        "boundary: lower\n", ""
+    )
+    with pytest.raises(PlanError, match=r"<plan>, line 1: \(top level\): 'boundary' is missing"):
+        parse(text + "components: [{name: b, kind: bonus, rep: A, period: 2017-01, amount: 1, reason: r}]\n")
+
+
+def test_overlapping_plan_versions_are_refused():
+    body = "components: [{name: b, kind: bonus, rep: A, period: 2017-01, amount: 1, reason: r}]\n"
+    a = plan(body, extra="effective_to: 2017-06-30\n")
+    b = plan(body, version=2, start="2017-06-01")
+    with pytest.raises(PlanError, match="t-v2.yaml: plan t version 2 .from 2017-06-01. overlaps version 1"):
+        check_versions([a, b])
+    check_versions([a, plan(body, version=2, start="2017-07-01")])
+
+
+def test_unknown_rep_in_a_plan_is_refused():
+    p = plan(
+        "reps: [Ann, Zed]\ncomponents:\n  - {name: c, kind: rate_table, basis: amount, accumulate: "
+        "transaction, method: step, tiers: [{from: 0, rate: 1%}]}\n"
+    )
+    with pytest.raises(engine.PayoutInputError, match="names rep 'Zed', who is not a known rep"):
+        run(p, deals([100]), roster={"Ann", "Bo"})
+
+
+def test_the_shipped_plans_are_valid():
+    plans = load_folder()
+    assert plans and all(p.boundary in ("lower", "higher") for p in plans)
