@@ -444,6 +444,95 @@ def quotas_load(file: Path, method: str) -> None:
          "marts.rep_performance_monthly")
 
 
+# --- incentive payouts ---------------------------------------------------------------------------
+
+def _period(text: str):
+    import pandas as pd
+
+    from salesops.reference import parse_month
+
+    month = parse_month(text.strip())
+    if month is None:
+        raise click.BadParameter(f"{text!r} is not a month (2017-06)", param_hint="'--period'")
+    return pd.Period(month, freq="M")
+
+
+@main.group()
+def payouts() -> None:
+    """Incentive payouts: commission plans (plans/, docs/plans.md) → payout lines, statements, locks."""
+
+
+@payouts.command("run")
+@click.option("--period", required=True, help="The month to pay (2017-06).")
+@click.option("--plans", "plans_dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar="SALESOPS_PLANS_DIR", help="Folder of plan YAML files (default: the repo's plans/).")
+def payouts_run(period: str, plans_dir: Path | None) -> None:
+    """Compute the month's payouts from the credits ledger and the plans, post differences for
+    locked months, write lines and statements (MLflow-tracked)."""
+    from ml.incentives.plans import load_folder
+    from ml.incentives.runs import run
+
+    month = _period(period)
+    plans = load_folder(plans_dir)  # a bad plan is refused before the warehouse is reached
+    outcome = run(_warehouse_url(), month, plans)
+    s = outcome.statements
+    echo(f"payout run {outcome.run_id} for {month}: {len(outcome.lines):,} lines, {len(s)} reps, "
+         f"earned {sum(s['earned']):,.2f}, payable {sum(s['payable']):,.2f} USD "
+         f"({outcome.new_credits:,} new credit rows; MLflow run {outcome.mlflow_run_id})")
+    if outcome.uncovered:
+        echo(f"note: {outcome.uncovered:,} credited deal(s) are on no plan in effect (no lines)")
+
+
+@payouts.command("lock")
+@click.option("--period", required=True, help="The month to lock (2017-06).")
+def payouts_lock(period: str) -> None:
+    """Lock a month at its latest run: the database refuses any change to it from then on."""
+    from ml.incentives.runs import lock
+
+    month = _period(period)
+    run_id = lock(_warehouse_url(), month)
+    echo(f"{month} locked at payout run {run_id}; later differences post into the next open month")
+
+
+@payouts.command("explain")
+@click.option("--rep", required=True, help="The rep's name.")
+@click.option("--period", required=True, help="The month (2017-06).")
+def payouts_explain(rep: str, period: str) -> None:
+    """Every payout line of a rep in a month (its latest run), and why."""
+    from ml.incentives.statements import explain
+
+    for line in explain(_warehouse_url(), rep, _period(period)):
+        echo(line)
+
+
+@payouts.command("statements")
+@click.option("--period", required=True, help="The month (2017-06).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "html"]), default="csv", show_default=True)
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write to (default: $SALESOPS_HOME/payouts/<month>).")
+def payouts_statements(period: str, fmt: str, output: Path | None) -> None:
+    """One statement per rep (its lines and totals) and a payroll export, for a month's latest run."""
+    from ml.incentives.statements import write_statements
+
+    month = _period(period)
+    folder = output or ensure_home() / "payouts" / str(month)
+    written = write_statements(_warehouse_url(), month, folder, fmt)
+    echo(f"{len(written) - 1} statement(s) and payroll.{fmt} in {folder}")
+
+
+@payouts.command("replay")
+@click.argument("run_id", type=int)
+def payouts_replay(run_id: int) -> None:
+    """Recompute a payout run from what it recorded and compare it line by line."""
+    from ml.incentives.runs import replay
+
+    matched, differ = replay(_warehouse_url(), run_id)
+    if differ:
+        raise click.ClickException(f"payout run {run_id}: {differ:,} line(s) differ on replay "
+                                   f"({matched:,} match)")
+    echo(f"payout run {run_id} replayed: all {matched:,} lines identical")
+
+
 # --- files for people ---------------------------------------------------------------------------
 
 @main.command("export")

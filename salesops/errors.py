@@ -28,6 +28,9 @@ _KNOWN = (
     "ForecastInputError",  # ml.forecast.series
     "QuotaFileError",  # ml.forecast.quotas
     "AdjustmentError",  # ml.forecast.adjustments
+    "PlanError",  # ml.incentives.plans
+    "PayoutInputError",  # ml.incentives.engine
+    "PayoutError",  # ml.incentives.runs
 )
 DEBUG_HINT = "run with --debug for the traceback"
 

@@ -80,6 +80,12 @@ def write_csv(output: Path, header: list[str], rows: Iterator[tuple]) -> int:
     return _atomic(output, lambda path: _write_csv(path, header, rows))
 
 
+def write_table(output: Path, header: list[str], rows: Iterator[tuple]) -> int:
+    """``rows`` as a spreadsheet-safe .csv or .xlsx (by ``output``'s suffix), like ``write_csv``."""
+    write = _write_xlsx if output.suffix.lower() == ".xlsx" else _write_csv
+    return _atomic(output, lambda path: write(path, header, rows))
+
+
 def _atomic(output: Path, write) -> int:
     """Write through a 0600 temporary file beside ``output``, renamed into place when complete."""
     fd, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)

@@ -52,8 +52,8 @@ class _Expected(logging.Filter):
         return not any(p in record.getMessage() for p in self.PHRASES)
 
 
-def _mlflow():
-    """mlflow, pointed at the tracking store, with the experiment selected."""
+def _mlflow(experiment: str = EXPERIMENT):
+    """mlflow, pointed at the tracking store, with ``experiment`` selected."""
     for name in ("mlflow.pyfunc", "mlflow.sklearn", "mlflow.store.db.utils"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, _Expected) for f in logger.filters):
@@ -65,9 +65,10 @@ def _mlflow():
         uri, artifacts = f"sqlite:///{home / 'mlflow.db'}", (home / "artifacts").as_uri()
     if mlflow.get_tracking_uri() != uri:
         mlflow.set_tracking_uri(uri)
-    if mlflow.get_experiment_by_name(EXPERIMENT) is None:
-        mlflow.create_experiment(EXPERIMENT, artifact_location=artifacts)
-    mlflow.set_experiment(EXPERIMENT)
+    if mlflow.get_experiment_by_name(experiment) is None:
+        location = f"{artifacts}/{experiment}" if artifacts and experiment != EXPERIMENT else artifacts
+        mlflow.create_experiment(experiment, artifact_location=location)
+    mlflow.set_experiment(experiment)
     return mlflow
 
 

@@ -210,6 +210,31 @@ PROBES: dict[str, list[Probe]] = {
         Probe(("OPP1", "certain", "--reason", "r"), "'certain' is not one of", code=2),
         Probe(("OPP1", "commit", "--reason", "r"), CANNOT_CONNECT),
     ],
+    "payouts run": [
+        Probe(("--period", "June"), "'June' is not a month (2017-06)", code=2),
+        Probe(("--period", "2017-06", "--plans", "{missing}"), "no such folder of plans"),
+        Probe(("--period", "2017-06", "--plans", "{folder}"), "no plan files (*.yaml)"),
+        Probe(("--period", "2017-06", "--plans", "{bad_plans}"),
+              "p.yaml, line 1: (top level): 'version' is missing"),
+        Probe(("--period", "2017-06"), CANNOT_CONNECT),
+    ],
+    "payouts lock": [
+        Probe(("--period", "2017-13"), "'2017-13' is not a month", code=2),
+        Probe(("--period", "2017-06"), CANNOT_CONNECT),
+    ],
+    "payouts explain": [
+        Probe(("--period", "2017-06"), "Missing option '--rep'", code=2),
+        Probe(("--rep", "A", "--period", "2017-06"), CANNOT_CONNECT),
+    ],
+    "payouts statements": [
+        Probe(("--period", "2017-06", "--format", "pdf"), "'pdf' is not one of", code=2),
+        Probe(("--period", "2017-06"), CANNOT_CONNECT),
+        Probe(("--period", "2017-06"), IS_A_FILE, HOME_FILE),
+    ],
+    "payouts replay": [
+        Probe(("x",), "'x' is not a valid integer", code=2),
+        Probe(("1",), CANNOT_CONNECT),
+    ],
     "benchmark ingest": [
         Probe(("--rows", "0"), "not in the range x>=1", code=2),
         Probe(("--rounds", "0"), "not in the range x>=1", code=2),
@@ -247,6 +272,8 @@ def places(tmp_path) -> dict[str, str]:
     (tmp_path / "targets.csv").write_text("level,key,period,target\ncompany,all,2018-01,100\n")
     (tmp_path / "series.csv").write_text("series_id,period,value\n"
                                          "A,2017-01-01,1\nA,2017-02-01,2\nA,2017-03-01,3\n")
+    (tmp_path / "bad_plans").mkdir()
+    (tmp_path / "bad_plans" / "p.yaml").write_text("plan: p\ntitle: t\n")
     (tmp_path / "\x1b[31mred").mkdir()
     return {
         "tmp": str(tmp_path), "folder": str(tmp_path / "folder"), "plain": str(tmp_path / "plainfile"),
@@ -254,6 +281,7 @@ def places(tmp_path) -> dict[str, str]:
         "binary": str(tmp_path / "binary.csv"), "stage_map": str(tmp_path / "stage_map.csv"),
         "rates": str(tmp_path / "rates.csv"), "bad_rates": str(tmp_path / "bad_rates.csv"),
         "series": str(tmp_path / "series.csv"), "targets": str(tmp_path / "targets.csv"),
+        "bad_plans": str(tmp_path / "bad_plans"),
         "escape": str(tmp_path / "\x1b[31mred" / "missing.csv"),
         "home": str(tmp_path / "home"), "url": f"postgresql://salesops:x@127.0.0.1:{_closed_port()}/salesops",
     }

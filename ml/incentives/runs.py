@@ -1,0 +1,595 @@
+"""Payout runs against the warehouse (``salesops payouts run|lock|explain|replay``; docs/payouts.md).
+
+A run for month P, as the ML role, in one transaction:
+
+1. registers the plan versions it uses in ``finance.commission_plans`` (a version already
+   registered with other contents is refused: change a plan by adding a version);
+2. records credits in the ledger ``finance.deal_credits``: a won deal seen for the first time
+   is credited to its owner at close (or to ``finance.credit_splits``), a new version only when
+   what is commissioned changed, and a credited deal that is no longer won gets a version with
+   amount 0;
+3. computes every month up to P from the ledger (``engine.compute``);
+4. writes P's lines, plus, for every locked month, the difference between what it pays now and
+   what was paid (locked runs and the adjustments already posted) as ``adjustment`` (up) or
+   ``clawback`` (down) lines, plus finance's manual adjustments for P, and one statement per rep;
+5. tracks the run in MLflow (plan versions, input fingerprint, totals; lines, statements and
+   quotas as artifacts), whose run id is on the run and every line.
+
+A locked month cannot be run again (the database refuses it too). ``replay`` recomputes a
+run from what it recorded (the ledger up to its last credit, its quotas artifact, its plan
+versions) and compares line by line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from ml.incentives import engine
+from ml.incentives.plans import Plan, PlanError, load_folder, parse
+
+EXPERIMENT = "salesops-payouts"
+CENT = Decimal("0.01")
+
+
+class PayoutError(ValueError):
+    """A run that cannot be done as asked; one line for a person."""
+
+
+@dataclass
+class RunOutcome:
+    run_id: int
+    mlflow_run_id: str
+    period: pd.Period
+    lines: pd.DataFrame
+    statements: pd.DataFrame
+    new_credits: int
+    uncovered: int
+
+
+def _connect(url: str):
+    import psycopg
+
+    from salesops.warehouse import role_url
+
+    return psycopg.connect(role_url(url, "ml"))
+
+
+def _month(period: pd.Period):
+    return period.to_timestamp().date()
+
+
+def register_plans(conn, plans: list[Plan]) -> None:
+    for p in plans:
+        row = conn.execute(
+            "select sha256 from finance.commission_plans where plan_id = %s and version = %s",
+            (p.plan_id, p.version),
+        ).fetchone()
+        if row and row[0] != p.sha256:
+            raise PlanError(
+                f"{p.path}: plan {p.plan_id} version {p.version} is already registered with other "
+                "contents; a changed plan is a new version (version: "
+                f"{p.version + 1}, effective_from after the last day of this one)"
+            )
+        if not row:
+            conn.execute(
+                "insert into finance.commission_plans (plan_id, version, title, effective_from,"
+                " effective_to, yaml, sha256) values (%s, %s, %s, %s, %s, %s, %s)",
+                (p.plan_id, p.version, p.title, p.effective_from, p.effective_to, p.source, p.sha256),
+            )
+
+
+_WON = """
+select opportunity_id, rep_name, manager_name, product_name, closed_date, amount_usd, currency, amount
+from marts.fct_opportunities
+where is_won and closed_date is not null and closed_date < %s and rep_name is not null
+"""
+
+
+def _fingerprint(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
+
+
+def record_credits(conn, through: pd.Period) -> int:
+    """New ledger rows for deals won up to the end of ``through`` (see module doc); returns
+    how many were written."""
+    end = (through + 1).to_timestamp().date()
+    won = conn.execute(_WON, (end,)).fetchall()
+    missing = [r for r in won if r[5] is None]
+    if missing:
+        sample = ", ".join(f"{r[0]} ({r[6]})" for r in missing[:3])
+        raise PayoutError(
+            f"{len(missing)} won deal(s) have no USD amount (a currency without a rate): {sample}; "
+            "load the rates with `salesops rates load FILE` and build"
+        )
+    splits: dict[str, list] = {}
+    for opp, rep, pct_, kind in conn.execute(
+        "select opportunity_id, rep_name, split_pct, credit_type from finance.credit_splits order by split_id"
+    ).fetchall():
+        splits.setdefault(opp, []).append((rep, Decimal(pct_), kind))
+    for opp, rows in splits.items():
+        revenue = sum(p for _, p, k in rows if k == "revenue")
+        if rows and revenue and revenue != 100:
+            raise PayoutError(
+                f"finance.credit_splits: the revenue splits of deal {opp} add up to {revenue}%, not 100%"
+            )
+    latest = {}
+    for opp, version, rep, fp in conn.execute(
+        "select distinct on (opportunity_id) opportunity_id, deal_version, rep_name, deal_fingerprint"
+        " from finance.deal_credits order by opportunity_id, deal_version desc, credit_id"
+    ).fetchall():
+        latest[opp] = (version, rep, fp)
+    first_owner = dict(
+        conn.execute(
+            "select opportunity_id, rep_name from finance.deal_credits where deal_version = 1"
+            " and credit_type = 'revenue' order by credit_id"
+        ).fetchall()
+    )
+    rows = []
+    seen = set()
+    for opp, rep, manager, product, closed, usd, _currency, _amount in won:
+        seen.add(opp)
+        owner = first_owner.get(opp, rep)  # the owner at close stays credited
+        shares = splits.get(opp) or [(owner, Decimal(100), "revenue")]
+        fp = _fingerprint(str(usd), closed, product, shares)
+        version = latest.get(opp, (0, None, None))[0]
+        if version and latest[opp][2] == fp:
+            continue
+        amounts = _split(Decimal(usd), [p for _, p, k in shares if k == "revenue"])
+        revenue = iter(amounts)
+        for who, pct_, kind in shares:
+            credited = next(revenue) if kind == "revenue" else Decimal(usd)
+            rows.append((opp, version + 1, who, manager, product, closed, credited, "USD", pct_, kind, fp))
+    for opp, (version, rep, fp) in latest.items():
+        if opp not in seen and fp != "not-won":  # no longer won: its commission is clawed back
+            closed = conn.execute(
+                "select closed_date, manager_name, product_name from finance.deal_credits"
+                " where opportunity_id = %s order by credit_id desc limit 1",
+                (opp,),
+            ).fetchone()
+            rows.append(
+                (
+                    opp,
+                    version + 1,
+                    first_owner.get(opp, rep),
+                    closed[1],
+                    closed[2],
+                    closed[0],
+                    Decimal(0),
+                    "USD",
+                    Decimal(100),
+                    "revenue",
+                    "not-won",
+                )
+            )
+    with conn.cursor() as cur:
+        cur.executemany(
+            "insert into finance.deal_credits (opportunity_id, deal_version, rep_name, manager_name,"
+            " product_name, closed_date, amount, currency, split_pct, credit_type, deal_fingerprint)"
+            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            rows,
+        )
+    return len(rows)
+
+
+def _split(total: Decimal, pcts: list[Decimal]) -> list[Decimal]:
+    from ml.forecast.money import allocate
+
+    return allocate(total, pcts) if pcts else []
+
+
+def current_credits(conn, last_credit_id: int | None = None) -> tuple[pd.DataFrame, int]:
+    """The latest version of every deal's credits (as the ledger stood at ``last_credit_id``)."""
+    limit = "where credit_id <= %s" if last_credit_id is not None else ""
+    rows = conn.execute(
+        "with ledger as (select * from finance.deal_credits " + limit + "),"
+        " latest as (select opportunity_id, max(deal_version) as v from ledger group by opportunity_id)"
+        " select l.opportunity_id, l.rep_name, l.manager_name, l.product_name, l.closed_date, l.amount,"
+        " l.split_pct, l.credit_type from ledger as l join latest using (opportunity_id)"
+        " where l.deal_version = latest.v order by l.credit_id",
+        (last_credit_id,) if last_credit_id is not None else None,
+    ).fetchall()
+    top = conn.execute(
+        "select coalesce(max(credit_id), 0) from finance.deal_credits " + limit,
+        (last_credit_id,) if last_credit_id is not None else None,
+    ).fetchone()[0]
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "deal_id",
+            "rep_name",
+            "manager_name",
+            "product_name",
+            "closed_date",
+            "amount",
+            "split_pct",
+            "credit_type",
+        ],
+    )
+    return frame, top
+
+
+def _quotas(conn) -> pd.DataFrame:
+    rows = conn.execute(
+        "select rep_name, month, quota from finance.quotas order by rep_name, month"
+    ).fetchall()
+    frame = pd.DataFrame(rows, columns=["rep_name", "month", "quota"])
+    frame["month"] = (
+        pd.PeriodIndex(pd.to_datetime(frame["month"]), freq="M") if len(frame) else frame["month"]
+    )
+    return frame
+
+
+def _roster(conn) -> set[str]:
+    rows = conn.execute(
+        "select rep_name from marts.fct_opportunities where rep_name is not null"
+        " union select manager_name from marts.fct_opportunities where manager_name is not null"
+    )
+    return {r[0] for r in rows.fetchall()}
+
+
+def _amount(cents) -> Decimal:
+    return (Decimal(int(cents)) * CENT).quantize(CENT)
+
+
+def _kind(rule: str) -> str:
+    return {"draw": "draw", "draw recovery": "recovery"}.get(rule, "earned")
+
+
+def period_lines(result: engine.Result, period: pd.Period, paid: pd.DataFrame, manual: list) -> pd.DataFrame:
+    """The lines paid in ``period``: its own earned lines, the differences for locked months
+    (``paid``: what was paid per earned_period, rep, deal, component and rule), and manual
+    adjustments."""
+    lines = result.lines
+    own = lines[lines["period"] == period].assign(earned_period=period)
+    own = own.assign(kind=[_kind(r) for r in own["rule"]])
+    parts = [own]
+    if len(paid):
+        key = ["earned_period", "rep_name", "deal_id", "component", "rule"]
+        locked = set(paid["earned_period"])
+        now = lines[lines["period"].isin(locked)].assign(earned_period=lambda f: f["period"])
+        now = now.assign(deal_id=now["deal_id"].fillna(""), amount=now["amount_cents"].astype(object))
+        was = paid.assign(deal_id=paid["deal_id"].fillna(""))
+        merged = (
+            now.groupby(key, dropna=False)["amount"]
+            .sum()
+            .rename("now")
+            .to_frame()
+            .join(was.groupby(key, dropna=False)["amount_cents"].sum().rename("was"), how="outer")
+            .fillna(0)
+            .reset_index()
+        )
+        merged["diff"] = [int(n) - int(w) for n, w in zip(merged["now"], merged["was"], strict=True)]
+        merged = merged[merged["diff"] != 0]
+        if len(merged):
+            meta = lines.drop_duplicates(["plan_id", "component"]).set_index("component")
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "period": period,
+                        "earned_period": merged["earned_period"].to_numpy(),
+                        "rep_name": merged["rep_name"].to_numpy(),
+                        "deal_id": merged["deal_id"].replace("", None).to_numpy(),
+                        "plan_id": [meta["plan_id"].get(c) for c in merged["component"]],
+                        "plan_version": [meta["plan_version"].get(c) for c in merged["component"]],
+                        "component": merged["component"].to_numpy(),
+                        "rule": merged["rule"].to_numpy(),
+                        "tier": None,
+                        "rate": None,
+                        "base_cents": 0,
+                        "amount_cents": merged["diff"].to_numpy(dtype=object),
+                        "kind": ["adjustment" if d > 0 else "clawback" for d in merged["diff"]],
+                        "reason": [
+                            f"recalculated {e}: {engine.money(int(n))} now, "
+                            f"{engine.money(int(w))} paid "
+                            f"({r}{', deal ' + d if d else ''})"
+                            for e, n, w, r, d in zip(
+                                merged["earned_period"],
+                                merged["now"],
+                                merged["was"],
+                                merged["rule"],
+                                merged["deal_id"],
+                                strict=True,
+                            )
+                        ],
+                    }
+                )
+            )
+    for rep, amount, reason, approver in manual:
+        cents = int(Decimal(amount) * 100)
+        parts.append(
+            pd.DataFrame(
+                [
+                    {
+                        "period": period,
+                        "earned_period": period,
+                        "rep_name": rep,
+                        "deal_id": None,
+                        "plan_id": None,
+                        "plan_version": None,
+                        "component": "manual adjustment",
+                        "rule": "manual adjustment",
+                        "tier": None,
+                        "rate": None,
+                        "base_cents": 0,
+                        "amount_cents": cents,
+                        "kind": "adjustment" if cents > 0 else "clawback",
+                        "reason": f"{reason} (approved by {approver})",
+                    }
+                ]
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def statements(lines: pd.DataFrame) -> pd.DataFrame:
+    """Rep × period: earned, draws, recoveries, adjustments, clawbacks, payable (Decimal)."""
+    reps = sorted(set(lines["rep_name"]))
+    out = []
+    for rep in reps:
+        mine = lines[lines["rep_name"] == rep]
+        total = {
+            k: sum(int(a) for a in mine.loc[mine["kind"] == k, "amount_cents"])
+            for k in ("earned", "draw", "recovery", "adjustment", "clawback")
+        }
+        earned, draws, recoveries = total["earned"], total["draw"], -total["recovery"]
+        adjustments, clawbacks = total["adjustment"], -total["clawback"]
+        out.append(
+            {
+                "rep_name": rep,
+                "earned": _amount(earned),
+                "draws": _amount(draws),
+                "recoveries": _amount(recoveries),
+                "adjustments": _amount(adjustments),
+                "clawbacks": _amount(clawbacks),
+                "payable": _amount(earned + draws - recoveries + adjustments - clawbacks),
+            }
+        )
+    return pd.DataFrame(
+        out, columns=["rep_name", "earned", "draws", "recoveries", "adjustments", "clawbacks", "payable"]
+    )
+
+
+def _paid(conn, before_run: int | None = None) -> pd.DataFrame:
+    """What locked runs paid (those locked before run ``before_run`` ran, when given), per earned
+    period, rep, deal, component and rule (a difference posted later counts for the rule it
+    corrected)."""
+    when = (
+        " and k.locked_at < (select ran_at from finance.payout_runs where run_id = %s)"
+        if before_run is not None
+        else ""
+    )
+    rows = conn.execute(
+        "select l.earned_period, l.rep_name, l.opportunity_id, l.component, l.rule, sum(l.amount)"
+        " from finance.payout_lines as l join finance.period_locks as k on k.run_id = l.run_id"
+        " where l.component <> 'manual adjustment'" + when + " group by 1, 2, 3, 4, 5",
+        (before_run,) if before_run is not None else None,
+    ).fetchall()
+    frame = pd.DataFrame(
+        rows, columns=["earned_period", "rep_name", "deal_id", "component", "rule", "amount"]
+    )
+    frame["earned_period"] = [pd.Period(d, freq="M") for d in frame["earned_period"]]
+    frame["amount_cents"] = [int(a * 100) for a in frame["amount"]]
+    return frame
+
+
+def run(url: str, period: pd.Period, plans: list[Plan] | None = None) -> RunOutcome:
+    """A payout run for ``period`` under ``plans`` (default: the plans folder; see module doc)."""
+    plans = plans if plans is not None else load_folder()
+    with _connect(url) as conn, conn.transaction():
+        locked = conn.execute(
+            "select run_id from finance.period_locks where period = %s", (_month(period),)
+        ).fetchone()
+        if locked:
+            raise PayoutError(
+                f"{period} is locked (run {locked[0]}); later changes post into the next open "
+                "month: run that month instead"
+            )
+        later = conn.execute("select max(period) from finance.period_locks").fetchone()[0]
+        if later and pd.Period(later, freq="M") > period:
+            raise PayoutError(
+                f"{period} is before the last locked month {pd.Period(later, freq='M')}; "
+                "differences post into the next open month"
+            )
+        register_plans(conn, plans)
+        new_credits = record_credits(conn, period)
+        credits, last_credit = current_credits(conn)
+        quotas = _quotas(conn)
+        roster = _roster(conn)
+        result = engine.compute(credits, plans, period, quotas, roster)
+        manual = conn.execute(
+            "select rep_name, amount, reason, approved_by from finance.payout_adjustments"
+            " where period = %s order by adjustment_id",
+            (_month(period),),
+        ).fetchall()
+        lines = period_lines(result, period, _paid(conn), manual)
+        stmts = statements(lines)
+        fingerprint = _fingerprint(
+            credits.to_csv(index=False), quotas.to_csv(index=False), [p.sha256 for p in plans]
+        )
+        mlflow_id = _track(period, plans, fingerprint, lines, stmts, quotas, credits)
+        run_id = _write(conn, period, plans, fingerprint, last_credit, mlflow_id, lines, stmts)
+    return RunOutcome(run_id, mlflow_id, period, lines, stmts, new_credits, result.uncovered)
+
+
+def _track(period, plans, fingerprint, lines, stmts, quotas, credits) -> str:
+    import tempfile
+
+    from ml.forecast.registry import _mlflow
+
+    mlflow = _mlflow(EXPERIMENT)
+    with mlflow.start_run(run_name=f"payouts {period}") as active, tempfile.TemporaryDirectory() as tmp:
+        mlflow.log_params(
+            {
+                "period": str(period),
+                "input_fingerprint": fingerprint,
+                "plans": ",".join(f"{p.plan_id}@{p.version}" for p in plans),
+            }
+        )
+        mlflow.log_metrics(
+            {
+                "lines": len(lines),
+                "reps": len(stmts),
+                "earned": float(sum(stmts["earned"], Decimal(0))),
+                "payable": float(sum(stmts["payable"], Decimal(0))),
+            }
+        )
+        folder = Path(tmp)
+        lines.to_csv(folder / "lines.csv", index=False)
+        stmts.to_csv(folder / "statements.csv", index=False)
+        quotas.to_csv(folder / "quotas.csv", index=False)
+        for p in plans:
+            (folder / f"plan-{p.plan_id}-v{p.version}.yaml").write_text(p.source, encoding="utf-8")
+        mlflow.log_artifacts(str(folder))
+        return active.info.run_id
+
+
+def _write(conn, period, plans, fingerprint, last_credit, mlflow_id, lines, stmts) -> int:
+    month = _month(period)
+    versions = json.dumps([{"plan_id": p.plan_id, "version": p.version, "sha256": p.sha256} for p in plans])
+    run_id = conn.execute(
+        "insert into finance.payout_runs (period, plan_versions, input_fingerprint, last_credit_id,"
+        " mlflow_run_id,"
+        " lines, earned, payable) values (%s, %s, %s, %s, %s, %s, %s, %s) returning run_id",
+        (
+            month,
+            versions,
+            fingerprint,
+            last_credit,
+            mlflow_id,
+            len(lines),
+            sum(stmts["earned"], Decimal(0)),
+            sum(stmts["payable"], Decimal(0)),
+        ),
+    ).fetchone()[0]
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "copy finance.payout_lines (run_id, line_no, period, earned_period, rep_name, opportunity_id,"
+            " plan_id, plan_version, component, rule, tier, rate, base, amount, kind, reason, mlflow_run_id)"
+            " from stdin"
+        ) as cp,
+    ):
+        for i, r in enumerate(lines.itertuples(index=False), start=1):
+            cp.write_row(
+                (
+                    run_id,
+                    i,
+                    month,
+                    _month(r.earned_period),
+                    r.rep_name,
+                    r.deal_id,
+                    r.plan_id,
+                    None if pd.isna(r.plan_version) else int(r.plan_version),
+                    r.component,
+                    r.rule,
+                    None if r.tier is None or pd.isna(r.tier) else int(r.tier),
+                    r.rate,
+                    _amount(r.base_cents),
+                    _amount(r.amount_cents),
+                    r.kind,
+                    r.reason,
+                    mlflow_id,
+                )
+            )
+    with conn.cursor() as cur:
+        cur.executemany(
+            "insert into finance.payout_statements (run_id, period, rep_name, earned, draws, recoveries,"
+            " adjustments, clawbacks, payable) values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    run_id,
+                    month,
+                    s.rep_name,
+                    s.earned,
+                    s.draws,
+                    s.recoveries,
+                    s.adjustments,
+                    s.clawbacks,
+                    s.payable,
+                )
+                for s in stmts.itertuples(index=False)
+            ],
+        )
+    return run_id
+
+
+def lock(url: str, period: pd.Period) -> int:
+    """Lock ``period`` at its latest run; returns that run's id."""
+    with _connect(url) as conn, conn.transaction():
+        row = conn.execute(
+            "select max(run_id) from finance.payout_runs where period = %s", (_month(period),)
+        ).fetchone()
+        if not row or row[0] is None:
+            raise PayoutError(
+                f"{period} has no payout run to lock; `salesops payouts run --period {period}` first"
+            )
+        if conn.execute("select 1 from finance.period_locks where period = %s", (_month(period),)).fetchone():
+            raise PayoutError(f"{period} is already locked")
+        conn.execute(
+            "insert into finance.period_locks (period, run_id) values (%s, %s)", (_month(period), row[0])
+        )
+        return row[0]
+
+
+def replay(url: str, run_id: int) -> tuple[int, int]:
+    """Recompute run ``run_id`` from what it recorded; (lines matched, lines that differ)."""
+    import tempfile
+
+    from ml.forecast.registry import _mlflow
+
+    with _connect(url) as conn:
+        found = conn.execute(
+            "select period, plan_versions, last_credit_id, mlflow_run_id from finance.payout_runs"
+            " where run_id = %s",
+            (run_id,),
+        ).fetchone()
+        if not found:
+            raise PayoutError(f"no payout run {run_id}")
+        month, versions, last_credit, mlflow_id = found
+        period = pd.Period(month, freq="M")
+        plans = [
+            parse(
+                *conn.execute(
+                    "select yaml, plan_id || ' v' || version from finance.commission_plans"
+                    " where plan_id = %s and version = %s",
+                    (v["plan_id"], v["version"]),
+                ).fetchone()
+            )
+            for v in versions
+        ]
+        credits, _ = current_credits(conn, last_credit)
+        roster = _roster(conn)
+        stored = conn.execute(
+            "select earned_period, rep_name, opportunity_id, component, rule, amount, kind"
+            " from finance.payout_lines where run_id = %s order by line_no",
+            (run_id,),
+        ).fetchall()
+        paid = _paid(conn, before_run=run_id)
+        manual = conn.execute(
+            "select rep_name, amount, reason, approved_by from finance.payout_adjustments"
+            " where period = %s and entered_at <= (select ran_at from finance.payout_runs"
+            " where run_id = %s) order by adjustment_id",
+            (month, run_id),
+        ).fetchall()
+    mlflow = _mlflow(EXPERIMENT)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = mlflow.artifacts.download_artifacts(run_id=mlflow_id, artifact_path="quotas.csv", dst_path=tmp)
+        quotas = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if len(quotas):
+        quotas["month"] = pd.PeriodIndex(quotas["month"], freq="M")
+        quotas["quota"] = [Decimal(q) for q in quotas["quota"]]
+    result = engine.compute(credits, plans, period, quotas, roster)
+    lines = period_lines(result, period, paid, manual)
+    again = sorted(
+        (_month(r.earned_period), r.rep_name, r.deal_id, r.component, r.rule, _amount(r.amount_cents), r.kind)
+        for r in lines.itertuples(index=False)
+    )
+    before = sorted(tuple(s) for s in stored)
+    matched = sum(1 for a, b in zip(again, before, strict=False) if a == b)
+    return matched, max(len(again), len(before)) - matched

@@ -1,0 +1,234 @@
+"""Payout runs on the demo warehouse: commission reconciled with an independent Decimal reading
+of the marts, locks enforced by the database, late data and lost deals posted as adjustments
+and clawbacks in the next open month, replay, statements, explain and row-level security."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from salesops.cli import main
+from tests.conftest import copy_of, query
+
+PLAN = """\
+plan: test-plan
+version: 1
+title: quarterly marginal commission
+effective_from: 2016-10-01
+currency: USD
+rounding: half_even
+boundary: higher
+pay_period: month
+commission_base: booked
+components:
+  - name: commission
+    kind: rate_table
+    basis: amount
+    accumulate: quarter
+    method: step
+    tiers:
+      - {from: 0, to: 30000, rate: 5%}
+      - {from: 30000, rate: 7.5%}
+  - {name: override, kind: override, rate: 1%}
+"""
+TIERS = [(Decimal(0), Decimal(30000), Decimal("0.05")), (Decimal(30000), None, Decimal("0.075"))]
+
+
+def commission(total: Decimal) -> Decimal:
+    """The plan's step table, written out independently of the engine."""
+    out = Decimal(0)
+    for start, end, rate in TIERS:
+        top = total if end is None else min(total, end)
+        if top > start:
+            out += (top - start) * rate
+    return out.quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+
+
+@pytest.fixture()
+def pay_db(server_url, demo_build, monkeypatch, tmp_path):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    (plans / "test-plan.yaml").write_text(PLAN)
+    monkeypatch.setenv("SALESOPS_PLANS_DIR", str(plans))
+    from salesops.access import apply_grants
+    from salesops.transform import ensure_manifest, pii_columns
+
+    with copy_of(server_url, demo_build[0]) as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            apply_grants(conn, pii_columns(ensure_manifest()))
+        monkeypatch.setenv("SALESOPS_WAREHOUSE_URL", url)
+        yield url
+
+
+def cli(*args) -> str:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def won_by_rep(url: str, start: str, end: str) -> dict[str, Decimal]:
+    return dict(
+        query(
+            url,
+            "select rep_name, sum(amount_usd) from marts.fct_opportunities where is_won"
+            " and closed_date >= %s and closed_date < %s group by rep_name",
+            (start, end),
+        )
+    )
+
+
+def lines(url: str, run_id: int, component: str = "commission") -> dict:
+    rows = query(
+        url,
+        "select rep_name, sum(amount) from finance.payout_lines where run_id = %s"
+        " and component = %s and kind = 'earned' group by rep_name",
+        (run_id, component),
+    )
+    return dict(rows)
+
+
+def test_payout_run_lock_late_data_replay_and_statements(pay_db, tmp_path):
+    url = pay_db
+    out = cli("payouts", "run", "--period", "2017-05")
+    assert out.startswith("payout run 1 for 2017-05: ")
+    # May pays each rep F(Apr+May bookings) - F(Apr bookings), both rounded to the cent.
+    apr, apr_may = won_by_rep(url, "2017-04-01", "2017-05-01"), won_by_rep(url, "2017-04-01", "2017-06-01")
+    expected = {
+        rep: commission(total) - commission(apr.get(rep, Decimal(0))) for rep, total in apr_may.items()
+    }
+    expected = {rep: v for rep, v in expected.items() if v}
+    got = lines(url, 1)
+    assert got == expected and len(got) > 10
+    # The override: 1% of each May deal of the manager's team, each rounded to the cent.
+    team = {}
+    for manager, amount in query(
+        url,
+        "select manager_name, amount_usd from marts.fct_opportunities where is_won"
+        " and closed_date >= '2017-05-01' and closed_date < '2017-06-01'"
+        " and manager_name is not null",
+    ):
+        team[manager] = team.get(manager, 0) + (amount / 100).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+    assert lines(url, 1, "override") == team and len(team) >= 3
+    total_lines = query(url, "select count(*), sum(amount) from finance.payout_lines where run_id = 1")[0]
+    stmts = query(
+        url, "select sum(earned), sum(payable), count(*) from finance.payout_statements where run_id = 1"
+    )[0]
+    assert stmts[0] == stmts[1] == total_lines[1]  # no draws in this plan
+
+    # Lock May; the database refuses any change to it, whoever asks.
+    assert "2017-05 locked at payout run 1" in cli("payouts", "lock", "--period", "2017-05")
+    result = CliRunner().invoke(main, ["payouts", "run", "--period", "2017-05"])
+    assert result.exit_code == 1 and "2017-05 is locked (run 1)" in result.output
+    from salesops.warehouse import role_url
+
+    refusals = [
+        (
+            "ml",
+            "insert into finance.payout_adjustments (period, rep_name, amount, reason, approved_by)"
+            " values ('2017-05-01', 'x', 5, 'r', 'cfo')",
+            "period 2017-05 is locked",
+        ),
+        ("ml", "update finance.payout_lines set amount = amount + 1 where run_id = 1", "permission denied"),
+        (None, "update finance.payout_lines set amount = amount + 1 where run_id = 1", "append-only"),
+        (None, "delete from finance.period_locks", "append-only"),
+    ]
+    for role, statement, message in refusals:  # the owner too: triggers bind superusers
+        conn = psycopg.connect(role_url(url, role) if role else url)
+        with conn, pytest.raises(psycopg.errors.InsufficientPrivilege, match=message):
+            conn.execute(statement)
+
+    # Late data: a May deal grows by 1,000, another is no longer won. June's run posts the
+    # differences for May (locked) as an adjustment and a clawback.
+    deals = query(
+        url,
+        "select opportunity_id, rep_name from marts.fct_opportunities where is_won and"
+        " closed_date >= '2017-05-01' and closed_date < '2017-06-01' order by amount_usd desc limit 2",
+    )
+    (grown, grown_rep), (lost, lost_rep) = deals
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "update marts.fct_opportunities set amount_usd = amount_usd + 1000 where opportunity_id = %s",
+            (grown,),
+        )
+        conn.execute("update marts.fct_opportunities set is_won = false where opportunity_id = %s", (lost,))
+    cli("payouts", "run", "--period", "2017-06")
+    posted = query(
+        url,
+        "select opportunity_id, kind, amount, earned_period::text from finance.payout_lines"
+        " where run_id = 2 and earned_period = '2017-05-01' and component = 'commission'",
+    )
+    kinds = {opp: (kind, amount) for opp, kind, amount, _ in posted}
+    assert kinds[grown][0] == "adjustment" and kinds[grown][1] in (Decimal("50.00"), Decimal("75.00"))
+    paid_lost = query(
+        url,
+        "select amount from finance.payout_lines where run_id = 1 and opportunity_id = %s"
+        " and component = 'commission'",
+        (lost,),
+    )[0][0]
+    assert kinds[lost] == ("clawback", -paid_lost)
+    versions = query(
+        url,
+        "select deal_version, amount from finance.deal_credits where opportunity_id = %s"
+        " order by deal_version",
+        (lost,),
+    )
+    assert [v for v, _ in versions] == [1, 2] and versions[1][1] == 0
+    st = dict(query(url, "select rep_name, clawbacks from finance.payout_statements where run_id = 2"))
+    assert st[lost_rep] >= paid_lost
+
+    # Replay proves the same lines; explain and statements show them.
+    assert "all" in cli("payouts", "replay", "2") and "identical" in cli("payouts", "replay", "2")
+    text = cli("payouts", "explain", "--rep", lost_rep, "--period", "2017-06")
+    assert f"commission {lost} [for 2017-05] (clawback): recalculated 2017-05" in text
+    folder = tmp_path / "statements"
+    assert "payroll.csv" in cli("payouts", "statements", "--period", "2017-06", "--output", str(folder))
+    payroll = (folder / "payroll.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert (
+        len(payroll)
+        == 1 + query(url, "select count(*) from finance.payout_statements where run_id = 2")[0][0]
+    )
+    assert oct((folder / "payroll.csv").stat().st_mode)[-3:] == "600"
+
+
+def test_reps_see_their_own_lines_and_bi_sees_none(pay_db):
+    url = pay_db
+    cli("payouts", "run", "--period", "2017-05")
+    rep = query(url, "select rep_name from finance.payout_statements order by rep_name limit 1")[0][0]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("create role test_rep_login login in role sales_rep")
+        conn.execute("insert into finance.rep_logins values ('test_rep_login', %s)", (rep,))
+    try:
+        with psycopg.connect(url, options="-c role=test_rep_login") as conn:
+            names = {r[0] for r in conn.execute("select rep_name from finance.payout_lines").fetchall()}
+            assert names == {rep}
+            assert conn.execute("select count(*) from finance.payout_statements").fetchone()[0] == 1
+        with (
+            psycopg.connect(url, options="-c role=bi_reader") as conn,
+            pytest.raises(psycopg.errors.InsufficientPrivilege),
+        ):
+            conn.execute("select 1 from finance.payout_lines")
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("drop owned by test_rep_login")
+            conn.execute("drop role test_rep_login")
+
+
+def test_bad_plans_and_periods_are_refused_and_write_nothing(pay_db, tmp_path, monkeypatch):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "p.yaml").write_text(PLAN.replace("{from: 30000, rate: 7.5%}", "{from: 35000, rate: 7.5%}"))
+    monkeypatch.setenv("SALESOPS_PLANS_DIR", str(bad))
+    result = CliRunner().invoke(main, ["payouts", "run", "--period", "2017-05"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: {bad / 'p.yaml'}, line 18: components.0.tiers.1.from: gap between "
+        "tiers: the one before ends at 30000, this one starts at 35000"
+    )
+    result = CliRunner().invoke(main, ["payouts", "run", "--period", "June"])
+    assert result.exit_code == 2 and "'June' is not a month (2017-06)" in result.output
+    assert query(pay_db, "select count(*) from finance.payout_runs")[0][0] == 0
+    assert query(pay_db, "select count(*) from finance.deal_credits")[0][0] == 0
