@@ -15,3 +15,6 @@ MARTS_ASSET = Asset(name="marts", uri="salesops://marts")
 
 # Forecasts appended to ml.revenue_forecasts by the forecast DAG (extra: as-of month, rows).
 FORECASTS_ASSET = Asset(name="forecasts", uri="salesops://forecasts")
+
+# A month's payout run and its statements (extra: period, run id, statements, payable).
+PAYOUTS_ASSET = Asset(name="payouts", uri="salesops://payouts")

@@ -5,7 +5,10 @@ the new raw batches → dbt → GX gate on the marts → grants). The transform 
 batches were loaded after the last successful transform (or it never succeeded): a
 rerun with nothing new says so and leaves the marts as they are; ``salesops build``
 rebuilds them on demand. Then the forecast (train the revenue forecast when due, score
-every level into ``ml.revenue_forecasts``), when the marts' last month is not scored yet.
+every level into ``ml.revenue_forecasts``), when the marts' last month is not scored yet. Then
+the payouts (the marts' last month under the commission plans in ``plans/``: lines, statements
+and a payroll export under ``$SALESOPS_HOME/payouts/<month>``), when that month has no payout run
+since the marts were built.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import psycopg
 from salesops import airflow_runtime
 from salesops.config import settings
 
-PIPELINE_DAGS = ("salesops_ingest", "salesops_transform", "salesops_forecast")
+PIPELINE_DAGS = ("salesops_ingest", "salesops_transform", "salesops_forecast", "salesops_payouts")
 
 
 def _step(echo: Callable, number: int, total: int, text: str) -> float:
@@ -90,7 +93,8 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
     # means no DAG has work, and Airflow is not even started.
     skip = {"salesops_ingest": _ingest_not_needed(owner, cfg.landing_uri),
             "salesops_transform": _transform_not_needed(url),
-            "salesops_forecast": _forecast_not_needed(url)}
+            "salesops_forecast": _forecast_not_needed(url),
+            "salesops_payouts": _payouts_not_needed(owner)}
 
     t = _step(echo, 3, total, "airflow: metadata database, dbt manifest and DAGs")
     bag = None
@@ -114,6 +118,9 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
         if dag_id == "salesops_forecast" and "salesops_transform" in runs:
             skip[dag_id] = ("the transform did not succeed: no marts to forecast from"
                             if runs["salesops_transform"].state != "success" else _forecast_not_needed(url))
+        if dag_id == "salesops_payouts" and "salesops_transform" in runs:
+            skip[dag_id] = ("the transform did not succeed: no marts to pay from"
+                            if runs["salesops_transform"].state != "success" else _payouts_not_needed(owner))
         if skip[dag_id]:
             echo(f"      skipped: {skip[dag_id]}")
             continue
@@ -136,6 +143,8 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
             _print_dbt_flags(dag_run.run_id, echo)
         if dag_id == "salesops_forecast":
             _print_forecasts(url, echo)
+        if dag_id == "salesops_payouts" and dag_run.state == "success":
+            _print_payouts(owner, echo)
         ok = ok and dag_run.state == "success"
 
     rows = batch_summary(url, started_at)
@@ -230,6 +239,45 @@ def _forecast_not_needed(url: str) -> str | None:
             "`salesops forecast train` / `score` run them on demand")
 
 
+def _payouts_not_needed(owner_url: str) -> str | None:
+    """Why the payouts can be skipped (the marts' last month was paid since they were built), or None."""
+    from salesops import transform
+    from salesops.warehouse import role_url
+
+    with psycopg.connect(role_url(owner_url, "ml")) as conn:
+        if conn.execute("select to_regclass('marts.fct_opportunities')").fetchone()[0] is None:
+            return "no marts yet"
+        last = conn.execute("select max(closed_date) from marts.fct_opportunities where is_won").fetchone()[0]
+        paid = conn.execute("select period, ran_at from finance.payout_runs"
+                            " order by run_id desc limit 1").fetchone()
+    with psycopg.connect(role_url(owner_url, "transformer")) as conn:
+        built = transform.last_transform(conn)
+    if last is None:
+        return "no won deals in the marts yet"
+    if paid is None or paid[0] < last.replace(day=1) or (built and built["finished_at"] > paid[1]):
+        return None
+    return (f"{paid[0]:%Y-%m} (the marts' last month) was paid after the last build; `salesops payouts run "
+            "--period YYYY-MM` reruns a month")
+
+
+def _print_payouts(owner_url: str, echo: Callable) -> None:
+    """The month's payout run and where its statements are."""
+    from salesops.config import ensure_home
+    from salesops.warehouse import role_url
+
+    with psycopg.connect(role_url(owner_url, "ml")) as conn:
+        row = conn.execute("select r.run_id, r.period, r.payable, count(s.rep_name)"
+                           " from finance.payout_runs as r join finance.payout_statements as s using (run_id)"
+                           " group by r.run_id order by r.run_id desc limit 1").fetchone()
+    if row is None:
+        echo("      no payout run (see the task log)")
+        return
+    folder = ensure_home() / "payouts" / f"{row[1]:%Y-%m}"
+    echo(f"      payout run {row[0]} for {row[1]:%Y-%m}: {row[3]} statements, payable {row[2]:,.2f} USD")
+    echo(f"      statements: {folder} (payroll.csv and one statement per rep; "
+         f"`salesops payouts explain --rep NAME --period {row[1]:%Y-%m}`)")
+
+
 def _print_forecasts(url: str, echo: Callable) -> None:
     """The champion with its backtest scores, and what the scoring wrote."""
     from ml.forecast.registry import MODEL_NAME, champion_summary
@@ -319,6 +367,8 @@ def _print_where_to_look(echo: Callable) -> None:
          " docs: salesops docs")
     echo("  quality:   select command, status, summary from ops.pipeline_runs"
          " where command like 'quality_%' order by run_id desc;")
+    echo("  payouts:   salesops payouts explain --rep NAME --period YYYY-MM;  salesops payouts lock"
+         " --period YYYY-MM (finance, after review); docs/payouts.md")
 
 
 def _record_run(url: str, started_at: datetime, ok: bool, rows, transform: dict | None = None) -> None:

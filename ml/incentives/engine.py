@@ -66,10 +66,16 @@ def money(c: int, currency: str = "USD") -> str:
     return f"{sign}{symbol}{whole:,}" + (f".{cent:02d}" if cent else "")
 
 
-def pct(f: Fraction) -> str:
+def pct(f: Fraction, places: int = 4) -> str:
+    """A fraction as a percentage: exact when it has at most ``places`` decimals, else rounded."""
     value = Decimal(f.numerator) / Decimal(f.denominator) * 100
-    text = f"{value.normalize():f}" if value == value.quantize(Decimal("0.0001")) else f"{float(value):.4f}"
-    return f"{text}%"
+    exact = value == value.quantize(Decimal(10) ** -places)
+    return f"{value.normalize():f}%" if exact else f"{value:.{places}f}%"
+
+
+def number(f: Fraction) -> str:
+    value = Decimal(f.numerator) / Decimal(f.denominator)
+    return f"{value.normalize():f}" if value == value.quantize(Decimal("0.0001")) else f"{float(value):.4f}"
 
 
 @dataclass
@@ -237,8 +243,8 @@ def _rate_table(plan: Plan, comp: Component, deals: pd.DataFrame, quota: dict) -
                 reasons[i] = (
                     f"{money(x[i], plan.currency)} booked: {label} {money(before[i], plan.currency)} → "
                     f"{money(after[i], plan.currency)} of a {money(q, plan.currency)} quota "
-                    f"({pct(Fraction(int(before[i]), q))} → {pct(Fraction(int(after[i]), q))}), "
-                    f"{comp.tiers[min(k, len(comp.tiers) - 1)].rate}× the "
+                    f"({pct(Fraction(int(before[i]), q), 1)} → {pct(Fraction(int(after[i]), q), 1)}), "
+                    f"{_rate_text(comp, k)} the "
                     f"{money(incentive, plan.currency)} target incentive from "
                     f"{pct(comp.tiers[min(k, len(comp.tiers) - 1)].start)}"
                 )
@@ -263,7 +269,7 @@ def _period_quota(plan: Plan, rep: str, period: pd.Period, quota: dict) -> int:
 def _rate_text(comp: Component, k: int) -> str:
     t = comp.tiers[min(k, len(comp.tiers) - 1)]
     if t.rate is not None:
-        return f"{t.rate}x" if comp.spec["basis"] == "attainment" else pct(t.rate)
+        return f"{number(t.rate)}×" if comp.spec["basis"] == "attainment" else pct(t.rate)
     return money(int(t.amount)) + (" per full tier" if comp.spec["method"] == "interpolated" else "")
 
 
@@ -446,7 +452,9 @@ def _draws(lines: pd.DataFrame, plans: list[Plan], frame: pd.DataFrame, through:
         if plan.reps is not None:
             mine = mine[mine["rep_name"].isin(plan.reps)]
         first_month = mine.groupby("rep_name")["month"].min()
-        reps = list(draw["reps"]) if "reps" in draw else sorted(first_month.index[first_month > start])
+        # new to the plan: a first credited deal after the first month anyone on it has credits in
+        first = max(start, first_month.min()) if len(first_month) else start
+        reps = list(draw["reps"]) if "reps" in draw else sorted(first_month.index[first_month > first])
         monthly = int(Decimal(draw["monthly"]) * 100)
         cut = percent(draw["max_recovery"]) if "max_recovery" in draw else Fraction(1)
         earned_all = lines[(lines["plan_id"] == plan.plan_id) & (lines["plan_version"] == plan.version)]

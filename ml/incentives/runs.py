@@ -327,9 +327,10 @@ def period_lines(result: engine.Result, period: pd.Period, paid: pd.DataFrame, m
     return pd.concat(parts, ignore_index=True)
 
 
-def statements(lines: pd.DataFrame) -> pd.DataFrame:
-    """Rep × period: earned, draws, recoveries, adjustments, clawbacks, payable (Decimal)."""
-    reps = sorted(set(lines["rep_name"]))
+def statements(lines: pd.DataFrame, payees: set[str] = frozenset()) -> pd.DataFrame:
+    """One row per rep with lines or in ``payees`` (zeros): earned, draws, recoveries,
+    adjustments, clawbacks, payable (Decimal)."""
+    reps = sorted(set(lines["rep_name"]) | set(payees))
     out = []
     for rep in reps:
         mine = lines[lines["rep_name"] == rep]
@@ -353,6 +354,42 @@ def statements(lines: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         out, columns=["rep_name", "earned", "draws", "recoveries", "adjustments", "clawbacks", "payable"]
     )
+
+
+def _payees(plans: list[Plan], credits: pd.DataFrame, period: pd.Period) -> set[str]:
+    """The credited reps on a plan in effect in ``period`` (a statement each, zero or not)."""
+    day = period.to_timestamp().date()
+    out = set()
+    for p in plans:
+        if p.in_effect(day) or p.in_effect(period.to_timestamp(how="end").date()):
+            reps = set(credits["rep_name"])
+            out |= reps if p.reps is None else reps & set(p.reps)
+    return out
+
+
+def close_last_month(plans_dir: Path | None = None) -> dict:
+    """The payout DAG's task: run the last month with won deals in the marts (unless it is
+    locked) and write its statements (csv) under ``$SALESOPS_HOME/payouts/<month>``."""
+    from ml.incentives.statements import write_statements
+    from salesops.config import ensure_home
+    from salesops.setup_warehouse import prepare
+
+    url = prepare()
+    plans = load_folder(plans_dir)
+    with _connect(url) as conn:
+        last = conn.execute("select max(closed_date) from marts.fct_opportunities where is_won").fetchone()[0]
+        if last is None:
+            return {"skipped": "no won deals in the marts yet"}
+        period = pd.Period(last, freq="M")
+        if conn.execute("select 1 from finance.period_locks where period = %s", (_month(period),)).fetchone():
+            return {"skipped": f"{period} is locked", "period": str(period)}
+    outcome = run(url, period, plans)
+    folder = ensure_home() / "payouts" / str(period)
+    written = write_statements(url, period, folder, "csv")
+    s = outcome.statements
+    return {"period": str(period), "run_id": outcome.run_id, "mlflow_run_id": outcome.mlflow_run_id,
+            "lines": len(outcome.lines), "statements": len(s), "earned": str(sum(s["earned"], Decimal(0))),
+            "payable": str(sum(s["payable"], Decimal(0))), "folder": str(folder), "files": len(written)}
 
 
 def _paid(conn, before_run: int | None = None) -> pd.DataFrame:

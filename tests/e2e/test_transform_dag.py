@@ -316,3 +316,41 @@ def test_a_broken_raw_value_fails_the_raw_gate_and_no_dbt_task_runs(warehouse_db
     [failure] = summary["failed_critical"]
     assert "raw.orders.currency: currency is a three-letter currency code" in failure
     assert "'us$'" in failure
+
+
+def test_payouts_dag_closes_the_last_month_with_a_statement_per_rep(warehouse_db, tmp_path, monkeypatch):
+    """On the marts just built: the payouts DAG pays the marts' last month under plans/ (the demo
+    plan), writes a statement for every credited rep and manager plus the payroll export, and
+    emits its Asset; the statements add up to the run."""
+    from ml.forecast import registry
+    from salesops.config import settings
+
+    monkeypatch.setattr(registry, "tracking_home", lambda: tmp_path / "mlflow")
+    (tmp_path / "mlflow").mkdir()
+    dag = airflow_runtime.dagbag().get_dag("salesops_payouts")
+    assert MARTS_URI in str(dag.timetable.asset_condition)
+    run = airflow_runtime.run_dag("salesops_payouts")
+    assert run.state == "success" and set(_states(run).values()) == {"success"}
+    [(last,)] = query(warehouse_db, "select to_char(max(closed_date), 'YYYY-MM') from marts.fct_opportunities"
+                                    " where is_won")
+    [(run_id, period, payable)] = query(warehouse_db, "select run_id, to_char(period, 'YYYY-MM'), payable"
+                                                      " from finance.payout_runs")
+    assert period == last
+    reps = {r for (r,) in query(warehouse_db, "select distinct rep_name from finance.deal_credits")}
+    managers = {m for (m,) in query(warehouse_db, "select distinct manager_name from marts.fct_opportunities"
+                                                  " where is_won and to_char(closed_date, 'YYYY-MM') = %s",
+                                    (last,))}
+    stated = dict(query(warehouse_db, "select rep_name, payable from finance.payout_statements"
+                                      " where run_id = %s", (run_id,)))
+    assert set(stated) == reps | managers and len(reps) >= 20
+    assert sum(stated.values()) == payable > 0
+    folder = settings().home / "payouts" / last
+    assert len(list(folder.glob("statement-*.csv"))) == len(stated)
+    payroll = (folder / "payroll.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(payroll) == 1 + len(stated)
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        [event] = [e.extra for e in session.query(AssetEvent).filter(AssetEvent.source_run_id == run.run_id)]
+    assert event["period"] == last and event["statements"] == len(stated) and event["payable"] == str(payable)
