@@ -19,9 +19,12 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from ml.incentives import text
 from ml.incentives.plans import Component, Plan, PlanError, percent
-from ml.incentives.tiers import cents, linear, round_half_even
+from ml.incentives.tiers import Table, round_half_even, table
 
 LINE_COLUMNS = [
     "period",
@@ -92,7 +95,17 @@ def credits_frame(credits: pd.DataFrame) -> pd.DataFrame:
     out["cents"] = [int(Decimal(a) * 100) for a in out["amount"]]
     out["closed_date"] = pd.to_datetime(out["closed_date"])
     out["month"] = out["closed_date"].dt.to_period("M")
-    return out.sort_values(["closed_date", "deal_id", "rep_name"], kind="stable").reset_index(drop=True)
+    keys = pa.table(
+        {
+            "day": out["closed_date"].to_numpy(),
+            "deal": pa.array(out["deal_id"], pa.string()),
+            "rep": pa.array(out["rep_name"], pa.string()),
+        }
+    )
+    order = pc.sort_indices(
+        keys, sort_keys=[("day", "ascending"), ("deal", "ascending"), ("rep", "ascending")]
+    )
+    return out.take(order.to_numpy()).reset_index(drop=True)
 
 
 def compute(
@@ -121,7 +134,7 @@ def compute(
     quota = _quota_lookup(quotas)
     parts, covered = [], np.zeros(len(frame), dtype=bool)
     for plan in plans:
-        on_plan = frame["closed_date"].dt.date.map(plan.in_effect).to_numpy(dtype=bool)
+        on_plan = _in_effect(plan, frame["closed_date"])
         if plan.reps is not None:
             on_plan &= frame["rep_name"].isin(plan.reps).to_numpy()
         covered |= on_plan
@@ -134,10 +147,15 @@ def compute(
     lines = lines[lines["period"] <= through]
     draws = _draws(lines, plans, frame, through)
     lines = pd.concat([lines, draws], ignore_index=True) if len(draws) else lines
-    lines = lines.sort_values(
-        ["period", "rep_name", "plan_id", "component", "deal_id"], kind="stable", na_position="last"
-    ).reset_index(drop=True)
     return Result(lines[LINE_COLUMNS], statements(lines), int((~covered).sum()))
+
+
+def _in_effect(plan: Plan, days: pd.Series) -> np.ndarray:
+    """Which close dates fall in the plan's effective dates."""
+    inside = (days >= pd.Timestamp(plan.effective_from)).to_numpy()
+    if plan.effective_to is not None:
+        inside &= (days <= pd.Timestamp(plan.effective_to)).to_numpy()
+    return inside
 
 
 def _quota_lookup(quotas: pd.DataFrame | None) -> dict:
@@ -170,20 +188,28 @@ def _lines(
 ) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "period": deals["month"].to_numpy(),
-            "rep_name": deals["rep_name"].to_numpy() if rep is None else rep,
-            "deal_id": deals["deal_id"].to_numpy(),
+            "period": deals["month"].array,
+            "rep_name": deals["rep_name"].array if rep is None else rep,
+            "deal_id": deals["deal_id"].array,
             "plan_id": plan.plan_id,
             "plan_version": plan.version,
             "component": comp.name,
             "rule": rule,
             "tier": tier,
-            "rate": rate,
-            "base_cents": deals["cents"].to_numpy(dtype=object),
-            "amount_cents": np.asarray(amount, dtype=object),
-            "reason": reason,
+            "rate": _strings(rate),
+            "base_cents": deals["cents"].to_numpy(dtype=np.int64),
+            "amount_cents": np.asarray(amount, dtype=np.int64),
+            "reason": _strings(reason),
         }
     )
+
+
+def _strings(values):
+    if isinstance(values, pa.ChunkedArray | pa.Array):
+        return pd.arrays.ArrowStringArray(
+            pa.chunked_array([values]) if isinstance(values, pa.Array) else values
+        )
+    return values
 
 
 def _rate_table(plan: Plan, comp: Component, deals: pd.DataFrame, quota: dict) -> pd.DataFrame:
@@ -193,70 +219,157 @@ def _rate_table(plan: Plan, comp: Component, deals: pd.DataFrame, quota: dict) -
     rule = (
         f"{method} {basis} table, {'per transaction' if accumulate == 'transaction' else 'per ' + accumulate}"
     )
+    t = table(list(comp.tiers), method, plan.boundary)
+    rates = [_rate_text(comp, k) for k in range(len(t.starts))]
+    symbol = "$" if plan.currency == "USD" else f"{plan.currency} "
     if accumulate == "transaction":
-        table = linear(list(comp.tiers), method, plan.boundary)
-        amount, j = cents(table, x)
-        reasons = [
-            _reason_transaction(comp, table, method, int(v), int(t), plan.currency)
-            for v, t in zip(x, j, strict=True)
-        ]
-        return _lines(plan, comp, deals, rule, j + 1, [_rate_text(comp, t) for t in j], amount, reasons)
+        amount, j = t.evaluate(x)
+        return _lines(
+            plan,
+            comp,
+            deals,
+            rule,
+            j + 1,
+            text.pick(rates, j),
+            amount,
+            _transaction_reasons(comp, t, method, x, j, rates, symbol),
+        )
     window = deals["closed_date"].dt.to_period(_FREQ[accumulate])
-    keys = [deals["rep_name"], window]
-    after = deals.groupby(keys, sort=False)["cents"].cumsum().to_numpy(dtype=np.int64)
+    after = deals.groupby([deals["rep_name"], window], sort=False)["cents"].cumsum().to_numpy(dtype=np.int64)
     before = after - x
-    amount = np.empty(len(deals), dtype=object)
-    tiers = np.empty(len(deals), dtype=np.int64)
-    reasons: list[str] = [""] * len(deals)
     label = _LABEL[accumulate]
     if basis == "amount":
-        table = linear(list(comp.tiers), method, plan.boundary)
-        hi, j = cents(table, after)
-        lo, j0 = cents(table, before)
-        amount[:] = hi - lo
-        tiers[:] = j
-        for i in range(len(deals)):
-            reasons[i] = _reason_cumulative(
-                comp,
-                table,
-                method,
-                int(before[i]),
-                int(after[i]),
-                int(j0[i]),
-                int(j[i]),
-                label,
-                plan.currency,
-            )
+        hi, j = t.evaluate(after)
+        lo, j0 = t.evaluate(before)
+        reasons = _cumulative_reasons(comp, t, method, before, after, j0, j, rates, label, symbol)
     else:
         incentive = int(Decimal(spec["target_incentive"]) * 100)
-        groups = deals.groupby(keys, sort=False).indices
-        for (rep, period), idx in groups.items():
-            q = _period_quota(plan, rep, period, quota)
-            table = linear(
-                list(comp.tiers), method, plan.boundary, scale=Fraction(q), rate_scale=Fraction(incentive, q)
+        q = _quotas_of(plan, deals["rep_name"], window, quota)
+        hi, j = t.evaluate(after, q, incentive)
+        lo, _ = t.evaluate(before, q, incentive)
+        starts = [pct(s) for s in t.starts]
+        reasons = text.join(
+            text.money(x, symbol),
+            f" booked: {label} ",
+            text.money(before, symbol),
+            " → ",
+            text.money(after, symbol),
+            " of a ",
+            text.money(q, symbol),
+            " quota (",
+            text.percent_of(before, q),
+            " → ",
+            text.percent_of(after, q),
+            "), ",
+            text.pick(rates, j),
+            f" the {money(incentive, plan.currency)} target incentive from ",
+            text.pick(starts, j),
+        )
+    return _lines(plan, comp, deals, rule, j + 1, text.pick(rates, j), hi - lo, reasons)
+
+
+def _quotas_of(plan: Plan, reps: pd.Series, window: pd.Series, quota: dict) -> np.ndarray:
+    """Each row's quota (cents) for its rep and accumulation period."""
+    keys = pd.DataFrame({"rep": reps.to_numpy(), "window": window.array})
+    group = keys.groupby(["rep", "window"], sort=False).ngroup().to_numpy()
+    first = keys.iloc[np.unique(group, return_index=True)[1]]
+    values = np.array(
+        [_period_quota(plan, r, w, quota) for r, w in zip(first["rep"], first["window"], strict=True)],
+        dtype=np.int64,
+    )
+    return values[group]
+
+
+def _transaction_reasons(comp, t: Table, method: str, x, j, rates, symbol) -> pa.Array:
+    starts = [int(s) for s in t.starts]
+    if method == "flat":
+        whole = [
+            " of the whole deal" if comp.tiers[min(k, len(comp.tiers) - 1)].rate is not None else ""
+            for k in range(len(starts))
+        ]
+        return text.join(
+            text.money(x, symbol),
+            " deal in the tier from ",
+            text.money(np.array(starts)[j], symbol),
+            ": ",
+            text.pick(rates, j),
+            text.pick(whole, j),
+        )
+    # full tiers below the deal's own: the same words for every deal that reaches that tier
+    below = []
+    for k in range(len(starts)):
+        pieces = [
+            f"{money(starts[i + 1] - starts[i])} at {rates[i]}" + (f" above {money(starts[i])}" if i else "")
+            for i in range(k)
+        ]
+        below.append(", ".join(pieces) + (", " if pieces else ""))
+    above = [f" above {money(v)}" if v else "" for v in starts]
+    return text.join(
+        text.pick(below, j),
+        text.money(x - np.array(starts)[j], symbol),
+        " at ",
+        text.pick(rates, j),
+        text.pick(above, j),
+        " of the deal",
+    )
+
+
+def _cumulative_reasons(comp, t: Table, method: str, before, after, j0, j, rates, label, symbol) -> pa.Array:
+    starts = np.array([int(s) for s in t.starts], dtype=np.int64)
+    deal = after - before
+    if method == "flat":
+        rerated = np.where(j != j0, " — the period re-rated at the new tier", "")
+        return text.join(
+            text.money(deal, symbol),
+            f" booked: {label} ",
+            text.money(before, symbol),
+            " → ",
+            text.money(after, symbol),
+            ", all at ",
+            text.pick(rates, j),
+            " (tier from ",
+            text.money(starts[j], symbol),
+            ")",
+            pa.array(rerated),
+        )
+    above = [f" above {money(int(v))}" if v else "" for v in starts]
+    reasons = text.join(
+        text.money(deal, symbol),
+        " at ",
+        text.pick(rates, j),
+        text.pick(above, j),
+        f" of {label}",
+        pc.if_else(pa.array(before > 0), text.join(" (running start ", text.money(before, symbol), ")"), ""),
+    )
+    crossing = np.flatnonzero(j != j0)
+    if len(crossing):  # a deal across tiers: a piece per tier it spans (few: at most one per edge)
+        reasons = reasons.to_pylist()
+        for i in crossing:
+            reasons[i] = _pieces(t, rates, int(before[i]), int(after[i]), int(j0[i]), int(j[i]), label) + (
+                f" (running start {money(int(before[i]))})" if before[i] else ""
             )
-            hi, j = cents(table, after[idx])
-            lo, _ = cents(table, before[idx])
-            amount[idx] = hi - lo
-            tiers[idx] = j
-            for i, k in zip(idx, j, strict=True):
-                reasons[i] = (
-                    f"{money(x[i], plan.currency)} booked: {label} {money(before[i], plan.currency)} → "
-                    f"{money(after[i], plan.currency)} of a {money(q, plan.currency)} quota "
-                    f"({pct(Fraction(int(before[i]), q), 1)} → {pct(Fraction(int(after[i]), q), 1)}), "
-                    f"{_rate_text(comp, k)} the "
-                    f"{money(incentive, plan.currency)} target incentive from "
-                    f"{pct(comp.tiers[min(k, len(comp.tiers) - 1)].start)}"
-                )
-    rates = [_rate_text(comp, t) for t in tiers]
-    return _lines(plan, comp, deals, rule, tiers + 1, rates, amount, reasons)
+        reasons = pa.array(reasons, type=pa.string())
+    return reasons
+
+
+def _pieces(t: Table, rates, lo: int, hi: int, k0: int, k: int, label: str) -> str:
+    parts = []
+    for i in range(min(k0, k), max(k0, k) + 1):
+        start = int(t.starts[i])
+        end = int(t.starts[i + 1]) if i + 1 < len(t.starts) else None
+        piece = min(hi, end if end is not None else hi) - max(lo, start)
+        if piece <= 0 and k0 != k:
+            continue
+        where = f" above {money(start)}" if start > 0 else ""
+        parts.append(f"{money(piece)} at {rates[i]}{where}")
+    return ", ".join(parts) + f" of {label}"
 
 
 def _period_quota(plan: Plan, rep: str, period: pd.Period, quota: dict) -> int:
-    months = pd.period_range(period.start_time, period.end_time, freq="M")
+    first, last = period.asfreq("M", "s"), period.asfreq("M", "e")
     total = 0
-    for m in months:
-        found = quota.get((rep, m)) if plan.quota_source == "finance.quotas" else None
+    for i in range(last.ordinal - first.ordinal + 1):
+        found = quota.get((rep, first + i)) if plan.quota_source == "finance.quotas" else None
         total += found if found is not None else int(plan.quota_monthly * 100)
     if total <= 0:
         raise PayoutInputError(
@@ -268,75 +381,34 @@ def _period_quota(plan: Plan, rep: str, period: pd.Period, quota: dict) -> int:
 
 def _rate_text(comp: Component, k: int) -> str:
     t = comp.tiers[min(k, len(comp.tiers) - 1)]
+    if k >= len(comp.tiers):  # above a closed last tier
+        return "0%" if comp.spec["basis"] == "amount" else "0×"
     if t.rate is not None:
         return f"{number(t.rate)}×" if comp.spec["basis"] == "attainment" else pct(t.rate)
     return money(int(t.amount)) + (" per full tier" if comp.spec["method"] == "interpolated" else "")
 
 
-def _tier_span(table, k: int) -> tuple[int, int | None]:
-    start = table.edges[k]
-    end = table.ends[k]
-    return start, end
-
-
-def _reason_transaction(comp: Component, table, method: str, x: int, k: int, currency: str) -> str:
-    if method == "flat":
-        return f"{money(x, currency)} deal in the tier from {money(int(table.edges[k]), currency)}: " + (
-            f"{_rate_text(comp, k)} of the whole deal"
-            if comp.tiers[min(k, len(comp.tiers) - 1)].rate is not None
-            else f"a flat {_rate_text(comp, k)}"
-        )
-    return _pieces(comp, table, method, 0, x, 0, k, "the deal", currency)
-
-
-def _reason_cumulative(
-    comp: Component, table, method: str, before: int, after: int, k0: int, k: int, label: str, currency: str
-) -> str:
-    deal = after - before
-    if method == "flat":
-        text = (
-            f"{money(deal, currency)} booked: {label} {money(before, currency)} → {money(after, currency)}, "
-            f"all at {_rate_text(comp, k)} (tier from {money(int(table.edges[k]), currency)})"
-        )
-        return text + (" — the period re-rated at the new tier" if k != k0 else "")
-    return _pieces(comp, table, method, before, after, k0, k, label, currency) + (
-        f" (running start {money(before, currency)})" if before else ""
-    )
-
-
-def _pieces(
-    comp: Component, table, method: str, lo: int, hi: int, k0: int, k: int, label: str, currency: str
-) -> str:
-    parts = []
-    for t in range(min(k0, k), max(k0, k) + 1):
-        start, end = _tier_span(table, t)
-        piece = min(hi, end if end is not None else hi) - max(lo, start)
-        if piece <= 0 and k0 != k:
-            continue
-        where = f" above {money(int(start), currency)}" if start > 0 else ""
-        rate = _rate_text(comp, t)
-        parts.append(f"{money(int(piece), currency)} at {rate}{where}")
-    return ", ".join(parts) + f" of {label}"
-
-
 def _spiff(plan: Plan, comp: Component, deals: pd.DataFrame) -> pd.DataFrame:
     spec = comp.spec
-    days = deals["closed_date"].dt.date.astype(str)
+    days = deals["closed_date"].dt.strftime("%Y-%m-%d")
     deals = deals[(days >= spec["from"]) & (days <= spec["to"])]
     if not len(deals):
         return pd.DataFrame(columns=LINE_COLUMNS)
     each = int(Decimal(spec["amount"]) * 100)
     share = (
-        deals["split_pct"].to_numpy(dtype=object)
+        np.array([int(Decimal(v) * 100) for v in deals["split_pct"]], dtype=np.int64)
         if "split_pct" in deals
-        else np.full(len(deals), 100, object)
+        else np.full(len(deals), 10000, dtype=np.int64)
     )
-    amount = round_half_even(np.array([int(Decimal(s) * 100) for s in share], dtype=object) * each, 10000)
-    reasons = [
-        f"SPIFF: {money(each, plan.currency)} per won deal {spec['from']}..{spec['to']}"
-        + (f" ({s}% credit)" if Decimal(s) != 100 else "")
-        for s in share
-    ]
+    amount = round_half_even(share * each, 10000)
+    note = pc.if_else(
+        pa.array(share != 10000),
+        text.join(" (", text.percent_of(share, np.full(len(share), 10000)), " credit)"),
+        "",
+    )
+    reasons = text.join(
+        f"SPIFF: {money(each, plan.currency)} per won deal {spec['from']}..{spec['to']}", note
+    )
     return _lines(plan, comp, deals, "spiff per won deal", 1, money(each, plan.currency), amount, reasons)
 
 
@@ -345,11 +417,15 @@ def _override(plan: Plan, comp: Component, deals: pd.DataFrame) -> pd.DataFrame:
     if not len(deals):
         return pd.DataFrame(columns=LINE_COLUMNS)
     rate = percent(comp.spec["rate"])
-    amount = round_half_even(deals["cents"].to_numpy(dtype=object) * rate.numerator, rate.denominator)
-    reasons = [
-        f"{pct(rate)} override on {rep}'s {money(c, plan.currency)} deal"
-        for rep, c in zip(deals["rep_name"], deals["cents"], strict=True)
-    ]
+    x = deals["cents"].to_numpy(dtype=np.int64)
+    amount = round_half_even(x * rate.numerator, rate.denominator)
+    reasons = text.join(
+        f"{pct(rate)} override on ",
+        pa.array(deals["rep_name"], pa.string()),
+        "'s ",
+        text.money(x),
+        " deal",
+    )
     return _lines(
         plan,
         comp,
@@ -359,7 +435,7 @@ def _override(plan: Plan, comp: Component, deals: pd.DataFrame) -> pd.DataFrame:
         pct(rate),
         amount,
         reasons,
-        rep=deals["manager_name"].to_numpy(),
+        rep=deals["manager_name"].array,
     )
 
 
@@ -448,7 +524,7 @@ def _draws(lines: pd.DataFrame, plans: list[Plan], frame: pd.DataFrame, through:
         if not draw:
             continue
         start = pd.Period(plan.effective_from, freq="M")
-        mine = frame[frame["closed_date"].dt.date.map(plan.in_effect).astype(bool)]
+        mine = frame[_in_effect(plan, frame["closed_date"])]
         if plan.reps is not None:
             mine = mine[mine["rep_name"].isin(plan.reps)]
         first_month = mine.groupby("rep_name")["month"].min()
@@ -519,23 +595,21 @@ def _draw_line(plan: Plan, rep: str, period: pd.Period, rule: str, amount: int, 
 
 
 def statements(lines: pd.DataFrame) -> pd.DataFrame:
-    """Rep × period: earned (commission lines), draw paid, draw recovered, payable."""
+    """Rep × period: earned (commission lines), draw paid, draw recovered, payable (cents)."""
+    columns = ["period", "rep_name", "earned_cents", "draw_cents", "recovery_cents", "payable_cents"]
     if not len(lines):
-        return pd.DataFrame(
-            columns=["period", "rep_name", "earned_cents", "draw_cents", "recovery_cents", "payable_cents"]
-        )
-    kind = np.where(
-        lines["rule"] == "draw",
-        "draw_cents",
-        np.where(lines["rule"] == "draw recovery", "recovery_cents", "earned_cents"),
+        return pd.DataFrame(columns=columns)
+    rule = lines["rule"].to_numpy(dtype=object)
+    amount = lines["amount_cents"].to_numpy(dtype=np.int64)
+    frame = pd.DataFrame(
+        {
+            "period": lines["period"].array,
+            "rep_name": lines["rep_name"].array,
+            "earned_cents": np.where((rule != "draw") & (rule != "draw recovery"), amount, 0),
+            "draw_cents": np.where(rule == "draw", amount, 0),
+            "recovery_cents": np.where(rule == "draw recovery", -amount, 0),
+        }
     )
-    frame = lines.assign(kind=kind, amount=lines["amount_cents"].astype(object))
-    table = frame.pivot_table(
-        index=["period", "rep_name"], columns="kind", values="amount", aggfunc="sum", fill_value=0
-    ).reset_index()
-    for col in ("earned_cents", "draw_cents", "recovery_cents"):
-        if col not in table:
-            table[col] = 0
-    table["recovery_cents"] = -table["recovery_cents"]
+    table = frame.groupby(["period", "rep_name"], sort=True).sum().reset_index()
     table["payable_cents"] = table["earned_cents"] + table["draw_cents"] - table["recovery_cents"]
-    return table[["period", "rep_name", "earned_cents", "draw_cents", "recovery_cents", "payable_cents"]]
+    return table[columns]

@@ -84,23 +84,48 @@ def register_plans(conn, plans: list[Plan]) -> None:
             )
 
 
-_WON = """
-select opportunity_id, rep_name, manager_name, product_name, closed_date, amount_usd, currency, amount
-from marts.fct_opportunities
-where is_won and closed_date is not null and closed_date < %s and rep_name is not null
+_CHANGED = """
+with won as (
+    select o.opportunity_id, o.rep_name, o.manager_name, o.product_name, o.closed_date, o.amount_usd,
+        o.currency,
+        md5(concat_ws('|', o.amount_usd::text, o.closed_date::text, o.product_name, (
+            select string_agg(s.rep_name || ':' || s.split_pct::text || ':' || s.credit_type, ','
+                order by s.split_id)
+            from finance.credit_splits as s where s.opportunity_id = o.opportunity_id))) as fingerprint
+    from marts.fct_opportunities as o
+    where o.is_won and o.closed_date is not null and o.closed_date < %(end)s and o.rep_name is not null
+),
+latest as (
+    select distinct on (opportunity_id) opportunity_id, deal_version, deal_fingerprint
+    from finance.deal_credits order by opportunity_id, deal_version desc, credit_id
+),
+first_owner as (
+    select distinct on (opportunity_id) opportunity_id, rep_name
+    from finance.deal_credits where deal_version = 1 and credit_type = 'revenue'
+    order by opportunity_id, credit_id
+)
+select w.opportunity_id, coalesce(f.rep_name, w.rep_name), w.manager_name, w.product_name, w.closed_date,
+    w.amount_usd, w.currency, w.fingerprint, coalesce(l.deal_version, 0)
+from won as w
+left join latest as l on l.opportunity_id = w.opportunity_id
+left join first_owner as f on f.opportunity_id = w.opportunity_id
+where l.opportunity_id is null or l.deal_fingerprint <> w.fingerprint
+"""
+_NO_LONGER_WON = """
+select distinct on (c.opportunity_id) c.opportunity_id, c.deal_version, c.rep_name, c.manager_name,
+    c.product_name, c.closed_date, c.deal_fingerprint
+from finance.deal_credits as c
+order by c.opportunity_id, c.deal_version desc, c.credit_id
 """
 
 
-def _fingerprint(*parts) -> str:
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
-
-
 def record_credits(conn, through: pd.Period) -> int:
-    """New ledger rows for deals won up to the end of ``through`` (see module doc); returns
-    how many were written."""
+    """New ledger rows for deals won up to the end of ``through`` (see module doc): what changed
+    is found in SQL (a fingerprint of what is commissioned per deal against the ledger's latest
+    version); returns how many rows were written."""
     end = (through + 1).to_timestamp().date()
-    won = conn.execute(_WON, (end,)).fetchall()
-    missing = [r for r in won if r[5] is None]
+    changed = conn.execute(_CHANGED, {"end": end}).fetchall()
+    missing = [r for r in changed if r[5] is None]
     if missing:
         sample = ", ".join(f"{r[0]} ({r[6]})" for r in missing[:3])
         raise PayoutError(
@@ -114,66 +139,55 @@ def record_credits(conn, through: pd.Period) -> int:
         splits.setdefault(opp, []).append((rep, Decimal(pct_), kind))
     for opp, rows in splits.items():
         revenue = sum(p for _, p, k in rows if k == "revenue")
-        if rows and revenue and revenue != 100:
+        if revenue != 100:
             raise PayoutError(
                 f"finance.credit_splits: the revenue splits of deal {opp} add up to {revenue}%, not 100%"
             )
-    latest = {}
-    for opp, version, rep, fp in conn.execute(
-        "select distinct on (opportunity_id) opportunity_id, deal_version, rep_name, deal_fingerprint"
-        " from finance.deal_credits order by opportunity_id, deal_version desc, credit_id"
-    ).fetchall():
-        latest[opp] = (version, rep, fp)
-    first_owner = dict(
-        conn.execute(
-            "select opportunity_id, rep_name from finance.deal_credits where deal_version = 1"
-            " and credit_type = 'revenue' order by credit_id"
-        ).fetchall()
-    )
     rows = []
-    seen = set()
-    for opp, rep, manager, product, closed, usd, _currency, _amount in won:
-        seen.add(opp)
-        owner = first_owner.get(opp, rep)  # the owner at close stays credited
-        shares = splits.get(opp) or [(owner, Decimal(100), "revenue")]
-        fp = _fingerprint(str(usd), closed, product, shares)
-        version = latest.get(opp, (0, None, None))[0]
-        if version and latest[opp][2] == fp:
+    hundred = Decimal(100)
+    for opp, owner, manager, product, closed, usd, _currency, fp, version in changed:
+        shares = splits.get(opp)
+        if not shares:
+            rows.append(
+                (opp, version + 1, owner, manager, product, closed, usd, "USD", hundred, "revenue", fp)
+            )
             continue
-        amounts = _split(Decimal(usd), [p for _, p, k in shares if k == "revenue"])
-        revenue = iter(amounts)
+        revenue = iter(_split(Decimal(usd), [p for _, p, k in shares if k == "revenue"]))
         for who, pct_, kind in shares:
             credited = next(revenue) if kind == "revenue" else Decimal(usd)
             rows.append((opp, version + 1, who, manager, product, closed, credited, "USD", pct_, kind, fp))
-    for opp, (version, rep, fp) in latest.items():
-        if opp not in seen and fp != "not-won":  # no longer won: its commission is clawed back
-            closed = conn.execute(
-                "select closed_date, manager_name, product_name from finance.deal_credits"
-                " where opportunity_id = %s order by credit_id desc limit 1",
-                (opp,),
-            ).fetchone()
+    still_won = {
+        r[0]
+        for r in conn.execute(
+            "select opportunity_id from marts.fct_opportunities where is_won and closed_date < %s", (end,)
+        ).fetchall()
+    }
+    for opp, version, rep, manager, product, closed, fp in conn.execute(_NO_LONGER_WON).fetchall():
+        if opp not in still_won and fp != "not-won":  # its commission is clawed back
             rows.append(
                 (
                     opp,
                     version + 1,
-                    first_owner.get(opp, rep),
-                    closed[1],
-                    closed[2],
-                    closed[0],
+                    rep,
+                    manager,
+                    product,
+                    closed,
                     Decimal(0),
                     "USD",
-                    Decimal(100),
+                    hundred,
                     "revenue",
                     "not-won",
                 )
             )
-    with conn.cursor() as cur:
-        cur.executemany(
-            "insert into finance.deal_credits (opportunity_id, deal_version, rep_name, manager_name,"
-            " product_name, closed_date, amount, currency, split_pct, credit_type, deal_fingerprint)"
-            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            rows,
-        )
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "copy finance.deal_credits (opportunity_id, deal_version, rep_name, manager_name, product_name,"
+            " closed_date, amount, currency, split_pct, credit_type, deal_fingerprint) from stdin"
+        ) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
     return len(rows)
 
 
@@ -387,9 +401,17 @@ def close_last_month(plans_dir: Path | None = None) -> dict:
     folder = ensure_home() / "payouts" / str(period)
     written = write_statements(url, period, folder, "csv")
     s = outcome.statements
-    return {"period": str(period), "run_id": outcome.run_id, "mlflow_run_id": outcome.mlflow_run_id,
-            "lines": len(outcome.lines), "statements": len(s), "earned": str(sum(s["earned"], Decimal(0))),
-            "payable": str(sum(s["payable"], Decimal(0))), "folder": str(folder), "files": len(written)}
+    return {
+        "period": str(period),
+        "run_id": outcome.run_id,
+        "mlflow_run_id": outcome.mlflow_run_id,
+        "lines": len(outcome.lines),
+        "statements": len(s),
+        "earned": str(sum(s["earned"], Decimal(0))),
+        "payable": str(sum(s["payable"], Decimal(0))),
+        "folder": str(folder),
+        "files": len(written),
+    }
 
 
 def _paid(conn, before_run: int | None = None) -> pd.DataFrame:
@@ -445,13 +467,21 @@ def run(url: str, period: pd.Period, plans: list[Plan] | None = None) -> RunOutc
             (_month(period),),
         ).fetchall()
         lines = period_lines(result, period, _paid(conn), manual)
-        stmts = statements(lines)
-        fingerprint = _fingerprint(
-            credits.to_csv(index=False), quotas.to_csv(index=False), [p.sha256 for p in plans]
-        )
+        stmts = statements(lines, _payees(plans, credits, period))
+        fingerprint = input_fingerprint(credits, quotas, plans)
         mlflow_id = _track(period, plans, fingerprint, lines, stmts, quotas, credits)
         run_id = _write(conn, period, plans, fingerprint, last_credit, mlflow_id, lines, stmts)
     return RunOutcome(run_id, mlflow_id, period, lines, stmts, new_credits, result.uncovered)
+
+
+def input_fingerprint(credits: pd.DataFrame, quotas: pd.DataFrame, plans: list[Plan]) -> str:
+    """SHA-256 over what a run read: the credits, the quotas (pandas' row hashes) and the plans."""
+    digest = hashlib.sha256()
+    for frame in (credits, quotas):
+        digest.update(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes())
+    for p in plans:
+        digest.update(p.sha256.encode())
+    return digest.hexdigest()
 
 
 def _track(period, plans, fingerprint, lines, stmts, quotas, credits) -> str:
