@@ -236,6 +236,18 @@ def run_ingest_benchmark(rows: int, output: Path | None, echo: Callable = print,
     return outcome
 
 
+def append_rows(output: Path, mark: str, header: str, rows: list[str]) -> None:
+    """Markdown table ``rows`` into ``output`` just above the comment line ``mark`` (the table's
+    end); a file without it gets ``header``, the rows and the mark appended."""
+    text = output.read_text(encoding="utf-8") if output.exists() else ""
+    body = "".join(row + "\n" for row in rows)
+    if mark in text:
+        text = text.replace(mark, body + mark, 1)
+    else:
+        text += f"\n{header}\n{body}{mark}\n"
+    output.write_text(text, encoding="utf-8")
+
+
 RESULTS_MARK = "<!-- ingest results: salesops benchmark ingest --output inserts runs above this line -->"
 
 

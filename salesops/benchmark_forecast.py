@@ -32,6 +32,10 @@ REAL_SERIES = REPO_ROOT / "tests" / "data" / "realworld" / "monthly_sales"
 TARGETS = {"vs_seasonal_naive": 0.90, "vs_ets": 1.00, "coverage_80": (0.75, 0.90)}
 
 
+RESULTS_MARK = "<!-- forecast results: salesops benchmark forecast --output inserts runs above this line -->"
+SCORING_MARK = "<!-- scoring results: salesops benchmark forecast --output inserts runs above this line -->"
+
+
 def _score(name: str, predictions: pd.DataFrame, seconds: float, series: int) -> dict:
     from ml.forecast import evaluate
 
@@ -90,27 +94,27 @@ def run_forecast_benchmark(inputs: list[Path], warehouse_url: str | None, output
         scored, seconds = scoring_seconds(warehouse_url, scoring_rows)
         echo(f"win probability: {scored:,} open opportunities scored in {seconds:.1f}s (target <= 30s)")
         if output:
-            with output.open("a", encoding="utf-8") as handle:
-                handle.write(f"\nWin-probability scoring, {datetime.now(UTC):%Y-%m-%d %H:%M}, "
-                             f"{platform.machine()} {os.cpu_count()} cores: {scored:,} open opportunities "
-                             f"in {seconds:.1f} s (features, probabilities, top factors; not written).\n")
+            from salesops.benchmark import append_rows
+
+            row = (f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {platform.machine()} {os.cpu_count()} cores "
+                   f"| {scored:,} | {seconds:.1f} |")
+            append_rows(output, SCORING_MARK, "| date | machine | open opportunities scored | seconds |\n"
+                        "|---|---|---:|---:|", [row])
     if output:
         _append_markdown(output, results, horizon, cutoffs)
     return results
 
 
 def _append_markdown(output: Path, results: list[dict], horizon: int, cutoffs: int) -> None:
-    header = "| MASE / seasonal naive | MASE / ETS |"
-    new = not output.exists() or header not in output.read_text()
-    with output.open("a", encoding="utf-8") as handle:
-        if new:
-            handle.write(f"\n| date | machine | dataset | series | h, origins | MASE {header} WAPE "
-                         "| coverage 80% | coverage 95% | seconds |\n"
-                         "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
-        for r in results:
-            handle.write(f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {platform.machine()} "
-                         f"{os.cpu_count()} cores | {r['dataset']} | {r['series']} | {horizon}, {cutoffs} "
-                         f"| {r['mase']:.3f} "
-                         f"| {r['mase'] / r['mase_snaive']:.2f} | {r['mase'] / r['mase_ets']:.2f} "
-                         f"| {r['wape']:.1%} | {r['coverage_80']:.1%} | {r['coverage_95']:.1%} "
-                         f"| {r['seconds']:.1f} |\n")
+    from salesops.benchmark import append_rows
+
+    header = ("| date | machine | dataset | series | h, origins | MASE | MASE / seasonal naive | MASE / ETS "
+              "| WAPE | coverage 80% | coverage 95% | seconds |\n"
+              "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    rows = [f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {platform.machine()} "
+            f"{os.cpu_count()} cores | {r['dataset']} | {r['series']} | {horizon}, {cutoffs} "
+            f"| {r['mase']:.3f} "
+            f"| {r['mase'] / r['mase_snaive']:.2f} | {r['mase'] / r['mase_ets']:.2f} "
+            f"| {r['wape']:.1%} | {r['coverage_80']:.1%} | {r['coverage_95']:.1%} "
+            f"| {r['seconds']:.1f} |" for r in results]
+    append_rows(output, RESULTS_MARK, header, rows)

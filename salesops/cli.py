@@ -814,6 +814,24 @@ def benchmark_forecast(inputs: tuple[Path, ...], no_warehouse: bool, scoring_row
                            scoring_rows=scoring_rows)
 
 
+@benchmark.command("payouts")
+@click.option("--rows", default=1_000_000, show_default=True, type=click.IntRange(min=1),
+              help="Credited deals to pay (over the 12 months of 2017).")
+@click.option("--reps", default=1_000, show_default=True, type=click.IntRange(min=1),
+              help="Reps they belong to.")
+@click.option("--no-warehouse", is_flag=True, help="Skip the full run against a scratch database.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append the result as a markdown row to this file (e.g. docs/benchmarks.md).")
+def benchmark_payouts(rows: int, reps: int, no_warehouse: bool, output: Path | None) -> None:
+    """The payout engine on --rows credited deals against a per-row Decimal loop (same totals,
+    checked), and a full payout run with its warehouse writes."""
+    from salesops.benchmark_payouts import run_payouts_benchmark
+
+    if not no_warehouse:
+        _warehouse_url()
+    run_payouts_benchmark(rows, reps, output, echo=echo, warehouse=not no_warehouse)
+
+
 @benchmark.command("run")
 @click.option("--scale", default=1.0, show_default=True, type=_SCALE,
               help="Demo-data scale of the first run (1 = 10k leads, 100k activities).")

@@ -241,6 +241,11 @@ PROBES: dict[str, list[Probe]] = {
         Probe((), CANNOT_CONNECT),
         Probe((), IS_A_FILE, HOME_FILE),
     ],
+    "benchmark payouts": [
+        Probe(("--rows", "0"), "not in the range x>=1", code=2),
+        Probe(("--reps", "0"), "not in the range x>=1", code=2),
+        Probe((), CANNOT_CONNECT),
+    ],
     "benchmark run": [
         Probe(("--scale", "0"), "not in the range x>0", code=2),
         Probe((), IS_A_FILE, HOME_FILE),

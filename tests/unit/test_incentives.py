@@ -310,3 +310,18 @@ def test_unknown_rep_in_a_plan_is_refused():
 def test_the_shipped_plans_are_valid():
     plans = load_folder()
     assert plans and all(p.boundary in ("lower", "higher") for p in plans)
+
+
+def test_engine_and_an_independent_per_row_loop_agree_and_the_row_lands_in_its_table(tmp_path):
+    """The benchmark's Decimal loop reckons the demo plan deal by deal; the engine must reach
+    the same totals per rep and month (the command refuses to report otherwise)."""
+    from salesops.benchmark_payouts import RESULTS_MARK, run_payouts_benchmark
+
+    out = tmp_path / "bench.md"
+    out.write_text(f"# x\n\n| date |\n|---|\n| old |\n{RESULTS_MARK}\n\nafter\n")
+    said = []
+    result = run_payouts_benchmark(3000, 12, out, echo=said.append, warehouse=False)
+    assert result["lines"] == 9000 and "totals per rep and month equal" in said[2]
+    text = out.read_text()
+    assert text.index("| old |") < text.index("| 3,000 | 12 | 9,000 |") < text.index(RESULTS_MARK)
+    assert text.endswith("\nafter\n")
