@@ -272,8 +272,14 @@ def _print_payouts(owner_url: str, echo: Callable) -> None:
     if row is None:
         echo("      no payout run (see the task log)")
         return
+        accrual = conn.execute("select to_char(period, 'YYYY-MM'), sum(expected_commission), sum(open_deals)"
+                               " from finance.payout_projections where run_id = %s group by period",
+                               (row[0],)).fetchone()
     folder = ensure_home() / "payouts" / f"{row[1]:%Y-%m}"
     echo(f"      payout run {row[0]} for {row[1]:%Y-%m}: {row[3]} statements, payable {row[2]:,.2f} USD")
+    if accrual:
+        echo(f"      accrual for {accrual[0]}: {accrual[1]:,.2f} USD expected on {accrual[2]:,} open deals "
+             "(finance.payout_projections)")
     echo(f"      statements: {folder} (payroll.csv and one statement per rep; "
          f"`salesops payouts explain --rep NAME --period {row[1]:%Y-%m}`)")
 

@@ -50,6 +50,7 @@ class RunOutcome:
     statements: pd.DataFrame
     new_credits: int
     uncovered: int
+    projected: pd.DataFrame  # rep_name, open_deals, expected_bookings, expected_commission (next month)
 
 
 def _connect(url: str):
@@ -471,7 +472,117 @@ def run(url: str, period: pd.Period, plans: list[Plan] | None = None) -> RunOutc
         fingerprint = input_fingerprint(credits, quotas, plans)
         mlflow_id = _track(period, plans, fingerprint, lines, stmts, quotas, credits)
         run_id = _write(conn, period, plans, fingerprint, last_credit, mlflow_id, lines, stmts)
-    return RunOutcome(run_id, mlflow_id, period, lines, stmts, new_credits, result.uncovered)
+        projected = project(conn, run_id, period, plans, credits, quotas, roster)
+    return RunOutcome(run_id, mlflow_id, period, lines, stmts, new_credits, result.uncovered, projected)
+
+
+_OPEN_SCORES = """
+select distinct on (s.opportunity_id) s.opportunity_id, o.rep_name, o.manager_name, o.product_name,
+    s.expected_revenue, s.as_of_date, s.model_version
+from ml.opportunity_scores as s
+join marts.fct_opportunities as o on o.opportunity_id = s.opportunity_id
+where not o.is_closed and o.rep_name is not null
+order by s.opportunity_id, s.as_of_date desc
+"""
+
+
+_CLOSE_RATE = """
+with month_ends as (
+    select (m + interval '1 month')::date - 1 as month_end, (m + interval '2 month')::date - 1 as next_end
+    from generate_series(%(first)s::date, %(last)s::date, interval '1 month') as m
+),
+deals as (
+    select coalesce(engaged_date, created_date) as opened_date, closed_date
+    from marts.fct_opportunities
+)
+select count(*) filter (where d.closed_date <= e.next_end), count(*)
+from month_ends as e
+join deals as d on d.opened_date <= e.month_end and (d.closed_date is null or d.closed_date > e.month_end)
+"""
+
+
+def close_rate(conn, period: pd.Period) -> Decimal:
+    """The share of deals open at a month's end that closed (won or lost) within the next month,
+    over the 12 month ends before ``period``'s."""
+    first, last = (period - 12).to_timestamp().date(), (period - 1).to_timestamp().date()
+    closed, opened = conn.execute(_CLOSE_RATE, {"first": first, "last": last}).fetchone()
+    return (Decimal(closed) / Decimal(opened)).quantize(Decimal("0.000001")) if opened else Decimal(0)
+
+
+def project(
+    conn,
+    run_id: int,
+    period: pd.Period,
+    plans: list[Plan],
+    credits: pd.DataFrame,
+    quotas: pd.DataFrame,
+    roster: set[str],
+) -> pd.DataFrame:
+    """The accrual of the month after ``period``: every open deal scored by the win-probability
+    model counts as closing on the month's first day for its expected revenue (amount x
+    probability) times the chance that an open deal closes within a month (``close_rate``), and
+    the plans pay the month as they would; written to ``finance.payout_projections`` per rep.
+    Nothing when no deal is scored (no forecasts yet). The expected bookings stand in for the
+    uncertain ones, so tiers see their expectation."""
+    scores = conn.execute(_OPEN_SCORES).fetchall()
+    columns = ["rep_name", "open_deals", "expected_bookings", "expected_commission"]
+    if not scores:
+        return pd.DataFrame(columns=columns)
+    month = period + 1
+    frame = pd.DataFrame(
+        scores,
+        columns=[
+            "deal_id",
+            "rep_name",
+            "manager_name",
+            "product_name",
+            "amount",
+            "as_of_date",
+            "model_version",
+        ],
+    )
+    as_of, version = max(frame["as_of_date"]), frame.loc[frame["as_of_date"].idxmax(), "model_version"]
+    rate = close_rate(conn, period)
+    frame["amount"] = [(Decimal(a) * rate).quantize(CENT) for a in frame["amount"]]
+    open_deals = frame.assign(
+        closed_date=month.to_timestamp().date(), split_pct=Decimal(100), credit_type="revenue"
+    )[list(credits.columns)]
+    result = engine.compute(pd.concat([credits, open_deals], ignore_index=True), plans, month, quotas, roster)
+    lines = result.lines[
+        (result.lines["period"] == month) & result.lines["deal_id"].isin(set(frame["deal_id"]))
+    ]
+    earned = lines.groupby("rep_name")["amount_cents"].sum()
+    booked = frame.groupby("rep_name")["amount"].agg(["count", "sum"])
+    reps = sorted(set(earned.index) | set(booked.index))
+    out = pd.DataFrame(
+        {
+            "rep_name": reps,
+            "open_deals": [int(booked["count"].get(r, 0)) for r in reps],
+            "expected_bookings": [Decimal(booked["sum"].get(r, 0)).quantize(CENT) for r in reps],
+            "expected_commission": [_amount(earned.get(r, 0)) for r in reps],
+        }
+    )
+    with conn.cursor() as cur:
+        cur.executemany(
+            "insert into finance.payout_projections (run_id, period, rep_name, open_deals, expected_bookings,"
+            " close_rate, expected_commission, scores_as_of, win_model_version)"
+            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    run_id,
+                    _month(month),
+                    r.rep_name,
+                    r.open_deals,
+                    r.expected_bookings,
+                    rate,
+                    r.expected_commission,
+                    as_of,
+                    version,
+                )
+                for r in out.itertuples(index=False)
+            ],
+        )
+    return out
 
 
 def input_fingerprint(credits: pd.DataFrame, quotas: pd.DataFrame, plans: list[Plan]) -> str:

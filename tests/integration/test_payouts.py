@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
+import pandas as pd
 import psycopg
 import pytest
 from click.testing import CliRunner
@@ -93,6 +94,21 @@ def lines(url: str, run_id: int, component: str = "commission") -> dict:
 
 def test_payout_run_lock_late_data_replay_and_statements(pay_db, tmp_path):
     url = pay_db
+    # Two open deals scored by the win-probability model: the run accrues June's commission on them.
+    ((rep, opp_a, opp_b),) = query(
+        url,
+        "select rep_name, min(opportunity_id), max(opportunity_id)"
+        " from marts.fct_opportunities where not is_closed group by rep_name"
+        " having count(*) > 1 order by rep_name limit 1",
+    )
+    with psycopg.connect(url, autocommit=True) as conn:
+        for opp, expected in ((opp_a, "1200.50"), (opp_b, "3000.00")):
+            conn.execute(
+                "insert into ml.opportunity_scores (opportunity_id, as_of_date, probability,"
+                " expected_revenue, is_amount_from_list_price, stage_at, top_factors, model_version,"
+                " run_id) values (%s, '2017-05-31', 0.5, %s, false, 'Engaging', '[]', '3', 'r')",
+                (opp, expected),
+            )
     out = cli("payouts", "run", "--period", "2017-05")
     assert out.startswith("payout run 1 for 2017-05: ")
     # May pays each rep F(Apr+May bookings) - F(Apr bookings), both rounded to the cent.
@@ -113,6 +129,31 @@ def test_payout_run_lock_late_data_replay_and_statements(pay_db, tmp_path):
     ):
         team[manager] = team.get(manager, 0) + (amount / 100).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
     assert lines(url, 1, "override") == team and len(team) >= 3
+    # The accrual: the two deals close on June 1 for their expected revenue times the share of
+    # open deals that closed within a month (the 12 month ends before May's), on top of April and May.
+    deals = query(
+        url, "select coalesce(engaged_date, created_date), closed_date from marts.fct_opportunities"
+    )
+    opened = closed = 0
+    for end in pd.date_range("2016-05-31", "2017-04-30", freq="ME").date:
+        following = (pd.Timestamp(end) + pd.offsets.MonthEnd(1)).date()
+        for start, shut in deals:
+            if start is not None and start <= end and (shut is None or shut > end):
+                opened += 1
+                closed += shut is not None and shut <= following
+    rate = (Decimal(closed) / Decimal(opened)).quantize(Decimal("0.000001"))
+    expected = sum((Decimal(v) * rate).quantize(Decimal("0.01")) for v in ("1200.50", "3000.00"))
+    april_may = won_by_rep(url, "2017-04-01", "2017-06-01").get(rep, Decimal(0))
+    accrued = commission(april_may + expected) - commission(april_may)
+    assert 0 < rate < 1 and accrued > 0
+    assert query(
+        url,
+        "select open_deals, expected_bookings, close_rate, expected_commission,"
+        " to_char(period, 'YYYY-MM'), win_model_version from finance.payout_projections"
+        " where run_id = 1 and rep_name = %s",
+        (rep,),
+    ) == [(2, expected, rate, accrued, "2017-06", "3")]
+    assert "accrual for 2017-06: " in out
     total_lines = query(url, "select count(*), sum(amount) from finance.payout_lines where run_id = 1")[0]
     stmts = query(
         url, "select sum(earned), sum(payable), count(*) from finance.payout_statements where run_id = 1"
