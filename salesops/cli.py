@@ -530,7 +530,10 @@ def payouts_replay(run_id: int) -> None:
     """Recompute a payout run from what it recorded and compare it line by line."""
     from ml.incentives.runs import replay
 
-    matched, differ = replay(_warehouse_url(), run_id)
+    matched, differ, same_inputs = replay(_warehouse_url(), run_id)
+    if not same_inputs:
+        raise click.ClickException(f"payout run {run_id}: its inputs cannot be read back as they were "
+                                   "(the input fingerprint differs); nothing to compare")
     if differ:
         raise click.ClickException(f"payout run {run_id}: {differ:,} line(s) differ on replay "
                                    f"({matched:,} match)")

@@ -125,7 +125,12 @@ def compute(
     frame = frame[frame["month"] <= through]
     known = set(roster) if roster is not None else set(frame["rep_name"])
     for plan in plans:
-        for rep in plan.reps or ():
+        named = [
+            *(plan.reps or ()),
+            *(c.spec["rep"] for c in plan.components if c.kind == "bonus"),
+            *((plan.draw or {}).get("reps") or ()),
+        ]
+        for rep in named:
             if rep not in known:
                 raise PayoutInputError(
                     f"{plan.path or plan.plan_id}: plan {plan.plan_id} v{plan.version} names rep "
@@ -136,7 +141,7 @@ def compute(
     for plan in plans:
         on_plan = _in_effect(plan, frame["closed_date"])
         if plan.reps is not None:
-            on_plan &= frame["rep_name"].isin(plan.reps).to_numpy()
+            on_plan = on_plan & frame["rep_name"].isin(plan.reps).to_numpy()
         covered |= on_plan
         deals = frame[on_plan]
         for comp in plan.components:
@@ -153,8 +158,9 @@ def compute(
 def _in_effect(plan: Plan, days: pd.Series) -> np.ndarray:
     """Which close dates fall in the plan's effective dates."""
     inside = (days >= pd.Timestamp(plan.effective_from)).to_numpy()
-    if plan.effective_to is not None:
-        inside &= (days <= pd.Timestamp(plan.effective_to)).to_numpy()
+    end = plan.ends or plan.effective_to
+    if end is not None:
+        inside = inside & (days <= pd.Timestamp(end)).to_numpy()
     return inside
 
 
@@ -241,12 +247,14 @@ def _rate_table(plan: Plan, comp: Component, deals: pd.DataFrame, quota: dict) -
     if basis == "amount":
         hi, j = t.evaluate(after)
         lo, j0 = t.evaluate(before)
+        lo = np.where(before == 0, 0, lo)  # nothing booked yet pays nothing (a flat amount's first tier)
         reasons = _cumulative_reasons(comp, t, method, before, after, j0, j, rates, label, symbol)
     else:
         incentive = int(Decimal(spec["target_incentive"]) * 100)
         q = _quotas_of(plan, deals["rep_name"], window, quota)
         hi, j = t.evaluate(after, q, incentive)
         lo, _ = t.evaluate(before, q, incentive)
+        lo = np.where(before == 0, 0, lo)
         starts = [pct(s) for s in t.starts]
         reasons = text.join(
             text.money(x, symbol),
@@ -394,16 +402,19 @@ def _spiff(plan: Plan, comp: Component, deals: pd.DataFrame) -> pd.DataFrame:
     deals = deals[(days >= spec["from"]) & (days <= spec["to"])]
     if not len(deals):
         return pd.DataFrame(columns=LINE_COLUMNS)
+    deals = _revenue(deals)
+    if not len(deals):
+        return pd.DataFrame(columns=LINE_COLUMNS)
     each = int(Decimal(spec["amount"]) * 100)
     share = (
-        np.array([int(Decimal(v) * 100) for v in deals["split_pct"]], dtype=np.int64)
+        np.array([int(Decimal(v) * 10000) for v in deals["split_pct"]], dtype=np.int64)  # millionths
         if "split_pct" in deals
-        else np.full(len(deals), 10000, dtype=np.int64)
+        else np.full(len(deals), 1_000_000, dtype=np.int64)
     )
-    amount = round_half_even(share * each, 10000)
+    amount = round_half_even(share * each, 1_000_000)
     note = pc.if_else(
-        pa.array(share != 10000),
-        text.join(" (", text.percent_of(share, np.full(len(share), 10000)), " credit)"),
+        pa.array(share != 1_000_000),
+        text.join(" (", text.percent_of(share, np.full(len(share), 1_000_000)), " credit)"),
         "",
     )
     reasons = text.join(
@@ -412,13 +423,23 @@ def _spiff(plan: Plan, comp: Component, deals: pd.DataFrame) -> pd.DataFrame:
     return _lines(plan, comp, deals, "spiff per won deal", 1, money(each, plan.currency), amount, reasons)
 
 
+def _revenue(deals: pd.DataFrame) -> pd.DataFrame:
+    """Revenue credits only: an overlay credit pays its own rep on top, not a second override or
+    spiff."""
+    return deals[deals["credit_type"] == "revenue"] if "credit_type" in deals else deals
+
+
 def _override(plan: Plan, comp: Component, deals: pd.DataFrame) -> pd.DataFrame:
+    deals = _revenue(deals)
     deals = deals[deals["manager_name"].notna() & (deals["manager_name"] != deals["rep_name"])]
     if not len(deals):
         return pd.DataFrame(columns=LINE_COLUMNS)
     rate = percent(comp.spec["rate"])
     x = deals["cents"].to_numpy(dtype=np.int64)
-    amount = round_half_even(x * rate.numerator, rate.denominator)
+    wide = int(np.max(np.abs(x))) * rate.numerator >= 2**62
+    amount = round_half_even(
+        x.astype(object) * rate.numerator if wide else x * rate.numerator, rate.denominator
+    )
     reasons = text.join(
         f"{pct(rate)} override on ",
         pa.array(deals["rep_name"], pa.string()),
@@ -538,7 +559,8 @@ def _draws(lines: pd.DataFrame, plans: list[Plan], frame: pd.DataFrame, through:
             begin = first_month.get(rep, start)
             earned = earned_all[earned_all["rep_name"] == rep].groupby("period")["amount_cents"].sum()
             balance = 0
-            end = min(through, pd.Period(plan.effective_to, freq="M")) if plan.effective_to else through
+            last = plan.ends or plan.effective_to
+            end = min(through, pd.Period(last, freq="M")) if last else through
             for i, period in enumerate(pd.period_range(begin, end, freq="M")):
                 e = int(earned.get(period, 0))
                 if i < draw["months"] and e < monthly:

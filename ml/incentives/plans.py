@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -33,12 +33,37 @@ class PlanError(ValueError):
 
 
 class _Loader(yaml.SafeLoader):
-    """YAML with floats as Decimal and dates kept as text."""
+    """YAML with numbers as plain decimals (floats as Decimal; no octal, hex, sexagesimal,
+    infinity or NaN), dates kept as text, and a key given twice refused."""
 
 
-_Loader.add_constructor(
-    "tag:yaml.org,2002:float", lambda loader, node: Decimal(loader.construct_scalar(node).replace("_", ""))
-)
+_DECIMAL = re.compile(r"^[-+]?(0|[1-9][0-9]*)(\.[0-9]+)?$")
+
+
+def _number(loader, node):
+    text = loader.construct_scalar(node)
+    if not _DECIMAL.match(text):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} is not a plain decimal number (write 100, 0.5 or 1250.75)", node.start_mark
+        )
+    return Decimal(text) if "." in text else int(text)
+
+
+def _mapping(loader, node, deep=False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{key!r} is given twice", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:float", _number)
+_Loader.add_constructor("tag:yaml.org,2002:int", _number)
+_Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
 _Loader.yaml_implicit_resolvers = {
     k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -75,8 +100,11 @@ class Plan:
     sha256: str
     path: str = field(default="", compare=False)
 
+    ends: date | None = field(default=None, compare=False)  # effective_to, or the day before the next version
+
     def in_effect(self, day: date) -> bool:
-        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
+        end = self.ends or self.effective_to
+        return self.effective_from <= day and (end is None or day <= end)
 
 
 def percent(text: str) -> Fraction:
@@ -136,6 +164,7 @@ def parse(text: str, path: str = "<plan>") -> Plan:
     end = _date(data["effective_to"], ["effective_to"], fail) if "effective_to" in data else None
     if end is not None and end < start:
         fail(["effective_to"], f"{end} is before effective_from {start}")
+    _check_values(data, [], fail)
     components = []
     names = set()
     for i, spec in enumerate(data["components"]):
@@ -146,6 +175,15 @@ def parse(text: str, path: str = "<plan>") -> Plan:
         tiers = _tiers(spec, where, fail, has_quota="quota" in data) if spec["kind"] == "rate_table" else ()
         if spec["kind"] == "spiff" and spec["to"] < spec["from"]:
             fail(where + ["to"], f"{spec['to']} is before from {spec['from']}")
+        if spec["kind"] == "bonus":
+            month = _month_of(spec["period"])
+            if month is None:
+                fail(where + ["period"], f"{spec['period']!r} is not a month (2017-06)")
+            if month < date(start.year, start.month, 1) or (end is not None and month > end):
+                fail(
+                    where + ["period"],
+                    f"{spec['period']} is outside the plan's dates ({start} to {end or 'open'})",
+                )
         components.append(Component(spec["name"], spec["kind"], spec, tiers))
     quota = data.get("quota") or {}
     return Plan(
@@ -165,6 +203,32 @@ def parse(text: str, path: str = "<plan>") -> Plan:
         hashlib.sha256(text.encode("utf-8")).hexdigest(),
         path,
     )
+
+
+_MONEY_KEYS = {"amount", "monthly", "target_incentive", "per_deal", "per_period", "from", "to"}
+_PERCENT_KEYS = {"rate", "max_recovery"}
+
+
+def _check_values(node, where: list, fail) -> None:
+    """Money in whole cents; rates and the draw's recovery share between 0% and 100%."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            at = [*where, key]
+            if key in _MONEY_KEYS and isinstance(value, Decimal) and value != value.quantize(Decimal("0.01")):
+                fail(at, f"{value} has more than two decimals (amounts are in whole cents)")
+            if key in _PERCENT_KEYS and isinstance(value, str) and not 0 <= percent(value) <= 1:
+                fail(at, f"{value} is not between 0% and 100%")
+            _check_values(value, at, fail)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _check_values(value, [*where, i], fail)
+
+
+def _month_of(text: str) -> date | None:
+    try:
+        return date(int(text[:4]), int(text[5:7]), 1)
+    except ValueError:
+        return None
 
 
 def _message(error) -> str:
@@ -274,12 +338,13 @@ def load_folder(folder: Path | None = None) -> list[Plan]:
     files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
     if not files:
         raise PlanError(f"{folder}: no plan files (*.yaml)")
-    plans = [load_file(p) for p in files]
-    check_versions(plans)
-    return plans
+    return check_versions([load_file(p) for p in files])
 
 
-def check_versions(plans: list[Plan]) -> None:
+def check_versions(plans: list[Plan]) -> list[Plan]:
+    """The plans with each open-ended version ended the day before the plan's next version
+    (so a plan changes by adding a version, without editing the registered one); refuses two
+    versions in effect on the same day and a version number given twice."""
     by_id: dict[str, list[Plan]] = {}
     for p in plans:
         by_id.setdefault(p.plan_id, []).append(p)
@@ -293,9 +358,18 @@ def check_versions(plans: list[Plan]) -> None:
                 )
             seen[p.version] = p.path
         for a, b in zip(versions, versions[1:], strict=False):
-            if a.effective_to is None or a.effective_to >= b.effective_from:
+            if a.effective_from == b.effective_from or (
+                a.effective_to and a.effective_to >= b.effective_from
+            ):
                 raise PlanError(
                     f"{b.path}: plan {b.plan_id} version {b.version} (from {b.effective_from}) overlaps "
-                    f"version {a.version} in {a.path} (to {a.effective_to or 'open'}); end the earlier "
-                    "version the day before"
+                    f"version {a.version} in {a.path} (from {a.effective_from} to "
+                    f"{a.effective_to or 'open'}); "
+                    "a later version starts after the earlier one ends"
                 )
+    out = []
+    for versions in by_id.values():
+        for a, b in zip(versions, [*versions[1:], None], strict=True):
+            end = a.effective_to if a.effective_to or b is None else b.effective_from - timedelta(days=1)
+            out.append(replace(a, ends=end))
+    return out

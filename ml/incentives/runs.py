@@ -31,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from ml.incentives import engine
-from ml.incentives.plans import Plan, PlanError, load_folder, parse
+from ml.incentives.plans import Plan, PlanError, check_versions, load_folder, parse
 
 EXPERIMENT = "salesops-payouts"
 CENT = Decimal("0.01")
@@ -92,7 +92,9 @@ with won as (
         md5(concat_ws('|', o.amount_usd::text, o.closed_date::text, o.product_name, (
             select string_agg(s.rep_name || ':' || s.split_pct::text || ':' || s.credit_type, ','
                 order by s.split_id)
-            from finance.credit_splits as s where s.opportunity_id = o.opportunity_id))) as fingerprint
+            from finance.credit_splits as s where s.opportunity_id = o.opportunity_id
+                and s.entered_at = (select max(t.entered_at) from finance.credit_splits as t
+                    where t.opportunity_id = o.opportunity_id)))) as fingerprint
     from marts.fct_opportunities as o
     where o.is_won and o.closed_date is not null and o.closed_date < %(end)s and o.rep_name is not null
 ),
@@ -133,21 +135,29 @@ def record_credits(conn, through: pd.Period) -> int:
             f"{len(missing)} won deal(s) have no USD amount (a currency without a rate): {sample}; "
             "load the rates with `salesops rates load FILE` and build"
         )
+    # The latest split set of a deal (the rows finance entered together) replaces earlier ones.
     splits: dict[str, list] = {}
     for opp, rep, pct_, kind in conn.execute(
-        "select opportunity_id, rep_name, split_pct, credit_type from finance.credit_splits order by split_id"
+        "select s.opportunity_id, s.rep_name, s.split_pct, s.credit_type from finance.credit_splits as s"
+        " where s.entered_at = (select max(t.entered_at) from finance.credit_splits as t"
+        " where t.opportunity_id = s.opportunity_id) order by s.split_id"
     ).fetchall():
         splits.setdefault(opp, []).append((rep, Decimal(pct_), kind))
     for opp, rows in splits.items():
         revenue = sum(p for _, p, k in rows if k == "revenue")
-        if revenue != 100:
+        if revenue not in (0, 100):
             raise PayoutError(
-                f"finance.credit_splits: the revenue splits of deal {opp} add up to {revenue}%, not 100%"
+                f"finance.credit_splits: the latest revenue splits of deal {opp} add up to {revenue}%, "
+                "not 100% (enter the deal's whole split set again; the latest set replaces the earlier ones)"
             )
     rows = []
     hundred = Decimal(100)
     for opp, owner, manager, product, closed, usd, _currency, fp, version in changed:
         shares = splits.get(opp)
+        if shares and not any(
+            k == "revenue" for _, _, k in shares
+        ):  # overlays only: the owner keeps the deal
+            shares = [(owner, hundred, "revenue"), *shares]
         if not shares:
             rows.append(
                 (opp, version + 1, owner, manager, product, closed, usd, "USD", hundred, "revenue", fp)
@@ -256,17 +266,23 @@ def _kind(rule: str) -> str:
     return {"draw": "draw", "draw recovery": "recovery"}.get(rule, "earned")
 
 
-def period_lines(result: engine.Result, period: pd.Period, paid: pd.DataFrame, manual: list) -> pd.DataFrame:
-    """The lines paid in ``period``: its own earned lines, the differences for locked months
-    (``paid``: what was paid per earned_period, rep, deal, component and rule), and manual
-    adjustments."""
+def period_lines(
+    result: engine.Result,
+    period: pd.Period,
+    paid: pd.DataFrame,
+    manual: list,
+    locked: set | frozenset = frozenset(),
+) -> pd.DataFrame:
+    """The lines paid in ``period``: its own earned lines, the differences for the ``locked``
+    months (``paid``: what was paid per earned_period, plan version, rep, deal, component and
+    rule), and manual adjustments."""
     lines = result.lines
     own = lines[lines["period"] == period].assign(earned_period=period)
     own = own.assign(kind=[_kind(r) for r in own["rule"]])
     parts = [own]
-    if len(paid):
-        key = ["earned_period", "rep_name", "deal_id", "component", "rule"]
-        locked = set(paid["earned_period"])
+    if locked:
+        key = ["earned_period", "plan_id", "plan_version", "rep_name", "deal_id", "component", "rule"]
+        paid = paid[paid["earned_period"].isin(locked)]
         now = lines[lines["period"].isin(locked)].assign(earned_period=lambda f: f["period"])
         now = now.assign(deal_id=now["deal_id"].fillna(""), amount=now["amount_cents"].astype(object))
         was = paid.assign(deal_id=paid["deal_id"].fillna(""))
@@ -282,7 +298,6 @@ def period_lines(result: engine.Result, period: pd.Period, paid: pd.DataFrame, m
         merged["diff"] = [int(n) - int(w) for n, w in zip(merged["now"], merged["was"], strict=True)]
         merged = merged[merged["diff"] != 0]
         if len(merged):
-            meta = lines.drop_duplicates(["plan_id", "component"]).set_index("component")
             parts.append(
                 pd.DataFrame(
                     {
@@ -290,8 +305,8 @@ def period_lines(result: engine.Result, period: pd.Period, paid: pd.DataFrame, m
                         "earned_period": merged["earned_period"].to_numpy(),
                         "rep_name": merged["rep_name"].to_numpy(),
                         "deal_id": merged["deal_id"].replace("", None).to_numpy(),
-                        "plan_id": [meta["plan_id"].get(c) for c in merged["component"]],
-                        "plan_version": [meta["plan_version"].get(c) for c in merged["component"]],
+                        "plan_id": merged["plan_id"].to_numpy(),
+                        "plan_version": merged["plan_version"].to_numpy(),
                         "component": merged["component"].to_numpy(),
                         "rule": merged["rule"].to_numpy(),
                         "tier": None,
@@ -415,6 +430,26 @@ def close_last_month(plans_dir: Path | None = None) -> dict:
     }
 
 
+def _locks(conn, before_run: int | None = None) -> set:
+    """The locked months (those locked before run ``before_run`` ran, when given)."""
+    when = (
+        " where locked_at < (select ran_at from finance.payout_runs where run_id = %s)"
+        if before_run is not None
+        else ""
+    )
+    rows = conn.execute(
+        "select period from finance.period_locks" + when, (before_run,) if before_run is not None else None
+    ).fetchall()
+    return {pd.Period(p, freq="M") for (p,) in rows}
+
+
+def _differences_for(period: pd.Period, locks: set) -> set:
+    """The locked months whose differences ``period`` posts: all of them when ``period`` is the
+    month after the last locked one (the next to close), none otherwise (they wait for it), so a
+    difference is posted once, in a month that is then locked in its turn."""
+    return locks if locks and period == max(locks) + 1 else set()
+
+
 def _paid(conn, before_run: int | None = None) -> pd.DataFrame:
     """What locked runs paid (those locked before run ``before_run`` ran, when given), per earned
     period, rep, deal, component and rule (a difference posted later counts for the rule it
@@ -425,13 +460,25 @@ def _paid(conn, before_run: int | None = None) -> pd.DataFrame:
         else ""
     )
     rows = conn.execute(
-        "select l.earned_period, l.rep_name, l.opportunity_id, l.component, l.rule, sum(l.amount)"
+        "select l.earned_period, l.plan_id, l.plan_version, l.rep_name, l.opportunity_id, l.component,"
+        " l.rule,"
+        " sum(l.amount)"
         " from finance.payout_lines as l join finance.period_locks as k on k.run_id = l.run_id"
-        " where l.component <> 'manual adjustment'" + when + " group by 1, 2, 3, 4, 5",
+        " where l.component <> 'manual adjustment'" + when + " group by 1, 2, 3, 4, 5, 6, 7",
         (before_run,) if before_run is not None else None,
     ).fetchall()
     frame = pd.DataFrame(
-        rows, columns=["earned_period", "rep_name", "deal_id", "component", "rule", "amount"]
+        rows,
+        columns=[
+            "earned_period",
+            "plan_id",
+            "plan_version",
+            "rep_name",
+            "deal_id",
+            "component",
+            "rule",
+            "amount",
+        ],
     )
     frame["earned_period"] = [pd.Period(d, freq="M") for d in frame["earned_period"]]
     frame["amount_cents"] = [int(a * 100) for a in frame["amount"]]
@@ -457,6 +504,7 @@ def run(url: str, period: pd.Period, plans: list[Plan] | None = None) -> RunOutc
                 "differences post into the next open month"
             )
         register_plans(conn, plans)
+        plans = _all_versions(conn, plans)
         new_credits = record_credits(conn, period)
         credits, last_credit = current_credits(conn)
         quotas = _quotas(conn)
@@ -467,7 +515,8 @@ def run(url: str, period: pd.Period, plans: list[Plan] | None = None) -> RunOutc
             " where period = %s order by adjustment_id",
             (_month(period),),
         ).fetchall()
-        lines = period_lines(result, period, _paid(conn), manual)
+        locks = _differences_for(period, _locks(conn))
+        lines = period_lines(result, period, _paid(conn) if locks else None, manual, locks)
         stmts = statements(lines, _payees(plans, credits, period))
         fingerprint = input_fingerprint(credits, quotas, plans)
         mlflow_id = _track(period, plans, fingerprint, lines, stmts, quotas, credits)
@@ -709,46 +758,53 @@ def lock(url: str, period: pd.Period) -> int:
             )
         if conn.execute("select 1 from finance.period_locks where period = %s", (_month(period),)).fetchone():
             raise PayoutError(f"{period} is already locked")
+        last = conn.execute("select max(period) from finance.period_locks").fetchone()[0]
+        if last is not None and period != pd.Period(last, freq="M") + 1:
+            raise PayoutError(
+                f"months are locked in order: the next month to lock is "
+                f"{pd.Period(last, freq='M') + 1}, not {period}"
+            )
         conn.execute(
             "insert into finance.period_locks (period, run_id) values (%s, %s)", (_month(period), row[0])
         )
         return row[0]
 
 
-def replay(url: str, run_id: int) -> tuple[int, int]:
-    """Recompute run ``run_id`` from what it recorded; (lines matched, lines that differ)."""
+def replay(url: str, run_id: int) -> tuple[int, int, bool]:
+    """Recompute run ``run_id`` from what it recorded: the plan versions registered by then, the
+    credits ledger up to its last credit, its quotas (MLflow artifact), the months locked before
+    it ran. Returns (lines identical, lines that differ, whether the input fingerprint matches);
+    the statements must match too (counted among the differences)."""
     import tempfile
 
     from ml.forecast.registry import _mlflow
 
     with _connect(url) as conn:
         found = conn.execute(
-            "select period, plan_versions, last_credit_id, mlflow_run_id from finance.payout_runs"
+            "select period, last_credit_id, mlflow_run_id, input_fingerprint from finance.payout_runs"
             " where run_id = %s",
             (run_id,),
         ).fetchone()
         if not found:
             raise PayoutError(f"no payout run {run_id}")
-        month, versions, last_credit, mlflow_id = found
+        month, last_credit, mlflow_id, fingerprint = found
         period = pd.Period(month, freq="M")
-        plans = [
-            parse(
-                *conn.execute(
-                    "select yaml, plan_id || ' v' || version from finance.commission_plans"
-                    " where plan_id = %s and version = %s",
-                    (v["plan_id"], v["version"]),
-                ).fetchone()
-            )
-            for v in versions
-        ]
+        plans = _all_versions(conn, [], before_run=run_id)
         credits, _ = current_credits(conn, last_credit)
         roster = _roster(conn)
         stored = conn.execute(
-            "select earned_period, rep_name, opportunity_id, component, rule, amount, kind"
-            " from finance.payout_lines where run_id = %s order by line_no",
+            "select earned_period, rep_name, opportunity_id, plan_id, plan_version, component, rule, tier,"
+            " rate,"
+            " base, amount, kind, reason from finance.payout_lines where run_id = %s order by line_no",
             (run_id,),
         ).fetchall()
-        paid = _paid(conn, before_run=run_id)
+        stored_statements = conn.execute(
+            "select rep_name, earned, draws, recoveries, adjustments, clawbacks, payable"
+            " from finance.payout_statements where run_id = %s order by rep_name",
+            (run_id,),
+        ).fetchall()
+        locks = _differences_for(period, _locks(conn, before_run=run_id))
+        paid = _paid(conn, before_run=run_id) if locks else None
         manual = conn.execute(
             "select rep_name, amount, reason, approved_by from finance.payout_adjustments"
             " where period = %s and entered_at <= (select ran_at from finance.payout_runs"
@@ -763,11 +819,72 @@ def replay(url: str, run_id: int) -> tuple[int, int]:
         quotas["month"] = pd.PeriodIndex(quotas["month"], freq="M")
         quotas["quota"] = [Decimal(q) for q in quotas["quota"]]
     result = engine.compute(credits, plans, period, quotas, roster)
-    lines = period_lines(result, period, paid, manual)
+    lines = period_lines(result, period, paid, manual, locks)
     again = sorted(
-        (_month(r.earned_period), r.rep_name, r.deal_id, r.component, r.rule, _amount(r.amount_cents), r.kind)
+        _line_key(
+            _month(r.earned_period),
+            r.rep_name,
+            r.deal_id,
+            r.plan_id,
+            r.plan_version,
+            r.component,
+            r.rule,
+            r.tier,
+            r.rate,
+            _amount(r.base_cents),
+            _amount(r.amount_cents),
+            r.kind,
+            r.reason,
+        )
         for r in lines.itertuples(index=False)
     )
-    before = sorted(tuple(s) for s in stored)
+    before = sorted(_line_key(*row) for row in stored)
+    statements_now = sorted(
+        tuple(r) for r in statements(lines, _payees(plans, credits, period)).itertuples(index=False)
+    )
     matched = sum(1 for a, b in zip(again, before, strict=False) if a == b)
-    return matched, max(len(again), len(before)) - matched
+    differ = max(len(again), len(before)) - matched
+    differ += sum(1 for a, b in zip(statements_now, stored_statements, strict=False) if tuple(a) != tuple(b))
+    differ += abs(len(statements_now) - len(stored_statements))
+    return matched, differ, input_fingerprint(credits, quotas, plans) == fingerprint
+
+
+def _line_key(earned, rep, deal, plan_id, version, component, rule, tier, rate, base, amount, kind, reason):
+    def blank(v, empty):
+        return empty if v is None or (not isinstance(v, str) and pd.isna(v)) else v
+
+    return (
+        earned,
+        rep,
+        blank(deal, ""),
+        blank(plan_id, ""),
+        int(blank(version, 0)),
+        component,
+        rule,
+        int(blank(tier, 0)),
+        blank(rate, ""),
+        base,
+        amount,
+        kind,
+        reason,
+    )
+
+
+def _all_versions(conn, plans: list[Plan], before_run: int | None = None) -> list[Plan]:
+    """``plans`` and every version registered (by run ``before_run``, when given) that is not
+    among them, with their end dates derived (plans.check_versions): a version whose file was
+    removed still pays the months it covers."""
+    when = (
+        " where registered_at <= (select ran_at from finance.payout_runs where run_id = %s)"
+        if before_run is not None
+        else ""
+    )
+    have = {(p.plan_id, p.version) for p in plans}
+    rows = conn.execute(
+        "select plan_id, version, yaml from finance.commission_plans" + when + " order by plan_id, version",
+        (before_run,) if before_run is not None else None,
+    ).fetchall()
+    registered = [
+        parse(text, f"finance.commission_plans {pid} v{v}") for pid, v, text in rows if (pid, v) not in have
+    ]
+    return check_versions([*plans, *registered])

@@ -58,6 +58,14 @@ class Table:
     def tier_of(self, x: np.ndarray, q: np.ndarray | int = 1) -> np.ndarray:
         """Tier index of each basis value ``x / q`` (x, q: integer arrays or scalars)."""
         j = np.zeros(len(x), dtype=np.intp)
+        x_max = int(np.max(np.abs(x))) if len(x) else 0
+        q_max = int(np.max(np.abs(q))) if np.ndim(q) else abs(int(q))
+        wide = any(
+            x_max * s.denominator >= _SAFE or abs(s.numerator) * q_max >= _SAFE for s in self.starts[1:]
+        )
+        if wide:  # exact comparisons in Python integers
+            x = np.asarray(x).astype(object)
+            q = np.asarray(q).astype(object) if np.ndim(q) else int(q)
         for s in self.starts[1:]:
             left, right = x * s.denominator, s.numerator * q
             j += (left >= right) if self.boundary == "higher" else (left > right)

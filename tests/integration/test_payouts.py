@@ -166,13 +166,26 @@ def test_payout_run_lock_late_data_replay_and_statements(pay_db, tmp_path):
     assert result.exit_code == 1 and "2017-05 is locked (run 1)" in result.output
     from salesops.warehouse import role_url
 
+    line = (
+        "insert into finance.payout_lines (run_id, line_no, period, earned_period, rep_name, component, rule,"
+        " base, amount, kind, reason, mlflow_run_id)"
+        " values (1, 9999, '{}', '2017-05-01', 'x', 'c', 'r', 0, 5, 'adjustment', 'r', 'm')"
+    )
     refusals = [
         (
-            "ml",
+            None,
             "insert into finance.payout_adjustments (period, rep_name, amount, reason, approved_by)"
             " values ('2017-05-01', 'x', 5, 'r', 'cfo')",
             "period 2017-05 is locked",
         ),
+        (
+            "ml",
+            "insert into finance.payout_adjustments (period, rep_name, amount, reason, approved_by)"
+            " values ('2017-07-01', 'x', 5, 'r', 'cfo')",
+            "permission denied",
+        ),
+        ("ml", line.format("2017-07-01"), "of run 1 is for 2017-05 .the run's month., not 2017-07"),
+        ("ml", line.format("2017-05-01"), "period 2017-05 is locked"),
         ("ml", "update finance.payout_lines set amount = amount + 1 where run_id = 1", "permission denied"),
         (None, "update finance.payout_lines set amount = amount + 1 where run_id = 1", "append-only"),
         (None, "delete from finance.period_locks", "append-only"),
@@ -221,8 +234,17 @@ def test_payout_run_lock_late_data_replay_and_statements(pay_db, tmp_path):
     st = dict(query(url, "select rep_name, clawbacks from finance.payout_statements where run_id = 2"))
     assert st[lost_rep] >= paid_lost
 
-    # Replay proves the same lines; explain and statements show them.
-    assert "all" in cli("payouts", "replay", "2") and "identical" in cli("payouts", "replay", "2")
+    # A later month waits for June: it posts no differences, and months lock in order.
+    cli("payouts", "run", "--period", "2017-07")
+    assert query(
+        url, "select count(*) from finance.payout_lines where run_id = 3 and period <> earned_period"
+    ) == [(0,)]
+    result = CliRunner().invoke(main, ["payouts", "lock", "--period", "2017-07"])
+    assert result.exit_code == 1 and "the next month to lock is 2017-06, not 2017-07" in result.output
+
+    # Replay proves the same lines and statements from what each run recorded.
+    for run_id in ("1", "2", "3"):
+        assert "identical" in cli("payouts", "replay", run_id)
     text = cli("payouts", "explain", "--rep", lost_rep, "--period", "2017-06")
     assert f"commission {lost} [for 2017-05] (clawback): recalculated 2017-05" in text
     folder = tmp_path / "statements"
@@ -273,3 +295,47 @@ def test_bad_plans_and_periods_are_refused_and_write_nothing(pay_db, tmp_path, m
     assert result.exit_code == 2 and "'June' is not a month (2017-06)" in result.output
     assert query(pay_db, "select count(*) from finance.payout_runs")[0][0] == 0
     assert query(pay_db, "select count(*) from finance.deal_credits")[0][0] == 0
+
+
+def test_split_sets_replace_each_other_and_add_up(pay_db):
+    url = pay_db
+    [(opp, owner, amount)] = query(
+        url,
+        "select opportunity_id, rep_name, amount_usd from marts.fct_opportunities where is_won"
+        " and closed_date >= '2017-05-01' and closed_date < '2017-06-01' order by opportunity_id limit 1",
+    )
+    other, overlay = (
+        r
+        for (r,) in query(
+            url,
+            "select distinct rep_name from marts.fct_opportunities where rep_name <> %s order by 1 limit 2",
+            (owner,),
+        )
+    )
+
+    def enter(*rows):  # one transaction: one split set
+        with psycopg.connect(url) as conn:
+            for rep, pct, kind in rows:
+                conn.execute(
+                    "insert into finance.credit_splits (opportunity_id, rep_name, split_pct, credit_type,"
+                    " reason) values (%s, %s, %s, %s, 'team deal')",
+                    (opp, rep, pct, kind),
+                )
+
+    enter((owner, 60, "revenue"), (other, 50, "revenue"))
+    result = CliRunner().invoke(main, ["payouts", "run", "--period", "2017-05"])
+    assert result.exit_code == 1 and f"revenue splits of deal {opp} add up to 110" in result.output
+    enter((owner, 60, "revenue"), (other, 40, "revenue"), (overlay, 100, "overlay"))  # replaces the first
+    cli("payouts", "run", "--period", "2017-05")
+    credited = query(
+        url,
+        "select rep_name, credit_type, amount from finance.deal_credits where opportunity_id = %s"
+        " order by credit_id",
+        (opp,),
+    )
+    revenue = {rep: a for rep, kind, a in credited if kind == "revenue"}
+    assert set(revenue) == {owner, other} and sum(revenue.values()) == amount
+    assert revenue[owner] == (amount * Decimal("0.6")).quantize(Decimal("0.01")) or abs(
+        revenue[owner] - amount * Decimal("0.6")
+    ) <= Decimal("0.01")
+    assert [(r, a) for r, kind, a in credited if kind == "overlay"] == [(overlay, amount)]

@@ -289,13 +289,98 @@ def test_unknown_field_and_missing_boundary_are_refused():
         parse(text + "components: [{name: b, kind: bonus, rep: A, period: 2017-01, amount: 1, reason: r}]\n")
 
 
-def test_overlapping_plan_versions_are_refused():
-    body = "components: [{name: b, kind: bonus, rep: A, period: 2017-01, amount: 1, reason: r}]\n"
-    a = plan(body, extra="effective_to: 2017-06-30\n")
-    b = plan(body, version=2, start="2017-06-01")
-    with pytest.raises(PlanError, match="t-v2.yaml: plan t version 2 .from 2017-06-01. overlaps version 1"):
+def test_plan_versions_follow_each_other_and_overlaps_are_refused():
+    body = "components: [{name: b, kind: bonus, rep: Ann, period: 2017-07, amount: 1, reason: r}]\n"
+    a = plan(body, extra="effective_to: 2017-07-31\n")
+    b = plan(body, version=2, start="2017-07-01")
+    with pytest.raises(PlanError, match="t-v2.yaml: plan t version 2 .from 2017-07-01. overlaps version 1"):
         check_versions([a, b])
-    check_versions([a, plan(body, version=2, start="2017-07-01")])
+    # An open version ends the day before the next one starts: v1 stays as registered.
+    first, second = check_versions(
+        [plan(body), plan(body.replace("2017-07", "2017-08"), version=2, start="2017-08-01")]
+    )
+    assert first.effective_to is None and str(first.ends) == "2017-07-31" and second.ends is None
+    result = run([first, second], deals([1000, 1000], days=["2017-07-31", "2017-08-01"]))
+    assert sorted(zip(result.lines["plan_version"], result.lines["period"].astype(str), strict=True)) == [
+        (1, "2017-07"),
+        (2, "2017-08"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("title2: 0100\n", "line 10: not valid YAML ('0100' is not a plain decimal number"),
+        ("title: again\n", "line 10: not valid YAML ('title' is given twice)"),
+        ("quota: {monthly: .inf}\n", "line 10: not valid YAML ('.inf' is not a plain decimal number"),
+        ("quota: {monthly: 100.005}\n", "line 10: quota.monthly: 100.005 has more than two decimals"),
+        (
+            "draw: {monthly: 10, months: 1, recoverable: true, max_recovery: 300%}\n",
+            "line 10: draw.max_recovery: 300% is not between 0% and 100%",
+        ),
+    ],
+)
+def test_numbers_and_keys_a_plan_cannot_get_wrong_silently(extra, message):
+    body = "components: [{name: b, kind: bonus, rep: Ann, period: 2017-07, amount: 1, reason: r}]\n"
+    with pytest.raises(PlanError) as err:
+        plan(body, extra=extra)
+    assert message in str(err.value), str(err.value)
+
+
+def test_bonus_outside_the_plans_dates_is_refused():
+    with pytest.raises(PlanError, match="line 10: components.0.period: 2016-12 is outside the plan's dates"):
+        plan("components: [{name: b, kind: bonus, rep: Ann, period: 2016-12, amount: 1, reason: r}]\n")
+
+
+def test_plans_for_some_reps_with_an_end_date_pay_only_them_only_then():
+    p = plan(
+        "reps: [Ann]\ncomponents:\n  - {name: c, kind: rate_table, basis: amount, accumulate: transaction,"
+        " method: step, tiers: [{from: 0, rate: 10%}]}\n",
+        extra="effective_to: 2017-02-28\n",
+    )
+    frame = pd.concat([deals([100, 100], days=["2017-02-28", "2017-03-01"]), deals([100], rep="Bo")])
+    frame["deal_id"] = ["A", "B", "C"]
+    result = run(p, frame)
+    assert list(result.lines["deal_id"]) == ["A"] and result.uncovered == 2
+
+
+def test_flat_amounts_on_a_running_total_pay_the_tier_reached():
+    p = plan(
+        "components:\n  - {name: c, kind: rate_table, basis: amount, accumulate: quarter, method: flat,\n"
+        "     tiers: [{from: 0, to: 1000, amount: 50}, {from: 1000, amount: 200}]}\n",
+        boundary="higher",
+    )
+    result = run(p, deals([500, 600], days=["2017-01-05", "2017-01-06"]))
+    assert cents(result) == [5000, 15000]  # $50 on reaching the first tier, then up to $200
+
+
+def test_overlay_credits_pay_their_rep_but_no_second_override():
+    p = plan(
+        "components:\n  - {name: c, kind: rate_table, basis: amount, accumulate: transaction, method: step,"
+        " tiers: [{from: 0, rate: 10%}]}\n  - {name: o, kind: override, rate: 1%}\n"
+    )
+    frame = pd.concat([deals([1000]), deals([1000], rep="Overlay")], ignore_index=True)
+    frame["credit_type"] = ["revenue", "overlay"]
+    got = {(r.component, r.rep_name): int(r.amount_cents) for r in run(p, frame).lines.itertuples()}
+    assert got == {("c", "Ann"): 10000, ("c", "Overlay"): 10000, ("o", "Mo"): 1000}
+
+
+def test_exact_where_int64_would_overflow():
+    p = plan(
+        "quota: {source: plan, monthly: 1000000}\ncomponents:\n  - {name: v, kind: rate_table,"
+        " basis: attainment, accumulate: quarter, method: step, target_incentive: 100000,\n"
+        "     tiers: [{from: 0%, to: 133.33333333%, multiplier: 1}, {from: 133.33333333%, multiplier: 2}]}\n"
+        "  - {name: o, kind: override, rate: 0.123456789012345%}\n"
+    )
+    result = run(p, deals([9300000]))
+    got = {r.component: int(r.amount_cents) for r in result.lines.itertuples()}
+    # 310% of a $3M quota: 133.33333333% at 1x, the rest at 2x the $100,000 incentive
+    first = Decimal("1.3333333333")
+    expected = (Decimal(100000) * (first + 2 * (Decimal("3.1") - first))).quantize(Decimal("0.01"))
+    assert got["v"] == int(expected * 100)
+    assert got["o"] == int(
+        (Decimal(9300000) * Decimal("0.00123456789012345")).quantize(Decimal("0.01")) * 100
+    )
 
 
 def test_unknown_rep_in_a_plan_is_refused():
