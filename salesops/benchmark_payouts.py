@@ -139,7 +139,7 @@ def _full_run(frame: pd.DataFrame, plans, echo: Callable) -> tuple[float, int]:
             conn.execute(
                 "create table marts.fct_opportunities (opportunity_id text, rep_name text,"
                 " manager_name text, product_name text, closed_date date, amount_usd numeric(18, 2),"
-                " currency text, is_won boolean)"
+                " currency text, is_won boolean, is_closed boolean)"
             )
             with conn.cursor() as cur, cur.copy("copy marts.fct_opportunities from stdin") as copy:
                 for row in zip(
@@ -151,7 +151,7 @@ def _full_run(frame: pd.DataFrame, plans, echo: Callable) -> tuple[float, int]:
                     frame["amount"],
                     strict=True,
                 ):
-                    copy.write_row((*row, "USD", True))
+                    copy.write_row((*row, "USD", True, True))
             conn.execute("grant select on marts.fct_opportunities to salesops_ml")
             conn.execute("analyze marts.fct_opportunities")
         with tempfile.TemporaryDirectory() as tmp:
