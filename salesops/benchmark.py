@@ -173,20 +173,30 @@ def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None and importlib.util.find_spec("psycopg2") is not None
 
 
-def run_ingest_benchmark(rows: int, output: Path | None, echo: Callable = print,
-                         rounds: int = 3, peers: bool = True) -> dict:
+@contextlib.contextmanager
+def scratch_database(name: str):
+    """A new database ``name`` on the warehouse's server, migrated; its URL, dropped afterwards."""
     from salesops import warehouse
     from salesops.setup_warehouse import prepare
 
     base = warehouse.ensure_running()
     admin = psycopg.conninfo.make_conninfo(base, dbname="postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"drop database if exists {BENCH_DB}")
-        conn.execute(f"create database {BENCH_DB}")
-    url = psycopg.conninfo.make_conninfo(base, dbname=BENCH_DB)
-    peer_results: dict[str, dict | None] = {}
+        conn.execute(f"drop database if exists {name} with (force)")
+        conn.execute(f"create database {name}")
+    url = psycopg.conninfo.make_conninfo(base, dbname=name)
     try:
         prepare(url)
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")
+
+
+def run_ingest_benchmark(rows: int, output: Path | None, echo: Callable = print,
+                         rounds: int = 3, peers: bool = True) -> dict:
+    peer_results: dict[str, dict | None] = {}
+    with scratch_database(BENCH_DB) as url:
         with psycopg.connect(url, autocommit=True) as conn:
             # No background ANALYZE of one side's table while the other side is timed.
             conn.execute("alter table raw.ad_leads set (autovacuum_enabled = false)")
@@ -217,9 +227,6 @@ def run_ingest_benchmark(rows: int, output: Path | None, echo: Callable = print,
                                       "ratio": (n / seconds) / (rows / reference)}
                 echo(f"{name}: {n:,} rows in {seconds:.2f}s, {n / seconds:,.0f} rows/s, "
                      f"{peer_results[name]['ratio']:.3f}x raw COPY ({rows / reference:,.0f} rows/s)")
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"drop database if exists {BENCH_DB} with (force)")
     ref, ours = statistics.median(ref_times), statistics.median(our_times)
     ratios = [r / o for r, o in zip(ref_times, our_times, strict=True)]
     outcome = {

@@ -123,54 +123,37 @@ def _engine_totals(result) -> dict:
 
 def _full_run(frame: pd.DataFrame, plans, echo: Callable) -> tuple[float, int]:
     from ml.incentives import runs
-    from salesops import warehouse
-    from salesops.setup_warehouse import prepare
+    from salesops.benchmark import scratch_database
 
-    base = warehouse.ensure_running()
-    admin = psycopg.conninfo.make_conninfo(base, dbname="postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"drop database if exists {BENCH_DB} with (force)")
-        conn.execute(f"create database {BENCH_DB}")
-    url = psycopg.conninfo.make_conninfo(base, dbname=BENCH_DB)
     previous = os.environ.get("MLFLOW_TRACKING_URI")
     try:
-        prepare(url)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(
-                "create table marts.fct_opportunities (opportunity_id text, rep_name text,"
-                " manager_name text, product_name text, closed_date date, amount_usd numeric(18, 2),"
-                " currency text, is_won boolean, is_closed boolean)"
-            )
-            with conn.cursor() as cur, cur.copy("copy marts.fct_opportunities from stdin") as copy:
-                for row in zip(
-                    frame["deal_id"],
-                    frame["rep_name"],
-                    frame["manager_name"],
-                    frame["product_name"],
-                    frame["closed_date"],
-                    frame["amount"],
-                    strict=True,
-                ):
-                    copy.write_row((*row, "USD", True, True))
-            conn.execute("grant select on marts.fct_opportunities to salesops_ml")
-            conn.execute("analyze marts.fct_opportunities")
-        with tempfile.TemporaryDirectory() as tmp:
+        with scratch_database(BENCH_DB) as url, tempfile.TemporaryDirectory() as tmp:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(
+                    "create table marts.fct_opportunities (opportunity_id text, rep_name text,"
+                    " manager_name text, product_name text, closed_date date, amount_usd numeric(18, 2),"
+                    " currency text, is_won boolean, is_closed boolean)"
+                )
+                with conn.cursor() as cur, cur.copy("copy marts.fct_opportunities from stdin") as copy:
+                    columns = ("deal_id", "rep_name", "manager_name", "product_name", "closed_date", "amount")
+                    for row in zip(*(frame[c] for c in columns), strict=True):
+                        copy.write_row((*row, "USD", True, True))
+                conn.execute("grant select on marts.fct_opportunities to salesops_ml")
+                conn.execute("analyze marts.fct_opportunities")
             os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{Path(tmp) / 'mlflow.db'}"
             started = time.perf_counter()
             outcome = runs.run(url, pd.Period("2017-12", freq="M"), plans)
             seconds = time.perf_counter() - started
-        echo(
-            f"full run: payout run for 2017-12 in {seconds:.1f}s ({outcome.new_credits:,} credits recorded, "
-            f"{len(outcome.lines):,} December lines and {len(outcome.statements):,} statements written)"
-        )
-        return seconds, len(outcome.lines)
     finally:
         if previous is None:
             os.environ.pop("MLFLOW_TRACKING_URI", None)
         else:
             os.environ["MLFLOW_TRACKING_URI"] = previous
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"drop database if exists {BENCH_DB} with (force)")
+    echo(
+        f"full run: payout run for 2017-12 in {seconds:.1f}s ({outcome.new_credits:,} credits recorded, "
+        f"{len(outcome.lines):,} December lines and {len(outcome.statements):,} statements written)"
+    )
+    return seconds, len(outcome.lines)
 
 
 def run_payouts_benchmark(
@@ -224,8 +207,15 @@ def _append(output: Path, o: dict) -> None:
     from salesops.benchmark import append_rows
 
     full = f"{o['full_run_s']:.1f}" if o["full_run_s"] is not None else "-"
-    row = (f"| {datetime.now():%Y-%m-%d %H:%M} | {platform.machine()} {os.cpu_count()} cores "
-           f"| {o['rows']:,} | {o['reps']:,} | {o['lines']:,} | {o['engine_s']:.1f} | {o['loop_s']:.1f} "
-           f"| {o['speedup']:.1f}x | {full} |")
-    append_rows(output, RESULTS_MARK, "| date | machine | deals | reps | lines | engine s | per-row loop s | "
-                "engine speed-up | full run s |\n|---|---|---:|---:|---:|---:|---:|---:|---:|", [row])
+    row = (
+        f"| {datetime.now():%Y-%m-%d %H:%M} | {platform.machine()} {os.cpu_count()} cores "
+        f"| {o['rows']:,} | {o['reps']:,} | {o['lines']:,} | {o['engine_s']:.1f} | {o['loop_s']:.1f} "
+        f"| {o['speedup']:.1f}x | {full} |"
+    )
+    append_rows(
+        output,
+        RESULTS_MARK,
+        "| date | machine | deals | reps | lines | engine s | per-row loop s | "
+        "engine speed-up | full run s |\n|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        [row],
+    )

@@ -19,8 +19,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
-
 BENCH_DB = "salesops_bench_dbt"
 
 
@@ -61,35 +59,23 @@ def _echo_slowest(result, echo: Callable, top: int = 8) -> None:
 def run_transform_benchmark(scale: float, delta_scale: float, output: Path | None,
                             echo: Callable = print) -> dict:
     from ingestion.demo import generate
-    from salesops import warehouse
+    from salesops.benchmark import scratch_database
     from salesops.config import maven_export_dir
-    from salesops.setup_warehouse import prepare
 
-    base = warehouse.ensure_running()
-    admin = psycopg.conninfo.make_conninfo(base, dbname="postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"drop database if exists {BENCH_DB} with (force)")
-        conn.execute(f"create database {BENCH_DB}")
-    url = psycopg.conninfo.make_conninfo(base, dbname=BENCH_DB)
-    try:
-        prepare(url)
-        with tempfile.TemporaryDirectory() as tmp:
-            landing, delta = Path(tmp) / "landing", Path(tmp) / "delta"
-            generate(landing, scale=scale, seed=42, maven_dir=maven_export_dir())
-            rows, seconds = _ingest_landing(url, landing)
-            echo(f"ingested {rows:,} rows at scale {scale} in {seconds:.0f}s")
-            full = _timed_build(url, ["build", "--full-refresh"])
-            echo(f"full build: {full:.1f}s")
-            generate(delta, scale=delta_scale, seed=4242, maven_dir=maven_export_dir(),
-                     id_offset=DELTA_ID_OFFSET)
-            _keep_incremental_channels(delta)
-            delta_rows, seconds = _ingest_landing(url, delta)
-            echo(f"ingested a delta of {delta_rows:,} rows in {seconds:.0f}s")
-            incremental = _timed_build(url, ["build"], echo)
-            echo(f"incremental build: {incremental:.1f}s")
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"drop database if exists {BENCH_DB} with (force)")
+    with scratch_database(BENCH_DB) as url, tempfile.TemporaryDirectory() as tmp:
+        landing, delta = Path(tmp) / "landing", Path(tmp) / "delta"
+        generate(landing, scale=scale, seed=42, maven_dir=maven_export_dir())
+        rows, seconds = _ingest_landing(url, landing)
+        echo(f"ingested {rows:,} rows at scale {scale} in {seconds:.0f}s")
+        full = _timed_build(url, ["build", "--full-refresh"])
+        echo(f"full build: {full:.1f}s")
+        generate(delta, scale=delta_scale, seed=4242, maven_dir=maven_export_dir(),
+                 id_offset=DELTA_ID_OFFSET)
+        _keep_incremental_channels(delta)
+        delta_rows, seconds = _ingest_landing(url, delta)
+        echo(f"ingested a delta of {delta_rows:,} rows in {seconds:.0f}s")
+        incremental = _timed_build(url, ["build"], echo)
+        echo(f"incremental build: {incremental:.1f}s")
     outcome = {"scale": scale, "rows": rows, "delta_rows": delta_rows, "full_s": full,
                "incremental_s": incremental, "ratio": incremental / full}
     echo(f"incremental / full = {outcome['ratio']:.1%} (target <= 10%)")

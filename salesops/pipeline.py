@@ -269,12 +269,12 @@ def _print_payouts(owner_url: str, echo: Callable) -> None:
         row = conn.execute("select r.run_id, r.period, r.payable, count(s.rep_name)"
                            " from finance.payout_runs as r join finance.payout_statements as s using (run_id)"
                            " group by r.run_id order by r.run_id desc limit 1").fetchone()
+        accrual = row and conn.execute(
+            "select to_char(period, 'YYYY-MM'), sum(expected_commission), sum(open_deals)"
+            " from finance.payout_projections where run_id = %s group by period", (row[0],)).fetchone()
     if row is None:
         echo("      no payout run (see the task log)")
         return
-        accrual = conn.execute("select to_char(period, 'YYYY-MM'), sum(expected_commission), sum(open_deals)"
-                               " from finance.payout_projections where run_id = %s group by period",
-                               (row[0],)).fetchone()
     folder = ensure_home() / "payouts" / f"{row[1]:%Y-%m}"
     echo(f"      payout run {row[0]} for {row[1]:%Y-%m}: {row[3]} statements, payable {row[2]:,.2f} USD")
     if accrual:

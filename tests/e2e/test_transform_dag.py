@@ -354,3 +354,10 @@ def test_payouts_dag_closes_the_last_month_with_a_statement_per_rep(warehouse_db
     with create_session() as session:
         [event] = [e.extra for e in session.query(AssetEvent).filter(AssetEvent.source_run_id == run.run_id)]
     assert event["period"] == last and event["statements"] == len(stated) and event["payable"] == str(payable)
+    from salesops.pipeline import _print_payouts
+
+    said = []
+    _print_payouts(warehouse_db, said.append)
+    assert said[0].strip() == (f"payout run {run_id} for {last}: {len(stated)} statements, "
+                               f"payable {payable:,.2f} USD")
+    assert said[-1].strip().startswith(f"statements: {folder} (payroll.csv")

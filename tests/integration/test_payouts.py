@@ -255,6 +255,15 @@ def test_payout_run_lock_late_data_replay_and_statements(pay_db, tmp_path):
         == 1 + query(url, "select count(*) from finance.payout_statements where run_id = 2")[0][0]
     )
     assert oct((folder / "payroll.csv").stat().st_mode)[-3:] == "600"
+    import openpyxl
+
+    cli("payouts", "statements", "--period", "2017-06", "--format", "xlsx", "--output", str(tmp_path / "x"))
+    sheet = openpyxl.load_workbook(tmp_path / "x" / "payroll.xlsx").active
+    assert sheet.max_row == len(payroll)
+    assert [c.value for c in sheet[1]][:3] == ["rep_name", "period", "earned"]
+    cli("payouts", "statements", "--period", "2017-06", "--format", "html", "--output", str(tmp_path / "h"))
+    page = next((tmp_path / "h").glob("statement-*.html")).read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and "Commission statement" in page and "<script" not in page
 
 
 def test_reps_see_their_own_lines_and_bi_sees_none(pay_db):
