@@ -13,7 +13,7 @@ recalculation after late data is the same computation (the caller compares it wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 
@@ -255,6 +255,20 @@ def _rate_table(plan: Plan, comp: Component, deals: pd.DataFrame, quota: dict) -
         hi, j = t.evaluate(after, q, incentive)
         lo, _ = t.evaluate(before, q, incentive)
         lo = np.where(before == 0, 0, lo)
+        if "gate" in spec:  # below the year-to-date gate, multipliers above 1x pay 1x
+            closed = _below_gate(plan, deals, percent(spec["gate"]["ytd_attainment"]), quota)
+            if closed.any():
+                capped = table(
+                    [replace(tier, rate=min(tier.rate, Fraction(1))) for tier in comp.tiers],
+                    method,
+                    plan.boundary,
+                )
+                hi_c, j_c = capped.evaluate(after, q, incentive)
+                lo_c, _ = capped.evaluate(before, q, incentive)
+                lo_c = np.where(before == 0, 0, lo_c)
+                hi, lo, j = np.where(closed, hi_c, hi), np.where(closed, lo_c, lo), np.where(closed, j_c, j)
+        else:
+            closed = np.zeros(len(deals), dtype=bool)
         starts = [pct(s) for s in t.starts]
         reasons = text.join(
             text.money(x, symbol),
@@ -273,7 +287,42 @@ def _rate_table(plan: Plan, comp: Component, deals: pd.DataFrame, quota: dict) -
             f" the {money(incentive, plan.currency)} target incentive from ",
             text.pick(starts, j),
         )
+        if closed.any():
+            gate = spec["gate"]["ytd_attainment"]
+            below = pa.array(closed)
+            reasons = pc.if_else(
+                below, text.join(reasons, f"; at most 1× below the {gate} year-to-date gate"), reasons
+            )
+            capped_rates = [f"{number(min(tier.rate, Fraction(1)))}×" for tier in comp.tiers] + rates[
+                len(comp.tiers) :
+            ]
+            picked = pc.if_else(below, text.pick(capped_rates, j), text.pick(rates, j))
+            return _lines(plan, comp, deals, rule, j + 1, picked, hi - lo, reasons)
     return _lines(plan, comp, deals, rule, j + 1, text.pick(rates, j), hi - lo, reasons)
+
+
+def _below_gate(plan: Plan, deals: pd.DataFrame, gate: Fraction, quota: dict) -> np.ndarray:
+    """Rows whose rep's year-to-date attainment, this deal included, is below ``gate``: bookings
+    since 1 January over the quotas of January to the deal's month."""
+    year = deals["closed_date"].dt.to_period("Y")
+    ytd = deals.groupby([deals["rep_name"], year], sort=False)["cents"].cumsum().to_numpy(dtype=np.int64)
+    keys = pd.DataFrame({"rep": deals["rep_name"].to_numpy(), "month": deals["month"].array})
+    group = keys.groupby(["rep", "month"], sort=False).ngroup().to_numpy()
+    first = keys.iloc[np.unique(group, return_index=True)[1]]
+    so_far = np.array(
+        [
+            sum(
+                _period_quota(plan, r, pd.Period(f"{m.year}-{i:02d}", freq="M"), quota)
+                for i in range(1, m.month + 1)
+            )
+            for r, m in zip(first["rep"], first["month"], strict=True)
+        ],
+        dtype=object,
+    )[group]
+    return np.array(
+        [a * gate.denominator < gate.numerator * b for a, b in zip(ytd.tolist(), so_far, strict=True)],
+        dtype=bool,
+    )
 
 
 def _quotas_of(plan: Plan, reps: pd.Series, window: pd.Series, quota: dict) -> np.ndarray:

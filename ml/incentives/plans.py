@@ -260,6 +260,8 @@ def _tiers(spec: dict, where: list, fail, has_quota: bool) -> tuple[Tier, ...]:
             fail(where, "an attainment table needs the plan's quota: (monthly:, source:)")
     elif "target_incentive" in spec:
         fail(where + ["target_incentive"], "target_incentive is for attainment tables (basis: attainment)")
+    if "gate" in spec and basis != "attainment":
+        fail(where + ["gate"], "a year-to-date gate is for attainment tables (basis: attainment)")
     tiers = []
     for k, t in enumerate(spec["tiers"]):
         at = where + ["tiers", k]

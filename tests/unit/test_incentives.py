@@ -410,3 +410,20 @@ def test_engine_and_an_independent_per_row_loop_agree_and_the_row_lands_in_its_t
     text = out.read_text()
     assert text.index("| old |") < text.index("| 3,000 | 12 | 9,000 |") < text.index(RESULTS_MARK)
     assert text.endswith("\nafter\n")
+
+
+def test_accelerator_gated_on_year_to_date_attainment():
+    p = plan("quota: {source: plan, monthly: 10000}\ncomponents:\n  - {name: v, kind: rate_table,"
+             " basis: attainment, accumulate: quarter, method: step, target_incentive: 3000,\n"
+             "     gate: {ytd_attainment: 100%},\n"
+             "     tiers: [{from: 0%, to: 100%, multiplier: 1}, {from: 100%, multiplier: 2}]}\n")
+    result = run(p, deals([35000, 10000, 20000], days=["2017-04-10", "2017-05-10", "2017-06-10"]))
+    # April: 117% of the quarter but 87.5% of the year so far: 1x throughout (3,500); May: 90% of
+    # the year, still 1x (1,000); June: 108% of the year: 2x above the quarter's quota (4,000).
+    assert cents(result) == [350000, 100000, 400000]
+    reasons = list(result.lines["reason"])
+    assert reasons[0].endswith("; at most 1× below the 100% year-to-date gate") and "gate" not in reasons[2]
+    assert list(result.lines["rate"]) == ["1×", "1×", "2×"]
+    with pytest.raises(PlanError, match="a year-to-date gate is for attainment tables"):
+        plan("components:\n  - {name: c, kind: rate_table, basis: amount, accumulate: month, method: step,"
+             " gate: {ytd_attainment: 100%}, tiers: [{from: 0, rate: 1%}]}\n")
