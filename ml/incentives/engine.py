@@ -144,8 +144,9 @@ def compute(
             on_plan = on_plan & frame["rep_name"].isin(plan.reps).to_numpy()
         covered |= on_plan
         deals = frame[on_plan]
+        plan_quota = _plan_quotas(plan, frame, quota, through)
         for comp in plan.components:
-            lines = _component(plan, comp, deals, quota, through)
+            lines = _component(plan, comp, deals, plan_quota, through)
             if len(lines):
                 parts.append(_capped(lines, comp, through))
     lines = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LINE_COLUMNS)
@@ -422,11 +423,49 @@ def _pieces(t: Table, rates, lo: int, hi: int, k0: int, k: int, label: str) -> s
     return ", ".join(parts) + f" of {label}"
 
 
+def _new_reps(plan: Plan, frame: pd.DataFrame, listed) -> tuple[pd.Series, list[str]]:
+    """(each rep's first month with credits under the plan, the reps new to it): those ``listed``,
+    else those whose first credited deal falls after the first month anyone on it has credits in."""
+    mine = frame[_in_effect(plan, frame["closed_date"])]
+    if plan.reps is not None:
+        mine = mine[mine["rep_name"].isin(plan.reps)]
+    first_month = mine.groupby("rep_name")["month"].min()
+    start = pd.Period(plan.effective_from, freq="M")
+    first = max(start, first_month.min()) if len(first_month) else start
+    return first_month, list(listed) if listed else sorted(first_month.index[first_month > first])
+
+
+def _plan_quotas(plan: Plan, frame: pd.DataFrame, quota: dict, through: pd.Period) -> dict:
+    """The plan's quotas in cents by (rep, month): finance.quotas when the plan reads them, and for
+    a rep new to a plan with a ramp, no quota in the year before their first month and
+    ``ramp.shares`` of the month's quota in their first months; months missing here take the
+    plan's monthly quota."""
+    out = dict(quota) if plan.quota_source == "finance.quotas" else {}
+    if not plan.ramp or plan.quota_monthly is None:
+        return out
+    first_month, reps = _new_reps(plan, frame, plan.ramp.get("reps"))
+    shares = [percent(s) for s in plan.ramp["shares"]]
+    monthly = int(plan.quota_monthly * 100)
+    for rep in reps:
+        begin = first_month.get(rep)
+        if begin is None:
+            continue
+        for i in range(1, 12):  # not on the plan yet: no quota in the months before (proration)
+            out[rep, begin - i] = 0
+        for i, share in enumerate(shares):
+            month = begin + i
+            base = out.get((rep, month), monthly)
+            out[rep, month] = int(
+                round_half_even(np.array([base * share.numerator], dtype=object), share.denominator)[0]
+            )
+    return out
+
+
 def _period_quota(plan: Plan, rep: str, period: pd.Period, quota: dict) -> int:
     first, last = period.asfreq("M", "s"), period.asfreq("M", "e")
     total = 0
     for i in range(last.ordinal - first.ordinal + 1):
-        found = quota.get((rep, first + i)) if plan.quota_source == "finance.quotas" else None
+        found = quota.get((rep, first + i))
         total += found if found is not None else int(plan.quota_monthly * 100)
     if total <= 0:
         raise PayoutInputError(
@@ -594,13 +633,7 @@ def _draws(lines: pd.DataFrame, plans: list[Plan], frame: pd.DataFrame, through:
         if not draw:
             continue
         start = pd.Period(plan.effective_from, freq="M")
-        mine = frame[_in_effect(plan, frame["closed_date"])]
-        if plan.reps is not None:
-            mine = mine[mine["rep_name"].isin(plan.reps)]
-        first_month = mine.groupby("rep_name")["month"].min()
-        # new to the plan: a first credited deal after the first month anyone on it has credits in
-        first = max(start, first_month.min()) if len(first_month) else start
-        reps = list(draw["reps"]) if "reps" in draw else sorted(first_month.index[first_month > first])
+        first_month, reps = _new_reps(plan, frame, draw.get("reps"))
         monthly = int(Decimal(draw["monthly"]) * 100)
         cut = percent(draw["max_recovery"]) if "max_recovery" in draw else Fraction(1)
         earned_all = lines[(lines["plan_id"] == plan.plan_id) & (lines["plan_version"] == plan.version)]

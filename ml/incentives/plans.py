@@ -96,6 +96,7 @@ class Plan:
     quota_monthly: Decimal | None
     quota_source: str
     draw: dict | None
+    ramp: dict | None
     source: str  # the YAML as written
     sha256: str
     path: str = field(default="", compare=False)
@@ -165,6 +166,8 @@ def parse(text: str, path: str = "<plan>") -> Plan:
     if end is not None and end < start:
         fail(["effective_to"], f"{end} is before effective_from {start}")
     _check_values(data, [], fail)
+    if "ramp" in data and "quota" not in data:
+        fail(["ramp"], "a ramp prorates the quota: the plan needs quota: (monthly:, source:)")
     components = []
     names = set()
     for i, spec in enumerate(data["components"]):
@@ -199,6 +202,7 @@ def parse(text: str, path: str = "<plan>") -> Plan:
         Decimal(quota["monthly"]) if quota else None,
         quota.get("source", "plan"),
         data.get("draw"),
+        data.get("ramp"),
         text,
         hashlib.sha256(text.encode("utf-8")).hexdigest(),
         path,
@@ -206,7 +210,7 @@ def parse(text: str, path: str = "<plan>") -> Plan:
 
 
 _MONEY_KEYS = {"amount", "monthly", "target_incentive", "per_deal", "per_period", "from", "to"}
-_PERCENT_KEYS = {"rate", "max_recovery"}
+_PERCENT_KEYS = {"rate", "max_recovery"}  # and every ramp share (below)
 
 
 def _check_values(node, where: list, fail) -> None:
@@ -218,6 +222,10 @@ def _check_values(node, where: list, fail) -> None:
                 fail(at, f"{value} has more than two decimals (amounts are in whole cents)")
             if key in _PERCENT_KEYS and isinstance(value, str) and not 0 <= percent(value) <= 1:
                 fail(at, f"{value} is not between 0% and 100%")
+            if key == "shares" and isinstance(value, list):
+                for i, share in enumerate(value):
+                    if isinstance(share, str) and not 0 <= percent(share) <= 1:
+                        fail([*at, i], f"{share} is not between 0% and 100%")
             _check_values(value, at, fail)
     elif isinstance(node, list):
         for i, value in enumerate(node):

@@ -413,10 +413,12 @@ def test_engine_and_an_independent_per_row_loop_agree_and_the_row_lands_in_its_t
 
 
 def test_accelerator_gated_on_year_to_date_attainment():
-    p = plan("quota: {source: plan, monthly: 10000}\ncomponents:\n  - {name: v, kind: rate_table,"
-             " basis: attainment, accumulate: quarter, method: step, target_incentive: 3000,\n"
-             "     gate: {ytd_attainment: 100%},\n"
-             "     tiers: [{from: 0%, to: 100%, multiplier: 1}, {from: 100%, multiplier: 2}]}\n")
+    p = plan(
+        "quota: {source: plan, monthly: 10000}\ncomponents:\n  - {name: v, kind: rate_table,"
+        " basis: attainment, accumulate: quarter, method: step, target_incentive: 3000,\n"
+        "     gate: {ytd_attainment: 100%},\n"
+        "     tiers: [{from: 0%, to: 100%, multiplier: 1}, {from: 100%, multiplier: 2}]}\n"
+    )
     result = run(p, deals([35000, 10000, 20000], days=["2017-04-10", "2017-05-10", "2017-06-10"]))
     # April: 117% of the quarter but 87.5% of the year so far: 1x throughout (3,500); May: 90% of
     # the year, still 1x (1,000); June: 108% of the year: 2x above the quarter's quota (4,000).
@@ -425,5 +427,33 @@ def test_accelerator_gated_on_year_to_date_attainment():
     assert reasons[0].endswith("; at most 1× below the 100% year-to-date gate") and "gate" not in reasons[2]
     assert list(result.lines["rate"]) == ["1×", "1×", "2×"]
     with pytest.raises(PlanError, match="a year-to-date gate is for attainment tables"):
-        plan("components:\n  - {name: c, kind: rate_table, basis: amount, accumulate: month, method: step,"
-             " gate: {ytd_attainment: 100%}, tiers: [{from: 0, rate: 1%}]}\n")
+        plan(
+            "components:\n  - {name: c, kind: rate_table, basis: amount, accumulate: month, method: step,"
+            " gate: {ytd_attainment: 100%}, tiers: [{from: 0, rate: 1%}]}\n"
+        )
+
+
+def test_a_new_rep_ramps_on_a_prorated_quota():
+    p = plan(
+        "quota: {source: plan, monthly: 10000}\nramp: {shares: [50%, 75%]}\ncomponents:\n"
+        "  - {name: v, kind: rate_table, basis: attainment, accumulate: quarter, method: step,"
+        " target_incentive: 3000, tiers: [{from: 0%, multiplier: 1}]}\n"
+    )
+    frame = pd.concat(
+        [deals([30000], rep="Old", day="2017-01-10"), deals([12500], rep="New", day="2017-02-10")],
+        ignore_index=True,
+    )
+    frame["deal_id"] = ["A", "B"]
+    got = {
+        r.rep_name: (int(r.amount_cents), r.reason)
+        for r in run(p, frame, through="2017-03").lines.itertuples()
+    }
+    # Old: $30,000 of a $30,000 quarter. New joined in February: no January quota, then 50% and
+    # 75% of $10,000: $12,500 is 100% of a $12,500 quarter.
+    assert got["Old"][0] == got["New"][0] == 300000
+    assert "of a $12,500 quota (0.0% → 100.0%)" in got["New"][1]
+    with pytest.raises(PlanError, match="ramp.shares.1: 120% is not between 0% and 100%"):
+        plan(
+            "quota: {source: plan, monthly: 1}\nramp: {shares: [50%, 120%]}\n"
+            "components: [{name: b, kind: bonus, rep: Ann, period: 2017-07, amount: 1, reason: r}]\n"
+        )
