@@ -481,6 +481,8 @@ def payouts_run(period: str, plans_dir: Path | None) -> None:
          f"({outcome.new_credits:,} new credit rows; MLflow run {outcome.mlflow_run_id})")
     if outcome.uncovered:
         echo(f"note: {outcome.uncovered:,} credited deal(s) are on no plan in effect (no lines)")
+    for note in outcome.notes:
+        echo(f"note: {note}")
     p = outcome.projected
     if len(p):
         echo(f"accrual for {month + 1}: {sum(p['expected_commission']):,.2f} USD expected on "

@@ -13,7 +13,7 @@ recalculation after late data is the same computation (the caller compares it wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 
@@ -40,15 +40,7 @@ LINE_COLUMNS = [
     "amount_cents",
     "reason",
 ]
-STATEMENT_COLUMNS = [
-    "period",
-    "rep_name",
-    "earned_cents",
-    "draw_cents",
-    "recovery_cents",
-    "draw_balance_cents",
-    "carried_cents",
-]
+STATEMENT_COLUMNS = ["period", "rep_name", "earned_cents", "draw_cents", "recovery_cents", "payable_cents"]
 _LABEL = {
     "transaction": "the deal",
     "month": "monthly bookings",
@@ -86,6 +78,7 @@ class Result:
     lines: pd.DataFrame  # LINE_COLUMNS, amounts in integer cents
     statements: pd.DataFrame  # STATEMENT_COLUMNS
     uncovered: int  # credited deals of reps on no plan in effect
+    notes: list[str] = field(default_factory=list)  # what a person should look at (unknown products)
 
 
 def credits_frame(credits: pd.DataFrame) -> pd.DataFrame:
@@ -153,7 +146,16 @@ def compute(
     lines = lines[lines["period"] <= through]
     draws = _draws(lines, plans, frame, through)
     lines = pd.concat([lines, draws], ignore_index=True) if len(draws) else lines
-    return Result(lines[LINE_COLUMNS], statements(lines), int((~covered).sum()))
+    known_products = set(frame["product_name"].dropna())
+    notes = [
+        f"plan {plan.plan_id} v{plan.version}, component {comp.name!r}: no credited deal is of product "
+        f"{product!r} (a typo pays nothing)"
+        for plan in plans
+        for comp in plan.components
+        for product in comp.products or ()
+        if product not in known_products
+    ]
+    return Result(lines[LINE_COLUMNS], statements(lines), int((~covered).sum()), notes)
 
 
 def _in_effect(plan: Plan, days: pd.Series) -> np.ndarray:
@@ -700,7 +702,7 @@ def _draw_line(plan: Plan, rep: str, period: pd.Period, rule: str, amount: int, 
 
 def statements(lines: pd.DataFrame) -> pd.DataFrame:
     """Rep × period: earned (commission lines), draw paid, draw recovered, payable (cents)."""
-    columns = ["period", "rep_name", "earned_cents", "draw_cents", "recovery_cents", "payable_cents"]
+    columns = STATEMENT_COLUMNS
     if not len(lines):
         return pd.DataFrame(columns=columns)
     rule = lines["rule"].to_numpy(dtype=object)

@@ -51,6 +51,7 @@ class RunOutcome:
     new_credits: int
     uncovered: int
     projected: pd.DataFrame  # rep_name, open_deals, expected_bookings, expected_commission (next month)
+    notes: list[str]  # the engine's notes for a person (a product no credited deal has)
 
 
 def _connect(url: str):
@@ -522,7 +523,9 @@ def run(url: str, period: pd.Period, plans: list[Plan] | None = None) -> RunOutc
         mlflow_id = _track(period, plans, fingerprint, lines, stmts, quotas, credits)
         run_id = _write(conn, period, plans, fingerprint, last_credit, mlflow_id, lines, stmts)
         projected = project(conn, run_id, period, plans, credits, quotas, roster)
-    return RunOutcome(run_id, mlflow_id, period, lines, stmts, new_credits, result.uncovered, projected)
+    return RunOutcome(
+        run_id, mlflow_id, period, lines, stmts, new_credits, result.uncovered, projected, result.notes
+    )
 
 
 _OPEN_SCORES = """

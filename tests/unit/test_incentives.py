@@ -197,6 +197,7 @@ def test_products_spiff_override_bonus_and_split_credits():
     frame["deal_id"] = ["A", "B"]
     frame["split_pct"] = [Decimal(50), Decimal(100)]
     result = run(p, frame)
+    assert result.notes == []
     got = {(r.component, r.rep_name, r.deal_id): int(r.amount_cents) for r in result.lines.itertuples()}
     assert got == {
         ("c", "Ann", "A"): 10000,
@@ -205,6 +206,18 @@ def test_products_spiff_override_bonus_and_split_credits():
         ("override", "Mo", "B"): 2000,
         ("q1 bonus", "Ann", None): 100000,
     }
+
+
+def test_a_product_no_deal_has_is_noted():
+    p = plan(
+        "components:\n  - {name: c, kind: rate_table, basis: amount, accumulate: transaction, method: step,"
+        " products: [GTK 5000], tiers: [{from: 0, rate: 10%}]}\n"
+    )
+    result = run(p, deals([1000], product="GTK 500"))
+    assert len(result.lines) == 0
+    assert result.notes == [
+        "plan t v1, component 'c': no credited deal is of product 'GTK 5000' (a typo pays nothing)"
+    ]
 
 
 def test_caps_per_deal_and_per_period_with_carry_forward():
