@@ -17,7 +17,8 @@ READERS = ("bi_reader", "finance_reader")
 ROLES = {
     "salesops_loader": "lands files: raw, ops (batches, rejects), reference",
     "salesops_transformer": "dbt: reads raw/ops/reference, owns staging/intermediate/marts/snapshots",
-    "salesops_ml": "models: reads masked marts, writes ml",
+    "salesops_ml": "models: reads masked marts, writes ml and the payout runs",
+    "salesops_finance": "finance's decisions: reads finance, locks months, enters adjustments and splits",
     "bi_reader": "BI: marts with personal data masked (marts.*_masked)",
     "finance_reader": "finance: marts and finance",
 }

@@ -500,6 +500,24 @@ def payouts_lock(period: str) -> None:
     echo(f"{month} locked at payout run {run_id}; later differences post into the next open month")
 
 
+@payouts.command("adjust")
+@click.option("--rep", required=True, help="The rep's name.")
+@click.option("--period", required=True, help="The open month it is paid in (2017-06).")
+@click.option("--amount", required=True, help="USD added to the rep's payout (negative takes it away).")
+@click.option("--reason", required=True, help="Why; kept with the adjustment and shown on the statement.")
+@click.option("--approved-by", required=True, help="Who approved it (someone other than who enters it).")
+@click.option("--by", help="Who enters it (default: your login name).")
+def payouts_adjust(rep: str, period: str, amount: str, reason: str, approved_by: str, by: str | None) -> None:
+    """Record finance's manual adjustment of a rep's payout; the month's next run pays it."""
+    from ml.incentives.runs import adjust, adjustment
+
+    month = _period(period)
+    checked = adjustment(amount, reason, approved_by, by)  # refused before the warehouse is reached
+    number = adjust(_warehouse_url(), rep, month, checked)
+    echo(f"adjustment {number} recorded in finance.payout_adjustments: {rep} {month} {amount} USD; "
+         f"`salesops payouts run --period {month}` pays it")
+
+
 @payouts.command("explain")
 @click.option("--rep", required=True, help="The rep's name.")
 @click.option("--period", required=True, help="The month (2017-06).")

@@ -41,7 +41,7 @@ SUPERUSER = "postgres"
 SERVER_ACCOUNT = "pgserver"
 # The roles components connect as (V001 creates them; prepare() gives them their passwords).
 SERVICE_ROLES = {"loader": "salesops_loader", "transformer": "salesops_transformer",
-                 "ml": "salesops_ml"}
+                 "ml": "salesops_ml", "finance": "salesops_finance"}
 READER_ROLES = ("bi_reader", "finance_reader")
 # work_mem: the dbt models hash and sort millions of rows; the 4MB default spills them to disk.
 SERVER_OPTIONS = (

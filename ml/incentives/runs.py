@@ -54,12 +54,12 @@ class RunOutcome:
     notes: list[str]  # the engine's notes for a person (a product no credited deal has)
 
 
-def _connect(url: str):
+def _connect(url: str, role: str = "ml"):
     import psycopg
 
     from salesops.warehouse import role_url
 
-    return psycopg.connect(role_url(url, "ml"))
+    return psycopg.connect(role_url(url, role))
 
 
 def _month(period: pd.Period):
@@ -750,8 +750,8 @@ def _write(conn, period, plans, fingerprint, last_credit, mlflow_id, lines, stmt
 
 
 def lock(url: str, period: pd.Period) -> int:
-    """Lock ``period`` at its latest run; returns that run's id."""
-    with _connect(url) as conn, conn.transaction():
+    """Lock ``period`` at its latest run (as the finance role); returns that run's id."""
+    with _connect(url, "finance") as conn, conn.transaction():
         row = conn.execute(
             "select max(run_id) from finance.payout_runs where period = %s", (_month(period),)
         ).fetchone()
@@ -771,6 +771,43 @@ def lock(url: str, period: pd.Period) -> int:
             "insert into finance.period_locks (period, run_id) values (%s, %s)", (_month(period), row[0])
         )
         return row[0]
+
+
+def adjustment(amount: str, reason: str, approved_by: str, by: str | None = None) -> tuple:
+    """(amount, reason, approver, who enters it) of a manual adjustment, checked: a non-zero USD
+    amount in cents, a reason, and an approver other than whoever enters it."""
+    import getpass
+
+    from ml.forecast.money import parse_amount
+
+    value = parse_amount(amount.strip())
+    if value is None or value == 0:
+        raise PayoutError(f"--amount {amount!r} is not a non-zero amount in USD with at most two decimals")
+    reason, approved_by, by = reason.strip(), approved_by.strip(), (by or getpass.getuser()).strip()
+    if not reason:
+        raise PayoutError("--reason is empty: say why (it is kept with the adjustment)")
+    if not approved_by or approved_by == by:
+        raise PayoutError(f"--approved-by must name someone other than who enters it ({by})")
+    return value, reason, approved_by, by
+
+
+def adjust(url: str, rep: str, period: pd.Period, checked: tuple) -> int:
+    """Record a manual adjustment (``adjustment``'s values) of ``rep``'s payout in ``period`` as
+    the finance role; the month's next run pays it. Returns its id."""
+    value, reason, approved_by, by = checked
+    with _connect(url, "finance") as conn, conn.transaction():
+        if conn.execute("select 1 from finance.period_locks where period = %s", (_month(period),)).fetchone():
+            raise PayoutError(f"{period} is locked: adjust the next open month instead")
+        known = conn.execute(
+            "select 1 from finance.payout_statements where rep_name = %s limit 1", (rep,)
+        ).fetchone()
+        if known is None:
+            raise PayoutError(f"{rep!r} has no payout statement yet: adjust a rep the payout runs pay")
+        return conn.execute(
+            "insert into finance.payout_adjustments (period, rep_name, amount, reason, approved_by,"
+            " entered_by) values (%s, %s, %s, %s, %s, %s) returning adjustment_id",
+            (_month(period), rep, value, reason, approved_by, by),
+        ).fetchone()[0]
 
 
 def replay(url: str, run_id: int) -> tuple[int, int, bool]:

@@ -189,6 +189,11 @@ def test_payout_run_lock_late_data_replay_and_statements(pay_db, tmp_path):
         ("ml", "update finance.payout_lines set amount = amount + 1 where run_id = 1", "permission denied"),
         (None, "update finance.payout_lines set amount = amount + 1 where run_id = 1", "append-only"),
         (None, "delete from finance.period_locks", "append-only"),
+        (
+            "ml",
+            "insert into finance.period_locks (period, run_id) values ('2017-06-01', 1)",
+            "permission denied",
+        ),
     ]
     for role, statement, message in refusals:  # the owner too: triggers bind superusers
         conn = psycopg.connect(role_url(url, role) if role else url)
@@ -209,7 +214,29 @@ def test_payout_run_lock_late_data_replay_and_statements(pay_db, tmp_path):
             (grown,),
         )
         conn.execute("update marts.fct_opportunities set is_won = false where opportunity_id = %s", (lost,))
+    # Finance's manual adjustment (its own role, an approver other than who enters it) is paid in June.
+    assert "finance.payout_adjustments" in cli(
+        "payouts",
+        "adjust",
+        "--rep",
+        grown_rep,
+        "--period",
+        "2017-06",
+        "--amount",
+        "125.50",
+        "--reason",
+        "spiff paid late",
+        "--approved-by",
+        "cfo",
+        "--by",
+        "analyst",
+    )
     cli("payouts", "run", "--period", "2017-06")
+    assert query(
+        url,
+        "select rep_name, amount, kind, reason from finance.payout_lines where run_id = 2"
+        " and component = 'manual adjustment'",
+    ) == [(grown_rep, Decimal("125.50"), "adjustment", "spiff paid late (approved by cfo)")]
     posted = query(
         url,
         "select opportunity_id, kind, amount, earned_period::text from finance.payout_lines"

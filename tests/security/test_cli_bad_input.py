@@ -222,6 +222,16 @@ PROBES: dict[str, list[Probe]] = {
         Probe(("--period", "2017-13"), "'2017-13' is not a month", code=2),
         Probe(("--period", "2017-06"), CANNOT_CONNECT),
     ],
+    "payouts adjust": [
+        Probe(("--rep", "A", "--period", "2017-06", "--amount", "5", "--reason", "r"),
+              "Missing option '--approved-by'", code=2),
+        Probe(("--rep", "A", "--period", "2017-06", "--amount", "five", "--reason", "r",
+               "--approved-by", "cfo"), "--amount 'five' is not a non-zero amount"),
+        Probe(("--rep", "A", "--period", "2017-06", "--amount", "5", "--reason", "r", "--approved-by", "me",
+               "--by", "me"), "--approved-by must name someone other than who enters it (me)"),
+        Probe(("--rep", "A", "--period", "2017-06", "--amount", "5", "--reason", "r", "--approved-by", "cfo"),
+              CANNOT_CONNECT),
+    ],
     "payouts explain": [
         Probe(("--period", "2017-06"), "Missing option '--rep'", code=2),
         Probe(("--rep", "A", "--period", "2017-06"), CANNOT_CONNECT),
