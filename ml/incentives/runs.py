@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -852,6 +853,9 @@ def replay(url: str, run_id: int) -> tuple[int, int, bool]:
             (month, run_id),
         ).fetchall()
     mlflow = _mlflow(EXPERIMENT)
+    os.environ.setdefault(
+        "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false"
+    )  # no progress bar for one small file
     with tempfile.TemporaryDirectory() as tmp:
         path = mlflow.artifacts.download_artifacts(run_id=mlflow_id, artifact_path="quotas.csv", dst_path=tmp)
         quotas = pd.read_csv(path, dtype=str, keep_default_na=False)
