@@ -99,6 +99,7 @@ with won as (
                     where t.opportunity_id = o.opportunity_id)))) as fingerprint
     from marts.fct_opportunities as o
     where o.is_won and o.closed_date is not null and o.closed_date < %(end)s and o.rep_name is not null
+        and o.amount is not null
 ),
 latest as (
     select distinct on (opportunity_id) opportunity_id, deal_version, deal_fingerprint
@@ -124,11 +125,17 @@ order by c.opportunity_id, c.deal_version desc, c.credit_id
 """
 
 
-def record_credits(conn, through: pd.Period) -> int:
+def record_credits(conn, through: pd.Period) -> tuple[int, int]:
     """New ledger rows for deals won up to the end of ``through`` (see module doc): what changed
     is found in SQL (a fingerprint of what is commissioned per deal against the ledger's latest
-    version); returns how many rows were written."""
+    version). A won deal without an amount (flagged ``is_missing_amount`` in the marts) has
+    nothing to commission and is not credited. Returns (rows written, won deals without an amount)."""
     end = (through + 1).to_timestamp().date()
+    no_amount = conn.execute(
+        "select count(*) from marts.fct_opportunities where is_won and closed_date < %s"
+        " and rep_name is not null and amount is null",
+        (end,),
+    ).fetchone()[0]
     changed = conn.execute(_CHANGED, {"end": end}).fetchall()
     missing = [r for r in changed if r[5] is None]
     if missing:
@@ -172,7 +179,9 @@ def record_credits(conn, through: pd.Period) -> int:
     still_won = {
         r[0]
         for r in conn.execute(
-            "select opportunity_id from marts.fct_opportunities where is_won and closed_date < %s", (end,)
+            "select opportunity_id from marts.fct_opportunities where is_won and closed_date < %s"
+            " and amount is not null",
+            (end,),
         ).fetchall()
     }
     for opp, version, rep, manager, product, closed, fp in conn.execute(_NO_LONGER_WON).fetchall():
@@ -201,7 +210,7 @@ def record_credits(conn, through: pd.Period) -> int:
     ):
         for row in rows:
             copy.write_row(row)
-    return len(rows)
+    return len(rows), no_amount
 
 
 def _split(total: Decimal, pcts: list[Decimal]) -> list[Decimal]:
@@ -507,7 +516,7 @@ def run(url: str, period: pd.Period, plans: list[Plan] | None = None) -> RunOutc
             )
         register_plans(conn, plans)
         plans = _all_versions(conn, plans)
-        new_credits = record_credits(conn, period)
+        new_credits, no_amount = record_credits(conn, period)
         credits, last_credit = current_credits(conn)
         quotas = _quotas(conn)
         roster = _roster(conn)
@@ -524,8 +533,13 @@ def run(url: str, period: pd.Period, plans: list[Plan] | None = None) -> RunOutc
         mlflow_id = _track(period, plans, fingerprint, lines, stmts, quotas, credits)
         run_id = _write(conn, period, plans, fingerprint, last_credit, mlflow_id, lines, stmts)
         projected = project(conn, run_id, period, plans, credits, quotas, roster)
+    notes = result.notes + (
+        [f"{no_amount:,} won deal(s) have no amount: nothing to commission, not credited (is_missing_amount)"]
+        if no_amount
+        else []
+    )
     return RunOutcome(
-        run_id, mlflow_id, period, lines, stmts, new_credits, result.uncovered, projected, result.notes
+        run_id, mlflow_id, period, lines, stmts, new_credits, result.uncovered, projected, notes
     )
 
 

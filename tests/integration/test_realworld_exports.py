@@ -178,3 +178,81 @@ def test_real_deals_reconcile_with_an_independent_reading(realworld_marts, sourc
     open_amount = dict(query(url, f"select o.open_amount_currency, sum(o.open_amount) {where}"
                                   " and not o.is_closed and o.open_amount is not null group by 1", (like,)))
     assert open_amount == _sums(expected, "open")
+
+
+REAL_PLAN = """\
+plan: real
+version: 1
+title: 5% of every won deal
+effective_from: 2000-01-01
+currency: USD
+rounding: half_even
+boundary: higher
+pay_period: month
+commission_base: booked
+components:
+  - {name: commission, kind: rate_table, basis: amount, accumulate: transaction, method: step,
+     tiers: [{from: 0, rate: 5%}]}
+"""
+
+
+def test_payouts_on_real_exports(realworld_marts, tmp_path, monkeypatch):
+    """Real exports carry currencies the rate seed lacks: a payout run names them and writes
+    nothing; once finance loads their rates, every rep with a won deal gets a statement and each
+    deal pays 5% of its USD amount, to the cent (reckoned here from the marts)."""
+    import psycopg
+    from click.testing import CliRunner
+
+    from salesops.access import apply_grants
+    from salesops.cli import main
+    from salesops.dbt_project import run_dbt
+    from salesops.reference import load_rates
+    from salesops.transform import ensure_manifest, pii_columns
+
+    url, _ = realworld_marts
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    (plans / "real.yaml").write_text(REAL_PLAN)
+    for name, value in (("SALESOPS_WAREHOUSE_URL", url), ("SALESOPS_PLANS_DIR", str(plans))):
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+    def grants():
+        with psycopg.connect(url, autocommit=True) as conn:
+            apply_grants(conn, pii_columns(ensure_manifest()))
+
+    grants()
+    won = ("from marts.fct_opportunities where is_won and rep_name is not null and closed_date is not null"
+           " and amount is not null")
+    [(last,)] = query(url, f"select to_char(max(closed_date), 'YYYY-MM') {won}")
+    missing = query(
+        url, f"select distinct currency, to_char(closed_date, 'YYYY-MM') {won} and amount_usd is null"
+    )
+    assert missing, "the real exports carry currencies the rate seed lacks"
+    result = CliRunner().invoke(main, ["payouts", "run", "--period", last])
+    assert result.exit_code == 1 and "have no USD amount (a currency without a rate)" in result.output
+    assert query(url, "select count(*) from finance.deal_credits") == [(0,)]
+
+    rates = tmp_path / "rates.csv"
+    rates.write_text("currency,month,usd_per_unit\n" + "".join(f"{c},{m},0.25\n" for c, m in missing))
+    load_rates(url, rates)
+    run_dbt(["build"], url)  # the next build converts them
+    grants()
+    result = CliRunner().invoke(main, ["payouts", "run", "--period", last])
+    assert result.exit_code == 0, result.output
+    [(no_amount,)] = query(url, "select count(*) from marts.fct_opportunities where is_won and amount is null"
+                                " and rep_name is not null and closed_date is not null")
+    assert no_amount > 0 and f"note: {no_amount:,} won deal(s) have no amount" in result.output
+    reps = {r for (r,) in query(url, f"select distinct rep_name {won}")}
+    assert {r for (r,) in query(url, "select rep_name from finance.payout_statements")} == reps
+    expected: dict[str, Decimal] = {}
+    for rep, amount in query(
+        url, f"select rep_name, amount_usd {won} and to_char(closed_date, 'YYYY-MM') = %s", (last,)
+    ):
+        expected[rep] = expected.get(rep, Decimal(0)) + (amount * Decimal("0.05")).quantize(
+            Decimal("0.01"), "ROUND_HALF_EVEN"
+        )
+    got = dict(
+        query(url, "select rep_name, sum(amount) from finance.payout_lines where kind = 'earned' group by 1")
+    )
+    assert got == expected and got
