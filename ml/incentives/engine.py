@@ -155,6 +155,7 @@ def compute(
         for product in comp.products or ()
         if product not in known_products
     ]
+    text.forget()  # the formatted amounts of this computation are in its lines now
     return Result(lines[LINE_COLUMNS], statements(lines), int((~covered).sum()), notes)
 
 

@@ -48,6 +48,11 @@ def money(cents: np.ndarray, symbol: str = "$") -> pa.Array:
 _MONEY: dict = {}
 
 
+def forget() -> None:
+    """Drop the kept results (the engine calls this when a computation ends)."""
+    _MONEY.clear()
+
+
 def percent_of(part: np.ndarray, whole: np.ndarray) -> pa.Array:
     """``part / whole`` as a percentage with one decimal, rounded half up (``104.4%``)."""
     part = np.asarray(part, dtype=np.int64)
