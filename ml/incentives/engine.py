@@ -40,7 +40,16 @@ LINE_COLUMNS = [
     "amount_cents",
     "reason",
 ]
-STATEMENT_COLUMNS = ["period", "rep_name", "earned_cents", "draw_cents", "recovery_cents", "payable_cents"]
+STATEMENT_COLUMNS = [
+    "period",
+    "rep_name",
+    "earned_cents",
+    "draw_cents",
+    "recovery_cents",
+    "adjustment_cents",
+    "clawback_cents",
+    "payable_cents",
+]
 _LABEL = {
     "transaction": "the deal",
     "month": "monthly bookings",
@@ -52,6 +61,11 @@ _FREQ = {"month": "M", "quarter": "Q", "year": "Y"}
 
 class PayoutInputError(ValueError):
     """Input the engine refuses (an unknown rep in a plan, a missing quota ...); one line."""
+
+
+def to_cents(value) -> int:
+    """A plan or ledger amount (Decimal, int, or its text) in whole cents."""
+    return int(Decimal(value) * 100)
 
 
 def money(c: int, currency: str = "USD") -> str:
@@ -85,7 +99,7 @@ def credits_frame(credits: pd.DataFrame) -> pd.DataFrame:
     """Credits (deal_id, rep_name, manager_name, product_name, closed_date, amount) with integer
     cents and the pay month."""
     out = credits.copy()
-    out["cents"] = [int(Decimal(a) * 100) for a in out["amount"]]
+    out["cents"] = [to_cents(a) for a in out["amount"]]
     out["closed_date"] = pd.to_datetime(out["closed_date"])
     out["month"] = out["closed_date"].dt.to_period("M")
     keys = pa.table(
@@ -172,8 +186,7 @@ def _quota_lookup(quotas: pd.DataFrame | None) -> dict:
     if quotas is None or not len(quotas):
         return {}
     return {
-        (r.rep_name, pd.Period(r.month, freq="M")): int(Decimal(r.quota) * 100)
-        for r in quotas.itertuples(index=False)
+        (r.rep_name, pd.Period(r.month, freq="M")): to_cents(r.quota) for r in quotas.itertuples(index=False)
     }
 
 
@@ -254,7 +267,7 @@ def _rate_table(plan: Plan, comp: Component, deals: pd.DataFrame, quota: dict) -
         lo = np.where(before == 0, 0, lo)  # nothing booked yet pays nothing (a flat amount's first tier)
         reasons = _cumulative_reasons(comp, t, method, before, after, j0, j, rates, label, symbol)
     else:
-        incentive = int(Decimal(spec["target_incentive"]) * 100)
+        incentive = to_cents(spec["target_incentive"])
         q = _quotas_of(plan, deals["rep_name"], window, quota)
         hi, j = t.evaluate(after, q, incentive)
         lo, _ = t.evaluate(before, q, incentive)
@@ -448,7 +461,7 @@ def _plan_quotas(plan: Plan, frame: pd.DataFrame, quota: dict, through: pd.Perio
         return out
     first_month, reps = _new_reps(plan, frame, plan.ramp.get("reps"))
     shares = [percent(s) for s in plan.ramp["shares"]]
-    monthly = int(plan.quota_monthly * 100)
+    monthly = to_cents(plan.quota_monthly)
     for rep in reps:
         begin = first_month.get(rep)
         if begin is None:
@@ -458,9 +471,7 @@ def _plan_quotas(plan: Plan, frame: pd.DataFrame, quota: dict, through: pd.Perio
         for i, share in enumerate(shares):
             month = begin + i
             base = out.get((rep, month), monthly)
-            out[rep, month] = int(
-                round_half_even(np.array([base * share.numerator], dtype=object), share.denominator)[0]
-            )
+            out[rep, month] = round(base * share)  # Fraction: half to even
     return out
 
 
@@ -469,7 +480,7 @@ def _period_quota(plan: Plan, rep: str, period: pd.Period, quota: dict) -> int:
     total = 0
     for i in range(last.ordinal - first.ordinal + 1):
         found = quota.get((rep, first + i))
-        total += found if found is not None else int(plan.quota_monthly * 100)
+        total += found if found is not None else to_cents(plan.quota_monthly)
     if total <= 0:
         raise PayoutInputError(
             f"plan {plan.plan_id} v{plan.version}: {rep} has no quota for {period} "
@@ -496,7 +507,7 @@ def _spiff(plan: Plan, comp: Component, deals: pd.DataFrame) -> pd.DataFrame:
     deals = _revenue(deals)
     if not len(deals):
         return pd.DataFrame(columns=LINE_COLUMNS)
-    each = int(Decimal(spec["amount"]) * 100)
+    each = to_cents(spec["amount"])
     share = (
         np.array([int(Decimal(v) * 10000) for v in deals["split_pct"]], dtype=np.int64)  # millionths
         if "split_pct" in deals
@@ -558,7 +569,7 @@ def _bonus(plan: Plan, comp: Component, through: pd.Period) -> pd.DataFrame:
         return pd.DataFrame(columns=LINE_COLUMNS)
     if plan.reps is not None and spec["rep"] not in plan.reps:
         raise PlanError(f"{plan.path}: bonus {comp.name!r} is for {spec['rep']!r}, who is not on the plan")
-    c = int(Decimal(spec["amount"]) * 100)
+    c = to_cents(spec["amount"])
     return pd.DataFrame(
         [
             {
@@ -582,7 +593,7 @@ def _bonus(plan: Plan, comp: Component, through: pd.Period) -> pd.DataFrame:
 def _capped(lines: pd.DataFrame, comp: Component, through: pd.Period) -> pd.DataFrame:
     cap = comp.spec.get("cap") or {}
     if "per_deal" in cap:
-        limit = int(Decimal(cap["per_deal"]) * 100)
+        limit = to_cents(cap["per_deal"])
         over = np.array([a > limit for a in lines["amount_cents"]], dtype=bool)
         if over.any():
             lines = lines.copy()
@@ -593,7 +604,7 @@ def _capped(lines: pd.DataFrame, comp: Component, through: pd.Period) -> pd.Data
             lines.loc[over, "amount_cents"] = limit
     if "per_period" not in cap:
         return lines
-    limit = int(Decimal(cap["per_period"]) * 100)
+    limit = to_cents(cap["per_period"])
     extra = []
     first = lines.iloc[0]
     for rep, rows in lines.groupby("rep_name", sort=True):
@@ -637,7 +648,7 @@ def _draws(lines: pd.DataFrame, plans: list[Plan], frame: pd.DataFrame, through:
             continue
         start = pd.Period(plan.effective_from, freq="M")
         first_month, reps = _new_reps(plan, frame, draw.get("reps"))
-        monthly = int(Decimal(draw["monthly"]) * 100)
+        monthly = to_cents(draw["monthly"])
         cut = percent(draw["max_recovery"]) if "max_recovery" in draw else Fraction(1)
         earned_all = lines[(lines["plan_id"] == plan.plan_id) & (lines["plan_version"] == plan.version)]
         for rep in reps:
@@ -664,10 +675,7 @@ def _draws(lines: pd.DataFrame, plans: list[Plan], frame: pd.DataFrame, through:
                         )
                     )
                 elif balance > 0 and e > 0:
-                    back = min(
-                        balance,
-                        int(round_half_even(np.array([e * cut.numerator], dtype=object), cut.denominator)[0]),
-                    )
+                    back = min(balance, round(e * cut))  # Fraction: half to even
                     if back > 0:
                         balance -= back
                         out.append(
@@ -701,22 +709,41 @@ def _draw_line(plan: Plan, rep: str, period: pd.Period, rule: str, amount: int, 
     }
 
 
-def statements(lines: pd.DataFrame) -> pd.DataFrame:
-    """Rep × period: earned (commission lines), draw paid, draw recovered, payable (cents)."""
-    columns = STATEMENT_COLUMNS
-    if not len(lines):
-        return pd.DataFrame(columns=columns)
-    rule = lines["rule"].to_numpy(dtype=object)
+def line_kinds(rules) -> np.ndarray:
+    """The statement column each engine line counts in: draw, recovery, or earned."""
+    rule = np.asarray(rules, dtype=object)
+    return np.where(rule == "draw", "draw", np.where(rule == "draw recovery", "recovery", "earned"))
+
+
+def statements(lines: pd.DataFrame, payees=(), period: pd.Period | None = None) -> pd.DataFrame:
+    """Rep × period in cents: earned, draws paid, draws recovered, adjustments and clawbacks (the
+    ``kind`` of a run's lines; engine lines by their rule), payable = earned + draws - recoveries
+    + adjustments - clawbacks; ``payees`` get a row of zeros in ``period`` when they have no line."""
+    kind = lines["kind"].to_numpy(dtype=object) if "kind" in lines else line_kinds(lines["rule"])
     amount = lines["amount_cents"].to_numpy(dtype=np.int64)
     frame = pd.DataFrame(
         {
             "period": lines["period"].array,
             "rep_name": lines["rep_name"].array,
-            "earned_cents": np.where((rule != "draw") & (rule != "draw recovery"), amount, 0),
-            "draw_cents": np.where(rule == "draw", amount, 0),
-            "recovery_cents": np.where(rule == "draw recovery", -amount, 0),
+            "earned_cents": np.where(kind == "earned", amount, 0),
+            "draw_cents": np.where(kind == "draw", amount, 0),
+            "recovery_cents": np.where(kind == "recovery", -amount, 0),
+            "adjustment_cents": np.where(kind == "adjustment", amount, 0),
+            "clawback_cents": np.where(kind == "clawback", -amount, 0),
         }
     )
+    missing = sorted(set(payees) - set(frame["rep_name"]))
+    if missing and period is not None:
+        zeros = pd.DataFrame({"period": [period] * len(missing), "rep_name": missing})
+        frame = pd.concat([frame, zeros], ignore_index=True).fillna(0)
+    if not len(frame):
+        return pd.DataFrame(columns=STATEMENT_COLUMNS)
     table = frame.groupby(["period", "rep_name"], sort=True).sum().reset_index()
-    table["payable_cents"] = table["earned_cents"] + table["draw_cents"] - table["recovery_cents"]
-    return table[columns]
+    table["payable_cents"] = (
+        table["earned_cents"]
+        + table["draw_cents"]
+        - table["recovery_cents"]
+        + table["adjustment_cents"]
+        - table["clawback_cents"]
+    )
+    return table[STATEMENT_COLUMNS]

@@ -273,10 +273,6 @@ def _amount(cents) -> Decimal:
     return (Decimal(int(cents)) * CENT).quantize(CENT)
 
 
-def _kind(rule: str) -> str:
-    return {"draw": "draw", "draw recovery": "recovery"}.get(rule, "earned")
-
-
 def period_lines(
     result: engine.Result,
     period: pd.Period,
@@ -289,7 +285,7 @@ def period_lines(
     rule), and manual adjustments."""
     lines = result.lines
     own = lines[lines["period"] == period].assign(earned_period=period)
-    own = own.assign(kind=[_kind(r) for r in own["rule"]])
+    own = own.assign(kind=engine.line_kinds(own["rule"]))
     parts = [own]
     if locked:
         key = ["earned_period", "plan_id", "plan_version", "rep_name", "deal_id", "component", "rule"]
@@ -342,7 +338,7 @@ def period_lines(
                 )
             )
     for rep, amount, reason, approver in manual:
-        cents = int(Decimal(amount) * 100)
+        cents = engine.to_cents(amount)
         parts.append(
             pd.DataFrame(
                 [
@@ -368,33 +364,22 @@ def period_lines(
     return pd.concat(parts, ignore_index=True)
 
 
-def statements(lines: pd.DataFrame, payees: set[str] = frozenset()) -> pd.DataFrame:
-    """One row per rep with lines or in ``payees`` (zeros): earned, draws, recoveries,
-    adjustments, clawbacks, payable (Decimal)."""
-    reps = sorted(set(lines["rep_name"]) | set(payees))
-    out = []
-    for rep in reps:
-        mine = lines[lines["rep_name"] == rep]
-        total = {
-            k: sum(int(a) for a in mine.loc[mine["kind"] == k, "amount_cents"])
-            for k in ("earned", "draw", "recovery", "adjustment", "clawback")
-        }
-        earned, draws, recoveries = total["earned"], total["draw"], -total["recovery"]
-        adjustments, clawbacks = total["adjustment"], -total["clawback"]
-        out.append(
-            {
-                "rep_name": rep,
-                "earned": _amount(earned),
-                "draws": _amount(draws),
-                "recoveries": _amount(recoveries),
-                "adjustments": _amount(adjustments),
-                "clawbacks": _amount(clawbacks),
-                "payable": _amount(earned + draws - recoveries + adjustments - clawbacks),
-            }
-        )
-    return pd.DataFrame(
-        out, columns=["rep_name", "earned", "draws", "recoveries", "adjustments", "clawbacks", "payable"]
-    )
+def statements(lines: pd.DataFrame, period: pd.Period, payees: set[str] = frozenset()) -> pd.DataFrame:
+    """The month's statements (``engine.statements``) in Decimal: one row per rep with lines or in
+    ``payees`` (zeros): earned, draws, recoveries, adjustments, clawbacks, payable."""
+    table = engine.statements(lines, payees, period)
+    names = {
+        "earned_cents": "earned",
+        "draw_cents": "draws",
+        "recovery_cents": "recoveries",
+        "adjustment_cents": "adjustments",
+        "clawback_cents": "clawbacks",
+        "payable_cents": "payable",
+    }
+    out = pd.DataFrame({"rep_name": table["rep_name"].to_numpy(dtype=object)})
+    for column, name in names.items():
+        out[name] = [_amount(c) for c in table[column]]
+    return out
 
 
 def _payees(plans: list[Plan], credits: pd.DataFrame, period: pd.Period) -> set[str]:
@@ -528,7 +513,7 @@ def run(url: str, period: pd.Period, plans: list[Plan] | None = None) -> RunOutc
         ).fetchall()
         locks = _differences_for(period, _locks(conn))
         lines = period_lines(result, period, _paid(conn) if locks else None, manual, locks)
-        stmts = statements(lines, _payees(plans, credits, period))
+        stmts = statements(lines, period, _payees(plans, credits, period))
         fingerprint = input_fingerprint(credits, quotas, plans)
         mlflow_id = _track(period, plans, fingerprint, lines, stmts, quotas, credits)
         run_id = _write(conn, period, plans, fingerprint, last_credit, mlflow_id, lines, stmts)
@@ -898,7 +883,7 @@ def replay(url: str, run_id: int) -> tuple[int, int, bool]:
     )
     before = sorted(_line_key(*row) for row in stored)
     statements_now = sorted(
-        tuple(r) for r in statements(lines, _payees(plans, credits, period)).itertuples(index=False)
+        tuple(r) for r in statements(lines, period, _payees(plans, credits, period)).itertuples(index=False)
     )
     matched = sum(1 for a, b in zip(again, before, strict=False) if a == b)
     differ = max(len(again), len(before)) - matched

@@ -111,7 +111,14 @@ def write_statements(url: str, period: pd.Period, folder: Path, fmt: str) -> lis
         path = folder / f"statement-{_slug(rep)}.{fmt}"
         totals = dict(zip(PAYROLL_HEADER[2:8], stmt[2:], strict=True))
         if fmt == "html":
-            _write_html(path, rep, period, run_id, locked, by_rep.get(rep, []), totals)
+            _render(
+                path,
+                f"Commission statement — {rep}, {period}",
+                f"Payout run {run_id}{' (locked)' if locked else ' (open: may still change)'}",
+                LINE_HEADER,
+                by_rep.get(rep, []),
+                totals,
+            )
         else:
             rows = list(by_rep.get(rep, []))
             rows += [
@@ -123,7 +130,13 @@ def write_statements(url: str, period: pd.Period, folder: Path, fmt: str) -> lis
     payroll = folder / f"payroll.{fmt}"
     rows = [(*s, run_id, locked) for s in stmts]
     if fmt == "html":
-        _write_payroll_html(payroll, period, run_id, locked, rows)
+        _render(
+            payroll,
+            f"Payroll export — {period}",
+            f"Payout run {run_id}{' (locked)' if locked else ''}",
+            PAYROLL_HEADER,
+            rows,
+        )
     else:
         write_table(payroll, PAYROLL_HEADER, iter(rows))
     written.append(payroll)
@@ -145,37 +158,28 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}td.n{text-align:righ
 """
 
 
-def _render(path: Path, **context) -> None:
+def _render(
+    path: Path, title: str, subtitle: str, header: list[str], rows, totals: dict | None = None
+) -> None:
+    """An escaped, self-contained HTML page of a table (and its totals), owner-only (0600)."""
     import os
 
     from jinja2 import Environment
 
-    html = Environment(autoescape=True).from_string(_PAGE).render(**context)
+    html = (
+        Environment(autoescape=True)
+        .from_string(_PAGE)
+        .render(
+            title=title,
+            subtitle=subtitle,
+            header=header,
+            rows=[[_cell(v) for v in r] for r in rows],
+            totals=[(k, f"{v:,.2f}") for k, v in totals.items()] if totals else None,
+        )
+    )
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(html)
-
-
-def _write_html(path, rep, period, run_id, locked, rows, totals) -> None:
-    _render(
-        path,
-        title=f"Commission statement — {rep}, {period}",
-        subtitle=f"Payout run {run_id}{' (locked)' if locked else ' (open: may still change)'}",
-        header=LINE_HEADER,
-        rows=[[_cell(v) for v in r] for r in rows],
-        totals=[(k, f"{v:,.2f}") for k, v in totals.items()],
-    )
-
-
-def _write_payroll_html(path, period, run_id, locked, rows) -> None:
-    _render(
-        path,
-        title=f"Payroll export — {period}",
-        subtitle=f"Payout run {run_id}{' (locked)' if locked else ''}",
-        header=PAYROLL_HEADER,
-        rows=[[_cell(v) for v in r] for r in rows],
-        totals=None,
-    )
 
 
 def _cell(value):

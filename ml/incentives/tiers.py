@@ -32,8 +32,6 @@ from fractions import Fraction
 
 import numpy as np
 
-METHODS = ("step", "flat", "interpolated")
-BOUNDARIES = ("lower", "higher")
 _SAFE = 2**62
 
 
