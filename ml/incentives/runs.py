@@ -35,6 +35,7 @@ from ml.incentives import engine
 from ml.incentives.plans import Plan, PlanError, check_versions, load_folder, parse
 
 EXPERIMENT = "salesops-payouts"
+_RUN_LOCK = 7_310_044  # any constant: serialises payout runs (setup_warehouse uses 7_310_043)
 CENT = Decimal("0.01")
 
 
@@ -485,6 +486,8 @@ def run(url: str, period: pd.Period, plans: list[Plan] | None = None) -> RunOutc
     """A payout run for ``period`` under ``plans`` (default: the plans folder; see module doc)."""
     plans = plans if plans is not None else load_folder()
     with _connect(url) as conn, conn.transaction():
+        # One payout run at a time: two at once would each record the same deal's credit version.
+        conn.execute("select pg_advisory_xact_lock(%s)", (_RUN_LOCK,))
         locked = conn.execute(
             "select run_id from finance.period_locks where period = %s", (_month(period),)
         ).fetchone()

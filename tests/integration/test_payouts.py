@@ -375,3 +375,19 @@ def test_split_sets_replace_each_other_and_add_up(pay_db):
         revenue[owner] - amount * Decimal("0.6")
     ) <= Decimal("0.01")
     assert [(r, a) for r, kind, a in credited if kind == "overlay"] == [(overlay, amount)]
+
+
+def test_two_runs_at_once_record_each_credit_once(pay_db, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ml.incentives import runs
+    from ml.incentives.plans import load_folder
+
+    plans = load_folder(tmp_path / "plans")
+    month = pd.Period("2017-05", freq="M")
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(lambda _: runs.run(pay_db, month, plans), range(2)))
+    assert sorted(o.new_credits > 0 for o in outcomes) == [False, True]  # the second found nothing new
+    assert query(pay_db, "select count(*) from finance.deal_credits group by opportunity_id, deal_version,"
+                         " rep_name having count(*) > 1") == []
+    assert query(pay_db, "select count(*) from finance.payout_runs") == [(2,)]
