@@ -1,8 +1,8 @@
 -- One row per month of the data: the company's headline figures. Deals (won
--- revenue, won and lost, win rate, deal size, days to close) are the rep months
--- summed; quota is the reps' quotas (once finance.quotas exists); orders are the
--- ERP orders by order date, cancelled and refunded ones left out; CSAT and NPS
--- count every survey answer of the month, whoever it names.
+-- revenue, won and lost, win rate, deal size, days to close) are the rep
+-- months summed; quota is the reps' quotas (once finance.quotas exists);
+-- orders are the ERP orders by order date, cancelled and refunded ones left
+-- out; CSAT and NPS count every survey answer of the month, whoever it names.
 with
 
 rep_months as (
@@ -110,8 +110,9 @@ final as (
             'survey_months.nps_responses'
         )) }} as nps,
         deal_months.quota,
-        {{ round_ratio(safe_divide('deal_months.won_revenue', 'deal_months.quota')) }}
-            as attainment
+        {{ round_ratio(safe_divide(
+            'deal_months.won_revenue', 'deal_months.quota'
+        )) }} as attainment
     from deal_months
     left join order_months
         on deal_months.month = order_months.month
