@@ -446,14 +446,14 @@ def quotas_load(file: Path, method: str) -> None:
 
 # --- incentive payouts ---------------------------------------------------------------------------
 
-def _period(text: str):
+def _period(text: str, option: str = "--period"):
     import pandas as pd
 
     from salesops.reference import parse_month
 
     month = parse_month(text.strip())
     if month is None:
-        raise click.BadParameter(f"{text!r} is not a month (2017-06)", param_hint="'--period'")
+        raise click.BadParameter(f"{text!r} is not a month (2017-06)", param_hint=f"'{option}'")
     return pd.Period(month, freq="M")
 
 
@@ -561,6 +561,27 @@ def payouts_replay(run_id: int) -> None:
 
 
 # --- files for people ---------------------------------------------------------------------------
+
+@main.command("report")
+@click.option("--month", help="The month to report (2017-06); default: the marts' last closed month.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language: English or Chinese.")
+@click.option("--edition", type=click.Choice(["sales", "finance"]), default="sales", show_default=True,
+              help="sales: read as bi_reader (personal data masked); finance: adds payouts, "
+                   "needs finance_reader.")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="html", show_default=True,
+              help="html: one self-contained file; pdf: printed by headless Chromium.")
+def report(month: str | None, lang: str, edition: str, fmt: str) -> None:
+    """Write the monthly sales report (headline, trend with quota and forecast, funnel, loss reasons,
+    segments, leaderboard, training needs; payouts in the finance edition) and print its path."""
+    from salesops.report.build import write_report
+
+    asked = None
+    if month is not None:
+        asked = _period(month, "--month").to_timestamp().date()
+    path, seconds = write_report(asked, lang, edition, fmt, owner_url=_warehouse_url())
+    echo(f"report ({edition}, {lang}, {fmt}) written in {seconds:.1f}s: {path}")
+
 
 @main.command("export")
 @click.argument("table")

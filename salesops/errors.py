@@ -31,6 +31,7 @@ _KNOWN = (
     "PlanError",  # ml.incentives.plans
     "PayoutInputError",  # ml.incentives.engine
     "PayoutError",  # ml.incentives.runs
+    "ReportError",  # salesops.report
 )
 DEBUG_HINT = "run with --debug for the traceback"
 

@@ -29,7 +29,8 @@ import psycopg
 from salesops import airflow_runtime
 from salesops.config import settings
 
-PIPELINE_DAGS = ("salesops_ingest", "salesops_transform", "salesops_forecast", "salesops_payouts")
+PIPELINE_DAGS = ("salesops_ingest", "salesops_transform", "salesops_forecast", "salesops_payouts",
+                 "salesops_report")
 
 
 def _step(echo: Callable, number: int, total: int, text: str) -> float:
@@ -94,7 +95,8 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
     skip = {"salesops_ingest": _ingest_not_needed(owner, cfg.landing_uri),
             "salesops_transform": _transform_not_needed(url),
             "salesops_forecast": _forecast_not_needed(url),
-            "salesops_payouts": _payouts_not_needed(owner)}
+            "salesops_payouts": _payouts_not_needed(owner),
+            "salesops_report": _report_not_needed(owner)}
 
     t = _step(echo, 3, total, "airflow: metadata database, dbt manifest and DAGs")
     bag = None
@@ -121,6 +123,11 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
         if dag_id == "salesops_payouts" and "salesops_transform" in runs:
             skip[dag_id] = ("the transform did not succeed: no marts to pay from"
                             if runs["salesops_transform"].state != "success" else _payouts_not_needed(owner))
+        if dag_id == "salesops_report" and "salesops_transform" in runs:
+            skip[dag_id] = ("the transform did not succeed: no marts to report on"
+                            if runs["salesops_transform"].state != "success" else _report_not_needed(owner))
+        elif dag_id == "salesops_report" and runs:
+            skip[dag_id] = _report_not_needed(owner)
         if skip[dag_id]:
             echo(f"      skipped: {skip[dag_id]}")
             continue
@@ -145,6 +152,8 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
             _print_forecasts(url, echo)
         if dag_id == "salesops_payouts" and dag_run.state == "success":
             _print_payouts(owner, echo)
+        if dag_id == "salesops_report":
+            _print_reports(dag_run, echo)
         ok = ok and dag_run.state == "success"
 
     rows = batch_summary(url, started_at)
@@ -152,6 +161,8 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
     transform = _print_marts(url, started_at, "salesops_transform" in runs, echo)
     _print_where_to_look(echo)
     _record_run(url, started_at, ok, rows, transform)
+    if report := _latest_report():
+        echo(f"\nReport: {report}")
     return ok
 
 
@@ -258,6 +269,55 @@ def _payouts_not_needed(owner_url: str) -> str | None:
         return None
     return (f"{paid[0]:%Y-%m} (the marts' last month) was paid after the last build; `salesops payouts run "
             "--period YYYY-MM` reruns a month")
+
+
+def _report_not_needed(owner_url: str) -> str | None:
+    """Why the report can be skipped (the last closed month's reports were written after the marts,
+    forecasts and payouts last changed), or None."""
+    from salesops import transform
+    from salesops.config import ensure_home
+    from salesops.report.build import EDITIONS, pipeline_langs, report_path
+    from salesops.report.data import last_closed_month
+    from salesops.warehouse import role_url
+
+    with psycopg.connect(role_url(owner_url, "ml")) as conn:
+        if conn.execute("select to_regclass('marts.company_kpis_monthly')").fetchone()[0] is None:
+            return "no marts yet"
+        month = last_closed_month(conn)
+        changed = conn.execute("select greatest((select max(ran_at) from finance.payout_runs),"
+                               " (select max(scored_at) from ml.forecast_runs))").fetchone()[0]
+    with psycopg.connect(role_url(owner_url, "transformer")) as conn:
+        built = transform.last_transform(conn)
+    if month is None:
+        return "the marts hold no closed deals yet"
+    times = [t for t in (changed, built and built["finished_at"]) if t is not None]
+    inputs = max(times) if times else None
+    paths = [report_path(ensure_home(), month, edition, lang, "html")
+             for lang in pipeline_langs() for edition in EDITIONS]
+    if inputs is None or not all(p.exists() and p.stat().st_mtime > inputs.timestamp() for p in paths):
+        return None
+    return f"the reports of {month:%Y-%m} are newer than their inputs; `salesops report` rewrites one"
+
+
+def _print_reports(dag_run, echo: Callable) -> None:
+    """Where the reports are (what the DAG's task returned)."""
+    out = {}
+    for ti in dag_run.get_task_instances():
+        if ti.task_id == "write_reports" and ti.state == "success":
+            out = ti.xcom_pull(task_ids="write_reports") or {}
+    for path in out.get("reports", []):
+        echo(f"      report: {path}")
+    for note in out.get("notes", []):
+        echo(f"      note: {note}")
+
+
+def _latest_report():
+    """The newest sales report in English (else any language) under $SALESOPS_HOME/reports."""
+    from salesops.config import ensure_home
+
+    found = sorted((ensure_home() / "reports").glob("*/report-sales-*.html"),
+                   key=lambda p: (p.parent.name, p.name == "report-sales-en.html"))
+    return found[-1] if found else None
 
 
 def _print_payouts(owner_url: str, echo: Callable) -> None:
