@@ -690,6 +690,13 @@ def write_report(
             f"the {edition} edition reads as {EDITIONS[edition]} and this connection may not: "
             f"{str(exc).splitlines()[0]}"
         ) from exc
+    except psycopg.OperationalError as exc:
+        if "permission denied to set role" not in str(exc):
+            raise
+        raise ReportError(
+            f"the {edition} edition reads as {EDITIONS[edition]} and this warehouse login may not act "
+            f"as it (the {edition} edition needs {EDITIONS[edition]} access)"
+        ) from exc
     except psycopg.errors.UndefinedTable as exc:
         raise ReportError(
             f"the marts are not built yet ({str(exc).splitlines()[0]}): run `salesops run` "

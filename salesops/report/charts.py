@@ -9,6 +9,7 @@ Source Han Sans...); a Chinese report without one is refused rather than drawn a
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from functools import cache
 
@@ -90,6 +91,7 @@ def _svg(name: str, draw: Callable[[plt.Figure], None], size: tuple[float, float
         finally:
             plt.close(fig)
     text = out.getvalue()
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)  # RDF boilerplate, no content
     return text[text.index("<svg") :]  # drop the XML prolog and doctype: the SVG is inlined
 
 
