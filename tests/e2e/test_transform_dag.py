@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from decimal import Decimal
 
 import psycopg
 import psycopg.sql
@@ -361,3 +362,55 @@ def test_payouts_dag_closes_the_last_month_with_a_statement_per_rep(warehouse_db
     assert said[0].strip() == (f"payout run {run_id} for {last}: {len(stated)} statements, "
                                f"payable {payable:,.2f} USD")
     assert said[-1].strip().startswith(f"statements: {folder} (payroll.csv")
+
+
+def test_report_dag_writes_the_last_month_in_both_editions_and_languages(warehouse_db, tmp_path):
+    """After the forecast and payouts DAGs: the report DAG writes the last closed month's sales and
+    finance editions in English and Chinese; the finance edition carries the payout run, its accrual
+    and the forecast; Chromium draws its charts with Chinese glyphs; a rerun is skipped as up to date."""
+    from salesops.config import settings
+    from salesops.pipeline import _print_reports, _report_not_needed
+    from tests.browser import look_at
+
+    dag = airflow_runtime.dagbag().get_dag("salesops_report")
+    condition = str(dag.timetable.asset_condition)
+    assert all(uri in condition for uri in (MARTS_URI, "salesops://forecasts/", "salesops://payouts/"))
+    assert _report_not_needed(warehouse_db) is None
+    run = airflow_runtime.run_dag("salesops_report")
+    assert run.state == "success" and set(_states(run).values()) == {"success"}
+    [(last,)] = query(warehouse_db, "select to_char(max(closed_month), 'YYYY-MM')"
+                                    " from marts.fct_opportunities where is_closed")
+    folder = settings().home / "reports" / last
+    names = [f"report-{edition}-{lang}.html" for edition in ("finance", "sales") for lang in ("en", "zh")]
+    assert sorted(p.name for p in folder.iterdir()) == names
+
+    def shown(name: str) -> dict:
+        html = (folder / name).read_text(encoding="utf-8")
+        found = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S)
+        return json.loads(found.group(1).replace("<\\/", "</"))
+
+    finance, sales = shown("report-finance-en.html"), shown("report-sales-en.html")
+    [(run_id, payable)] = query(warehouse_db, "select run_id, payable from finance.payout_runs"
+                                              " order by run_id desc limit 1")
+    assert finance["payout_run"]["run_id"] == run_id
+    assert sum(Decimal(r["payable"]) for r in finance["payouts"]) == payable > 0
+    [(expected,)] = query(warehouse_db, "select sum(expected_commission) from finance.payout_projections"
+                                        " where run_id = %s", (run_id,))
+    assert sum(Decimal(r["expected_commission"]) for r in finance["accruals"]) == expected
+    forecasts = query(warehouse_db, "select period::text, forecast from ml.revenue_forecasts"
+                                    " where level = 'company' and as_of_month = %s order by period",
+                      (f"{last}-01",))
+    assert [(r["forecast_month"], Decimal(r["forecast"])) for r in finance["forecast"]] == forecasts
+    assert len(forecasts) > 0 and "forecast" not in finance["missing"]
+    assert sales["payout_run"] is None and sales["payouts"] == [] and "payouts" not in sales["missing"]
+    said = []
+    _print_reports(run, said.append)
+    assert [line.strip() for line in said] == [f"report: {folder / n}" for n in
+                                               ("report-sales-en.html", "report-finance-en.html",
+                                                "report-sales-zh.html", "report-finance-zh.html")]
+    seen = look_at(folder / "report-finance-zh.html", tmp_path, han_selectors=("#payouts h2",))
+    assert seen.problems == [] and {u.split(":")[0] for u in seen.requests} == {"file"}
+    assert {"trend", "payouts", "teams"} <= set(seen.charts) and min(seen.charts.values()) > 0.01
+    fonts = seen.han_fonts["#payouts h2"]
+    assert sum(n for family, n in fonts.items() if "CJK" in family) >= seen.han_chars["#payouts h2"] > 0
+    assert "newer than their inputs" in _report_not_needed(warehouse_db)
