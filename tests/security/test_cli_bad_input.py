@@ -251,6 +251,18 @@ PROBES: dict[str, list[Probe]] = {
         Probe((), CANNOT_CONNECT),
         Probe((), IS_A_FILE, HOME_FILE),
     ],
+    "report": [
+        Probe(("--month", "June"), "'June' is not a month (2017-06)", code=2),
+        Probe(("--lang", "fr"), "'fr' is not one of", code=2),
+        Probe(("--edition", "hr"), "'hr' is not one of", code=2),
+        Probe(("--format", "docx"), "'docx' is not one of", code=2),
+        Probe(("--month", "2017-06"), CANNOT_CONNECT),
+        Probe((), IS_A_FILE, HOME_FILE),
+    ],
+    "benchmark report": [
+        Probe(("--scale", "0"), "not in the range x>0", code=2),
+        Probe((), CANNOT_CONNECT),
+    ],
     "benchmark payouts": [
         Probe(("--rows", "0"), "not in the range x>=1", code=2),
         Probe(("--reps", "0"), "not in the range x>=1", code=2),
