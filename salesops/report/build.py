@@ -24,7 +24,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from salesops.report import ReportError, charts
 from salesops.report.data import HEADLINE, ReportData, last_closed_month, load, months_available, total
-from salesops.report.i18n import CHANNELS, METRICS, PRIORITY, RFM, STAGES, Words
+from salesops.report.i18n import CHANNELS, METRICS, PRIORITY, RFM, STAGES, TRAINING_ZH, Words
 
 EDITIONS = {"sales": "bi_reader", "finance": "finance_reader"}
 FORMATS = ("html", "pdf")
@@ -399,7 +399,11 @@ class Report:
                     Cell(show(r["peer_baseline"]), _sortable(r["peer_baseline"])),
                     Cell(w.percent(r["gap_pct"]), _sortable(r["gap_pct"])),
                     Cell(w.number(r["volume"]), r["volume"]),
-                    Cell(r["suggested_training"]),
+                    Cell(
+                        TRAINING_ZH.get(r["metric"], r["suggested_training"])
+                        if w.lang == "zh"
+                        else r["suggested_training"]
+                    ),
                 ]
             )
         return Table(

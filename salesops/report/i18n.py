@@ -187,6 +187,20 @@ METRICS = {
     "activities_per_month": {"en": "activities per month", "zh": "月均活动数"},
     "avg_first_response_hours": {"en": "first response (hours)", "zh": "首次响应（小时）"},
     "avg_days_to_close": {"en": "days to close", "zh": "成交周期（天）"},
+    "lead_to_contacted_rate": {"en": "lead → contacted", "zh": "线索跟进率"},
+    "prospecting_to_engaging_rate": {"en": "prospecting → engaging", "zh": "接洽转商谈率"},
+    "engaging_to_won_rate": {"en": "engaging → won", "zh": "商谈赢单率"},
+    "avg_csat": {"en": "CSAT", "zh": "客户满意度"},
+}
+# The suggested training of marts.training_needs (one per measure) in Chinese; English is the mart's.
+TRAINING_ZH = {
+    "lead_to_contacted_rate": "线索跟进：及时联系每一条新线索",
+    "prospecting_to_engaging_rate": "需求挖掘与资格判断：把潜在客户推进到商务洽谈",
+    "engaging_to_won_rate": "谈判与成交：把洽谈中的商机转化为赢单",
+    "avg_days_to_close": "成交节奏：缩短从洽谈到成交的周期",
+    "activities_per_month": "活动规划：每月更多的电话、邮件和拜访",
+    "avg_first_response_hours": "快速响应：更快回复新线索",
+    "avg_csat": "客户关怀：提升售后满意度",
 }
 
 

@@ -44,3 +44,15 @@ def test_every_text_has_both_languages_and_unknown_language_is_refused():
     assert all(set(v) == {"en", "zh"} and all(v.values()) for v in TEXT.values())
     with pytest.raises(ValueError, match="choose one of en, zh"):
         Words("fr")
+
+
+def test_every_training_measure_has_a_name_and_a_chinese_suggestion():
+    """The measures training_needs computes (read from its SQL) are all named in both languages."""
+    import re
+    from pathlib import Path
+
+    from salesops.report.i18n import METRICS, TRAINING_ZH
+
+    model = Path(__file__).resolve().parents[2] / "dbt/models/marts/performance/training_needs.sql"
+    measures = set(re.findall(r"'([a-z_]+)',\s*(?:null|'[a-z]+')", model.read_text()))
+    assert measures and measures == set(METRICS) == set(TRAINING_ZH)
