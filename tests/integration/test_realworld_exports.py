@@ -256,3 +256,36 @@ def test_payouts_on_real_exports(realworld_marts, tmp_path, monkeypatch):
         query(url, "select rep_name, sum(amount) from finance.payout_lines where kind = 'earned' group by 1")
     )
     assert got == expected and got
+
+
+def test_the_report_on_real_exports(realworld_marts, tmp_path):
+    """After the payout run above: the monthly report of the real marts' last closed month, both
+    editions, in Chinese and English; its headline equals the deals read from the marts directly,
+    its payouts the run's statements."""
+    import json
+    import re
+
+    from salesops.report.build import write_report
+
+    url, _ = realworld_marts
+    [(month, won, lost)] = query(url, """
+        with last as (select max(closed_month) as month from marts.fct_opportunities
+                      where is_closed and closed_month < date_trunc('month', current_date))
+        select to_char(last.month, 'YYYY-MM'), coalesce(sum(o.amount_usd) filter (where o.is_won), 0),
+               count(*) filter (where o.is_closed and not o.is_won)
+        from last left join marts.fct_opportunities as o on o.closed_month = last.month
+        group by last.month""")
+    for edition in ("sales", "finance"):
+        for lang in ("zh", "en"):
+            path, seconds = write_report(None, lang, edition, "html", owner_url=url, home=tmp_path)
+            assert path.parent.name == month and seconds < 20
+            html = path.read_text(encoding="utf-8")
+            shown = json.loads(re.search(r'id="report-data">(.*?)</script>', html, re.S).group(1))
+            headline = shown["headline"][month]
+            assert (Decimal(headline["won_revenue"]), headline["deals_lost"]) == (won, lost)
+    payable = query(url, "select payable from finance.payout_runs where to_char(period, 'YYYY-MM') = %s"
+                         " order by run_id desc limit 1", (month,))
+    if payable:
+        assert sum(Decimal(r["payable"]) for r in shown["payouts"]) == payable[0][0]
+    else:
+        assert "payouts" in shown["missing"]
