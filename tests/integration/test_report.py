@@ -163,9 +163,11 @@ def test_the_pdf_is_printed_by_chromium_on_a4_pages(report_db):
     assert not path.with_suffix(".html").exists()
 
 
-def test_the_editions_keep_to_their_roles(report_db):
-    """A login that may act as bi_reader gets the sales edition; the finance edition is refused."""
+def test_the_editions_keep_to_their_roles(report_db, tmp_path, monkeypatch):
+    """A login that may act as bi_reader gets the sales edition; the finance edition is refused.
+    (Its own home: a home that keeps finance_reader's password has finance access.)"""
     url, home = report_db
+    monkeypatch.setenv("SALESOPS_HOME", str(tmp_path / "bi-home"))
     name = "t_report_bi"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"drop role if exists {name}")
