@@ -144,16 +144,20 @@ def compute(
                     f"{rep!r}, who is not a known rep"
                 )
     quota = _quota_lookup(quotas)
-    parts, covered = [], np.zeros(len(frame), dtype=bool)
+    parts, covered, beyond_window = [], np.zeros(len(frame), dtype=bool), 0
     for plan in plans:
         on_plan = _in_effect(plan, frame["closed_date"])
         if plan.reps is not None:
             on_plan = on_plan & frame["rep_name"].isin(plan.reps).to_numpy()
         covered |= on_plan
-        deals = frame[on_plan]
+        deals, refunded, late = _clawed_back(plan, frame[on_plan])
+        beyond_window += late
         plan_quota = _plan_quotas(plan, frame, quota, through)
         for comp in plan.components:
             lines = _component(plan, comp, deals, plan_quota, through)
+            if len(lines) and refunded:
+                says = lines["deal_id"].map(refunded)
+                lines["reason"] = lines["reason"].where(says.isna(), lines["reason"] + "; " + says)
             if len(lines):
                 parts.append(_capped(lines, comp, through))
     lines = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LINE_COLUMNS)
@@ -169,8 +173,43 @@ def compute(
         for product in comp.products or ()
         if product not in known_products
     ]
+    if beyond_window:
+        notes.append(
+            f"{beyond_window:,} refunded or cancelled deal(s) were refunded after their plan's clawback "
+            "window and keep their commission"
+        )
     text.forget()  # the formatted amounts of this computation are in its lines now
     return Result(lines[LINE_COLUMNS], statements(lines), int((~covered).sum()), notes)
+
+
+def _clawed_back(plan: Plan, deals: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str], int]:
+    """The plan's deals with the refunds it claws back taken off their base (``clawback:`` in the
+    plan; none without it): a refund or cancellation learned within ``window_days`` of the close
+    takes the whole base (``full``) or its refunded share, rounded half to even to the cent
+    (``prorated``). Returns the deals, a reason suffix per clawed-back deal, and how many refunded
+    deals fell outside the window."""
+    if not plan.clawback or "refunded_share" not in deals or not len(deals):
+        return deals, {}, 0
+    share = deals["refunded_share"].map(lambda v: Fraction(Decimal(v)) if v is not None else Fraction(0))
+    refunded = (share > 0).to_numpy()
+    if not refunded.any():
+        return deals, {}, 0
+    days = (pd.to_datetime(deals["refunded_on"]) - deals["closed_date"]).dt.days.to_numpy()
+    window = int(plan.clawback["window_days"])
+    inside = refunded & (days <= window)
+    out = deals.copy()
+    cents = out["cents"].to_numpy(dtype=object).copy()
+    says = {}
+    for i in np.flatnonzero(inside):
+        whole = int(cents[i])
+        taken = whole if plan.clawback["method"] == "full" else int(round(Fraction(whole) * share.iloc[i]))
+        cents[i] = whole - taken
+        said = f"{pct(share.iloc[i], 2)} refunded on {pd.Timestamp(out['refunded_on'].iloc[i]):%Y-%m-%d}"
+        says[out["deal_id"].iloc[i]] = (
+            f"{said}, within {window} days: {money(taken)} of {money(whole)} clawed back"
+        )
+    out["cents"] = cents.astype(out["cents"].dtype) if out["cents"].dtype != object else cents
+    return out, says, int((refunded & ~inside).sum())
 
 
 def _in_effect(plan: Plan, days: pd.Series) -> np.ndarray:

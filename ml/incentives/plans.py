@@ -100,6 +100,7 @@ class Plan:
     source: str  # the YAML as written
     sha256: str
     path: str = field(default="", compare=False)
+    clawback: dict | None = None  # {window_days, method}: refunds of won deals (orders channel)
 
     ends: date | None = field(default=None, compare=False)  # effective_to, or the day before the next version
 
@@ -206,6 +207,7 @@ def parse(text: str, path: str = "<plan>") -> Plan:
         text,
         hashlib.sha256(text.encode("utf-8")).hexdigest(),
         path,
+        clawback=data.get("clawback"),
     )
 
 

@@ -89,16 +89,29 @@ def register_plans(conn, plans: list[Plan]) -> None:
 
 
 _CHANGED = """
-with won as (
+with refunds as (
+    -- the share of a deal's order amount refunded or cancelled, and when that became known
+    select opportunity_id,
+        round(coalesce(sum(amount_usd) filter (where is_refunded), 0) / nullif(sum(amount_usd), 0), 8)
+            as share,
+        (max(loaded_at) filter (where is_refunded))::date as refunded_on
+    from marts.fct_orders where opportunity_id is not null group by opportunity_id
+    having bool_or(is_refunded)
+),
+won as (
     select o.opportunity_id, o.rep_name, o.manager_name, o.product_name, o.closed_date, o.amount_usd,
         o.currency,
+        -- a deal without a refund keeps the fingerprint it had before refunds were recorded
         md5(concat_ws('|', o.amount_usd::text, o.closed_date::text, o.product_name, (
             select string_agg(s.rep_name || ':' || s.split_pct::text || ':' || s.credit_type, ','
                 order by s.split_id)
             from finance.credit_splits as s where s.opportunity_id = o.opportunity_id
                 and s.entered_at = (select max(t.entered_at) from finance.credit_splits as t
-                    where t.opportunity_id = o.opportunity_id)))) as fingerprint
+                    where t.opportunity_id = o.opportunity_id)),
+            case when r.share > 0 then 'refunded:' || r.share::text end)) as fingerprint,
+        coalesce(r.share, 0) as refunded_share, case when r.share > 0 then r.refunded_on end as refunded_on
     from marts.fct_opportunities as o
+    left join refunds as r on r.opportunity_id = o.opportunity_id
     where o.is_won and o.closed_date is not null and o.closed_date < %(end)s and o.rep_name is not null
         and o.amount is not null
 ),
@@ -112,7 +125,7 @@ first_owner as (
     order by opportunity_id, credit_id
 )
 select w.opportunity_id, coalesce(f.rep_name, w.rep_name), w.manager_name, w.product_name, w.closed_date,
-    w.amount_usd, w.currency, w.fingerprint, coalesce(l.deal_version, 0)
+    w.amount_usd, w.currency, w.fingerprint, coalesce(l.deal_version, 0), w.refunded_share, w.refunded_on
 from won as w
 left join latest as l on l.opportunity_id = w.opportunity_id
 left join first_owner as f on f.opportunity_id = w.opportunity_id
@@ -162,7 +175,8 @@ def record_credits(conn, through: pd.Period) -> tuple[int, int]:
             )
     rows = []
     hundred = Decimal(100)
-    for opp, owner, manager, product, closed, usd, _currency, fp, version in changed:
+    for opp, owner, manager, product, closed, usd, _currency, fp, version, refunded, refunded_on in changed:
+        refund = (refunded, refunded_on)
         shares = splits.get(opp)
         if shares and not any(
             k == "revenue" for _, _, k in shares
@@ -170,13 +184,28 @@ def record_credits(conn, through: pd.Period) -> tuple[int, int]:
             shares = [(owner, hundred, "revenue"), *shares]
         if not shares:
             rows.append(
-                (opp, version + 1, owner, manager, product, closed, usd, "USD", hundred, "revenue", fp)
+                (
+                    opp,
+                    version + 1,
+                    owner,
+                    manager,
+                    product,
+                    closed,
+                    usd,
+                    "USD",
+                    hundred,
+                    "revenue",
+                    fp,
+                    *refund,
+                )
             )
             continue
         revenue = iter(_split(Decimal(usd), [p for _, p, k in shares if k == "revenue"]))
         for who, pct_, kind in shares:
             credited = next(revenue) if kind == "revenue" else Decimal(usd)
-            rows.append((opp, version + 1, who, manager, product, closed, credited, "USD", pct_, kind, fp))
+            rows.append(
+                (opp, version + 1, who, manager, product, closed, credited, "USD", pct_, kind, fp, *refund)
+            )
     still_won = {
         r[0]
         for r in conn.execute(
@@ -200,13 +229,16 @@ def record_credits(conn, through: pd.Period) -> tuple[int, int]:
                     hundred,
                     "revenue",
                     "not-won",
+                    Decimal(0),
+                    None,
                 )
             )
     with (
         conn.cursor() as cur,
         cur.copy(
             "copy finance.deal_credits (opportunity_id, deal_version, rep_name, manager_name, product_name,"
-            " closed_date, amount, currency, split_pct, credit_type, deal_fingerprint) from stdin"
+            " closed_date, amount, currency, split_pct, credit_type, deal_fingerprint, refunded_share,"
+            " refunded_on) from stdin"
         ) as copy,
     ):
         for row in rows:
@@ -227,7 +259,8 @@ def current_credits(conn, last_credit_id: int | None = None) -> tuple[pd.DataFra
         "with ledger as (select * from finance.deal_credits " + limit + "),"
         " latest as (select opportunity_id, max(deal_version) as v from ledger group by opportunity_id)"
         " select l.opportunity_id, l.rep_name, l.manager_name, l.product_name, l.closed_date, l.amount,"
-        " l.split_pct, l.credit_type from ledger as l join latest using (opportunity_id)"
+        " l.split_pct, l.credit_type, l.refunded_share, l.refunded_on"
+        " from ledger as l join latest using (opportunity_id)"
         " where l.deal_version = latest.v order by l.credit_id",
         (last_credit_id,) if last_credit_id is not None else None,
     ).fetchall()
@@ -246,8 +279,14 @@ def current_credits(conn, last_credit_id: int | None = None) -> tuple[pd.DataFra
             "amount",
             "split_pct",
             "credit_type",
+            "refunded_share",
+            "refunded_on",
         ],
     )
+    if not (frame["refunded_share"] > 0).any():
+        # No refund recorded: the credits are read as before refunds were (a run's input fingerprint,
+        # and so the replay of a run made before, is unchanged).
+        frame = frame.drop(columns=["refunded_share", "refunded_on"])
     return frame, top
 
 
@@ -305,6 +344,12 @@ def period_lines(
         )
         merged["diff"] = [int(n) - int(w) for n, w in zip(merged["now"], merged["was"], strict=True)]
         merged = merged[merged["diff"] != 0]
+        # a refund clawed back says so on the difference too (the engine ends the line's reason with it)
+        refunds = {
+            d: "; " + r.rsplit("; ", 1)[-1]
+            for d, r in zip(now["deal_id"], now["reason"], strict=True)
+            if r.endswith("clawed back")
+        }
         if len(merged):
             parts.append(
                 pd.DataFrame(
@@ -325,7 +370,7 @@ def period_lines(
                         "reason": [
                             f"recalculated {e}: {engine.money(int(n))} now, "
                             f"{engine.money(int(w))} paid "
-                            f"({r}{', deal ' + d if d else ''})"
+                            f"({r}{', deal ' + d if d else ''})" + refunds.get(d, "")
                             for e, n, w, r, d in zip(
                                 merged["earned_period"],
                                 merged["now"],

@@ -4,6 +4,8 @@ and clawbacks in the next open month, replay, statements, explain and row-level 
 
 from __future__ import annotations
 
+import csv
+from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import pandas as pd
@@ -388,6 +390,116 @@ def test_two_runs_at_once_record_each_credit_once(pay_db, tmp_path):
     with ThreadPoolExecutor(2) as pool:
         outcomes = list(pool.map(lambda _: runs.run(pay_db, month, plans), range(2)))
     assert sorted(o.new_credits > 0 for o in outcomes) == [False, True]  # the second found nothing new
-    assert query(pay_db, "select count(*) from finance.deal_credits group by opportunity_id, deal_version,"
-                         " rep_name having count(*) > 1") == []
+    assert (
+        query(
+            pay_db,
+            "select count(*) from finance.deal_credits group by opportunity_id, deal_version,"
+            " rep_name having count(*) > 1",
+        )
+        == []
+    )
     assert query(pay_db, "select count(*) from finance.payout_runs") == [(2,)]
+
+
+def test_a_refund_claws_back_its_share_in_the_next_open_month(pay_db, tmp_path):
+    """The plan claws back refunds prorated. May is paid and locked; then the ERP sends one of the
+    two orders of a May deal again as refunded (a new delivery, through the loader). June's run
+    posts, for May, the difference of the rep's quarterly commission on the reduced bookings and
+    of the manager's override, as clawbacks; the ledger keeps the deal's new version with its
+    refunded share; a refund the plan's window does not cover would keep its commission."""
+    from ingestion.loader import ingest_path
+    from ml.incentives.engine import money
+    from salesops.access import apply_grants
+    from salesops.dbt_project import run_dbt
+    from salesops.transform import ensure_manifest, pii_columns
+
+    url = pay_db
+    (tmp_path / "plans" / "test-plan.yaml").write_text(
+        PLAN + "clawback: {window_days: 5000, method: prorated}\n"
+    )
+    [(deal, rep, manager, usd)] = query(
+        url,
+        """
+        select o.opportunity_id, o.rep_name, o.manager_name, o.amount_usd from marts.fct_opportunities as o
+        where o.is_won and o.closed_date >= '2017-05-01' and o.closed_date < '2017-06-01'
+          and (select count(*) from marts.fct_orders as r where r.opportunity_id = o.opportunity_id) = 2
+        order by o.amount_usd desc, o.opportunity_id limit 1""",
+    )
+    orders = query(
+        url,
+        "select order_id, invoice_number, opportunity_id, account_name, order_date::text,"
+        " product_name, quantity, unit_price, amount, currency, amount_usd"
+        " from marts.fct_orders where opportunity_id = %s order by order_id",
+        (deal,),
+    )
+    cli("payouts", "run", "--period", "2017-05")
+    cli("payouts", "lock", "--period", "2017-05")
+    paid = lines(url, 1)[rep]
+
+    refund = tmp_path / "refunds" / "orders"
+    refund.mkdir(parents=True)
+    first = orders[0]
+    with (refund / "erp_refunds.csv").open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(
+            [
+                "order_id",
+                "invoice_number",
+                "opportunity_id",
+                "account_name",
+                "order_date",
+                "product_name",
+                "quantity",
+                "unit_price",
+                "amount",
+                "currency",
+                "status",
+            ]
+        )
+        writer.writerow([*first[:10], "refunded"])
+    [loaded] = ingest_path(url, "orders", str(refund))
+    assert loaded.status == "loaded" and loaded.rows_loaded == 1
+    run_dbt(["build", "--select", "fct_orders"], url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        apply_grants(conn, pii_columns(ensure_manifest()))
+    cli("payouts", "run", "--period", "2017-06")
+
+    share = (first[10] / (orders[0][10] + orders[1][10])).quantize(Decimal("0.00000001"), ROUND_HALF_EVEN)
+    taken = (usd * share).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+    before = won_by_rep(url, "2017-04-01", "2017-06-01")[rep]
+    expected = commission(before - taken) - commission(before)
+    assert expected < 0 and paid > 0
+    posted = query(
+        url,
+        "select opportunity_id, kind, amount from finance.payout_lines where run_id = 2 and rep_name = %s"
+        " and earned_period = '2017-05-01' and component = 'commission'",
+        (rep,),
+    )
+    # the rep's May commission falls by exactly the difference (the running total's cent of rounding
+    # may move to another May deal of the rep); the refunded deal's own line is a clawback
+    assert sum(amount for _, _, amount in posted) == expected
+    assert [kind for opp, kind, _ in posted if opp == deal] == ["clawback"]
+    override = ((usd - taken) / 100).quantize(Decimal("0.01"), ROUND_HALF_EVEN) - (usd / 100).quantize(
+        Decimal("0.01"), ROUND_HALF_EVEN
+    )
+    assert query(
+        url,
+        "select kind, amount from finance.payout_lines where run_id = 2 and rep_name = %s"
+        " and earned_period = '2017-05-01' and component = 'override'",
+        (manager,),
+    ) == [("clawback", override)]
+    reason = query(
+        url,
+        "select reason from finance.payout_lines where run_id = 2 and opportunity_id = %s"
+        " and component = 'commission'",
+        (deal,),
+    )[0][0]
+    said = f"within 5000 days: {money(int(taken * 100))} of {money(int(usd * 100))} clawed back"
+    assert reason.endswith(f"refunded on {date.today():%Y-%m-%d}, {said}")
+    assert query(
+        url,
+        "select deal_version, refunded_share, refunded_on from finance.deal_credits"
+        " where opportunity_id = %s order by deal_version",
+        (deal,),
+    ) == [(1, Decimal(0), None), (2, share, date.today())]
+    assert "identical" in cli("payouts", "replay", "2")

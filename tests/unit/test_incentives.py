@@ -470,3 +470,57 @@ def test_a_new_rep_ramps_on_a_prorated_quota():
             "quota: {source: plan, monthly: 1}\nramp: {shares: [50%, 120%]}\n"
             "components: [{name: b, kind: bonus, rep: Ann, period: 2017-07, amount: 1, reason: r}]\n"
         )
+
+
+REFUND_BODY = """\
+clawback: {{window_days: 90, method: {method}}}
+components:
+  - {{name: c, kind: rate_table, basis: amount, accumulate: transaction, method: flat,
+     tiers: [{{from: 0, rate: 10%}}]}}
+"""
+
+
+def refunded(frame: pd.DataFrame, shares: list[str], on: list[str | None]) -> pd.DataFrame:
+    out = frame.copy()
+    out["refunded_share"] = [Decimal(s) for s in shares]
+    out["refunded_on"] = [pd.Timestamp(d).date() if d else None for d in on]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("method", "expected"),
+    [("prorated", [66_667, 0, 100_000, 50_000]), ("full", [0, 0, 100_000, 50_000])],
+)
+def test_refunds_claw_back_within_the_window_fully_or_prorated(method, expected):
+    """10% of $10,000 deals: a third refunded 30 days after the close leaves 10% of $6,666.67
+    ($666.67, the clawed $3,333.33 rounded half to even to the cent) or nothing (full); a whole
+    refund leaves nothing; a refund 120 days on is beyond the 90-day window; no refund, no change."""
+    frame = refunded(
+        deals([10_000, 10_000, 10_000, 5_000], days=["2017-02-10"] * 4),
+        ["0.33333333", "1", "0.5", "0"],
+        ["2017-03-12", "2017-02-20", "2017-06-10", None],
+    )
+    result = run(plan(REFUND_BODY.format(method=method)), frame)
+    assert cents(result) == expected
+    reasons = list(result.lines["reason"])
+    if method == "prorated":
+        assert reasons[0].endswith(
+            "33.33% refunded on 2017-03-12, within 90 days: $3,333.33 of $10,000 clawed back"
+        )
+    assert "clawed back" not in reasons[2] and "clawed back" not in reasons[3]
+    late = "1 refunded or cancelled deal(s) were refunded after their plan's clawback window"
+    assert result.notes == [f"{late} and keep their commission"]
+
+
+def test_refunds_are_ignored_by_a_plan_without_clawback():
+    frame = refunded(deals([10_000]), ["1"], ["2017-02-11"])
+    body = (
+        "components:\n  - {name: c, kind: rate_table, basis: amount, accumulate: transaction, method: flat,\n"
+    )
+    body += "     tiers: [{from: 0, rate: 10%}]}\n"
+    assert cents(run(plan(body), frame)) == [100_000]
+
+
+def test_a_clawback_needs_a_window_and_a_method():
+    with pytest.raises(PlanError, match="clawback"):
+        plan(REFUND_BODY.format(method="half"))
