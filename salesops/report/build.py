@@ -710,12 +710,16 @@ def write_report(
     target = report_path(home or ensure_home(), month, edition, lang, fmt)
     for folder in (target.parent.parent, target.parent):  # private, like the rest of the home
         folder.mkdir(exist_ok=True, mode=0o700)
-    page = target.with_suffix(".html")
+    if fmt == "html":
+        _write_private(target, html)
+        return target, time.perf_counter() - started
+    page = target.with_name(f".{target.stem}.print.html")  # what Chromium prints; never the HTML report
     _write_private(page, html)
-    if fmt == "pdf":
+    try:
         print_pdf(page, target)
-        page.unlink()
-        target.chmod(0o600)
+    finally:
+        page.unlink(missing_ok=True)
+    target.chmod(0o600)
     return target, time.perf_counter() - started
 
 

@@ -155,12 +155,17 @@ def Image_size(path: Path) -> tuple[int, int]:
 
 def test_the_pdf_is_printed_by_chromium_on_a4_pages(report_db):
     url, home = report_db
+    html, _ = write_report(MONTH, "zh", "sales", "html", owner_url=url, home=home)
     path, _ = write_report(MONTH, "zh", "sales", "pdf", owner_url=url, home=home)
     body = path.read_bytes()
     assert path.suffix == ".pdf" and body.startswith(b"%PDF-")
     assert len(re.findall(rb"/Type\s*/Page\b", body)) >= 5
     assert b"/MediaBox [0 0 594.95996 841.91998]" in body  # A4
-    assert not path.with_suffix(".html").exists()
+    # the HTML report of the same edition and language is still there, and the page Chromium
+    # printed is gone
+    assert html == path.with_suffix(".html")
+    assert html.read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith(".")) == []
 
 
 def test_the_editions_keep_to_their_roles(report_db, tmp_path, monkeypatch):
