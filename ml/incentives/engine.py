@@ -93,6 +93,7 @@ class Result:
     statements: pd.DataFrame  # STATEMENT_COLUMNS
     uncovered: int  # credited deals of reps on no plan in effect
     notes: list[str] = field(default_factory=list)  # what a person should look at (unknown products)
+    refunds: dict[tuple[str, str], str] = field(default_factory=dict)  # (plan_id, deal_id) -> why clawed back
 
 
 def credits_frame(credits: pd.DataFrame) -> pd.DataFrame:
@@ -144,7 +145,7 @@ def compute(
                     f"{rep!r}, who is not a known rep"
                 )
     quota = _quota_lookup(quotas)
-    parts, covered, beyond_window = [], np.zeros(len(frame), dtype=bool), 0
+    parts, covered, beyond_window, refunds = [], np.zeros(len(frame), dtype=bool), 0, {}
     for plan in plans:
         on_plan = _in_effect(plan, frame["closed_date"])
         if plan.reps is not None:
@@ -152,6 +153,7 @@ def compute(
         covered |= on_plan
         deals, refunded, late = _clawed_back(plan, frame[on_plan])
         beyond_window += late
+        refunds.update({(plan.plan_id, deal): says for deal, says in refunded.items()})
         plan_quota = _plan_quotas(plan, frame, quota, through)
         for comp in plan.components:
             lines = _component(plan, comp, deals, plan_quota, through)
@@ -179,7 +181,7 @@ def compute(
             "window and keep their commission"
         )
     text.forget()  # the formatted amounts of this computation are in its lines now
-    return Result(lines[LINE_COLUMNS], statements(lines), int((~covered).sum()), notes)
+    return Result(lines[LINE_COLUMNS], statements(lines), int((~covered).sum()), notes, refunds)
 
 
 def _clawed_back(plan: Plan, deals: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str], int]:

@@ -344,12 +344,6 @@ def period_lines(
         )
         merged["diff"] = [int(n) - int(w) for n, w in zip(merged["now"], merged["was"], strict=True)]
         merged = merged[merged["diff"] != 0]
-        # a refund clawed back says so on the difference too (the engine ends the line's reason with it)
-        refunds = {
-            d: "; " + r.rsplit("; ", 1)[-1]
-            for d, r in zip(now["deal_id"], now["reason"], strict=True)
-            if r.endswith("clawed back")
-        }
         if len(merged):
             parts.append(
                 pd.DataFrame(
@@ -370,13 +364,16 @@ def period_lines(
                         "reason": [
                             f"recalculated {e}: {engine.money(int(n))} now, "
                             f"{engine.money(int(w))} paid "
-                            f"({r}{', deal ' + d if d else ''})" + refunds.get(d, "")
-                            for e, n, w, r, d in zip(
+                            f"({r}{', deal ' + d if d else ''})"
+                            # a refund clawed back says so on the difference too
+                            + (f"; {result.refunds[(p, d)]}" if (p, d) in result.refunds else "")
+                            for e, n, w, r, d, p in zip(
                                 merged["earned_period"],
                                 merged["now"],
                                 merged["was"],
                                 merged["rule"],
                                 merged["deal_id"],
+                                merged["plan_id"],
                                 strict=True,
                             )
                         ],
