@@ -52,7 +52,7 @@ def export_table(url: str, name: str, output: Path) -> int:
             cur.execute(sql.SQL("select * from {}").format(relation))
             header = [column.name for column in cur.description]
             write = _write_csv if suffix == ".csv" else _write_xlsx
-            return _atomic(output, lambda path: write(path, header, cur))
+            return write_atomic(output, lambda path: write(path, header, cur))
 
 
 def _relation(conn: psycopg.Connection, name: str) -> sql.Identifier:
@@ -77,16 +77,16 @@ def _relation(conn: psycopg.Connection, name: str) -> sql.Identifier:
 
 def write_csv(output: Path, header: list[str], rows: Iterator[tuple]) -> int:
     """``rows`` as a spreadsheet-safe CSV at ``output`` (0600, complete or absent); return the rows."""
-    return _atomic(output, lambda path: _write_csv(path, header, rows))
+    return write_atomic(output, lambda path: _write_csv(path, header, rows))
 
 
 def write_table(output: Path, header: list[str], rows: Iterator[tuple]) -> int:
     """``rows`` as a spreadsheet-safe .csv or .xlsx (by ``output``'s suffix), like ``write_csv``."""
     write = _write_xlsx if output.suffix.lower() == ".xlsx" else _write_csv
-    return _atomic(output, lambda path: write(path, header, rows))
+    return write_atomic(output, lambda path: write(path, header, rows))
 
 
-def _atomic(output: Path, write) -> int:
+def write_atomic(output: Path, write) -> int:
     """Write through a 0600 temporary file beside ``output``, renamed into place when complete."""
     fd, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
     os.close(fd)

@@ -22,6 +22,7 @@ from pathlib import Path
 import psycopg
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from salesops.export import write_atomic
 from salesops.report import ReportError, charts
 from salesops.report.data import HEADLINE, ReportData, last_closed_month, load, months_available, total
 from salesops.report.i18n import CHANNELS, METRICS, PRIORITY, RFM, STAGES, TRAINING_ZH, Words
@@ -711,24 +712,15 @@ def write_report(
     for folder in (target.parent.parent, target.parent):  # private, like the rest of the home
         folder.mkdir(exist_ok=True, mode=0o700)
     if fmt == "html":
-        _write_private(target, html)
+        write_atomic(target, lambda path: path.write_text(html, encoding="utf-8"))
         return target, time.perf_counter() - started
     page = target.with_name(f".{target.stem}.print.html")  # what Chromium prints; never the HTML report
-    _write_private(page, html)
+    write_atomic(page, lambda path: path.write_text(html, encoding="utf-8"))
     try:
-        print_pdf(page, target)
+        write_atomic(target, lambda path: print_pdf(page, path))
     finally:
         page.unlink(missing_ok=True)
-    target.chmod(0o600)
     return target, time.perf_counter() - started
-
-
-def _write_private(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.replace(temporary, path)
 
 
 def _month(conn: psycopg.Connection, month: date | None) -> date:
