@@ -67,7 +67,7 @@ def choose(y: np.ndarray, h: int, candidates: tuple[str, ...] = models.CANDIDATE
     cutoffs = [n - k * step for k in range(1, INNER_FOLDS + 1) if n - k * step >= MIN_INNER_TRAIN]
     errors: dict[str, list[float]] = {}
     for cutoff in cutoffs:
-        actual = y[cutoff:cutoff + step]
+        actual = y[cutoff : cutoff + step]
         for name, forecast in fit_all(y[:cutoff], step, candidates).items():
             errors.setdefault(name, []).append(float(np.abs(forecast.mean - actual).sum()))
     scored = {name: sum(e) for name, e in errors.items() if len(e) == len(cutoffs)}
@@ -76,19 +76,30 @@ def choose(y: np.ndarray, h: int, candidates: tuple[str, ...] = models.CANDIDATE
     return min(scored, key=lambda name: (scored[name], candidates.index(name)))
 
 
-def forecast_series(series: Series, h: int, model: str | None = None,
-                    candidates: tuple[str, ...] = models.CANDIDATES) -> SeriesForecast:
+def forecast_series(
+    series: Series, h: int, model: str | None = None, candidates: tuple[str, ...] = models.CANDIDATES
+) -> SeriesForecast:
     """The next ``h`` months of one series, by ``model`` if given and it can be fitted, else by
     the model ``choose`` picks on its whole history."""
     y = series.values
     periods = pd.period_range(series.end + 1, periods=h, freq="M")
     if not y.any():
-        return SeriesForecast(series.series_id, "zero", periods, models.fit("zero", y, h),
-                              f"all {len(y)} months are zero: forecast 0")
+        return SeriesForecast(
+            series.series_id,
+            "zero",
+            periods,
+            models.fit("zero", y, h),
+            f"all {len(y)} months are zero: forecast 0",
+        )
     if len(y) < MIN_HISTORY:
-        return SeriesForecast(series.series_id, "mean", periods, models.fit("mean", y, h),
-                              f"{len(y)} months of history (under {MIN_HISTORY}): forecast with the "
-                              "history mean, wide intervals")
+        return SeriesForecast(
+            series.series_id,
+            "mean",
+            periods,
+            models.fit("mean", y, h),
+            f"{len(y)} months of history (under {MIN_HISTORY}): forecast with the "
+            "history mean, wide intervals",
+        )
     if model in models.CANDIDATES:
         try:
             return SeriesForecast(series.series_id, model, periods, models.fit(model, y, h))
@@ -97,16 +108,30 @@ def forecast_series(series: Series, h: int, model: str | None = None,
     name = choose(y, h, candidates)
     fits = fit_all(y, h, candidates)
     if name not in fits:  # no candidate fits this history (a narrowed candidate list)
-        return SeriesForecast(series.series_id, "mean", periods, models.fit("mean", y, h),
-                              f"none of {', '.join(candidates)} fits its {len(y)} months: history mean")
+        return SeriesForecast(
+            series.series_id,
+            "mean",
+            periods,
+            models.fit("mean", y, h),
+            f"none of {', '.join(candidates)} fits its {len(y)} months: history mean",
+        )
     return SeriesForecast(series.series_id, name, periods, fits[name])
 
 
 def rows(result: SeriesForecast) -> pd.DataFrame:
     f = result.forecast
-    return pd.DataFrame({"series_id": result.series_id, "period": result.periods, "model": result.model,
-                         "forecast": f.mean, "lower_80": f.lower[80], "upper_80": f.upper[80],
-                         "lower_95": f.lower[95], "upper_95": f.upper[95]})
+    return pd.DataFrame(
+        {
+            "series_id": result.series_id,
+            "period": result.periods,
+            "model": result.model,
+            "forecast": f.mean,
+            "lower_80": f.lower[80],
+            "upper_80": f.upper[80],
+            "lower_95": f.lower[95],
+            "upper_95": f.upper[95],
+        }
+    )
 
 
 def map_series(function, items: list, jobs: int | None) -> list:
@@ -134,13 +159,14 @@ def _backtest_one(series: Series, h: int, cutoffs: int, candidates: tuple[str, .
             continue
         cutoff = series.start + (length - 1)
         history = series.upto(cutoff)
-        actual = series.values[length:length + h]
+        actual = series.values[length : length + h]
         chosen = forecast_series(history, h, candidates=candidates)
         runs = [("chosen", chosen)]
         for name in BASELINES:
             try:
-                baseline = (fit_all(history.values, h, candidates).get(name)
-                            or models.fit(name, history.values, h))
+                baseline = fit_all(history.values, h, candidates).get(name) or models.fit(
+                    name, history.values, h
+                )
             except models.Unfit:  # too short for the baseline itself: its fallback, as the chosen one
                 runs.append((name, chosen))
                 continue
@@ -151,17 +177,28 @@ def _backtest_one(series: Series, h: int, cutoffs: int, candidates: tuple[str, .
     return out
 
 
-def backtest(series: list[Series], h: int, cutoffs: int, jobs: int | None = None,
-             candidates: tuple[str, ...] = models.CANDIDATES) -> pd.DataFrame:
+def backtest(
+    series: list[Series],
+    h: int,
+    cutoffs: int,
+    jobs: int | None = None,
+    candidates: tuple[str, ...] = models.CANDIDATES,
+) -> pd.DataFrame:
     """Rolling-origin predictions of the chosen models and the baselines (column ``role``)."""
     return backtest_and_choose(series, h, cutoffs, jobs, candidates, choose_too=False)[0]
 
 
-def backtest_and_choose(series: list[Series], h: int, cutoffs: int, jobs: int | None = None,
-                        candidates: tuple[str, ...] = models.CANDIDATES,
-                        choose_too: bool = True) -> tuple[pd.DataFrame, dict[str, str]]:
+def backtest_and_choose(
+    series: list[Series],
+    h: int,
+    cutoffs: int,
+    jobs: int | None = None,
+    candidates: tuple[str, ...] = models.CANDIDATES,
+    choose_too: bool = True,
+) -> tuple[pd.DataFrame, dict[str, str]]:
     """The backtest, and the model each series chooses on its whole history (in the same job,
     so the choice reuses the backtest's fits)."""
+
     def one(s: Series):
         frames = _backtest_one(s, h, cutoffs, candidates)
         return frames, forecast_series(s, h, candidates=candidates).model if choose_too else None
@@ -185,19 +222,27 @@ def mase_scale(history: np.ndarray) -> float:
 def metrics(predictions: pd.DataFrame) -> pd.DataFrame:
     """MASE, WAPE and 80%/95% coverage per role over all series and folds (see module doc)."""
     p = predictions.assign(error=(predictions["forecast"] - predictions["actual"]).abs())
-    folds = p.groupby(["role", "series_id", "cutoff"], sort=False).agg(mae=("error", "mean"),
-                                                                         scale=("scale", "first"))
+    folds = p.groupby(["role", "series_id", "cutoff"], sort=False).agg(
+        mae=("error", "mean"), scale=("scale", "first")
+    )
     folds["mase"] = folds["mae"] / folds["scale"].where(folds["scale"] > 0)
-    out = pd.DataFrame({
-        "mase": folds.groupby("role", sort=False)["mase"].mean(),
-        "folds": folds.groupby("role", sort=False)["mase"].size(),
-        "folds_without_scale": folds.groupby("role", sort=False)["mase"].apply(lambda s: int(s.isna().sum())),
-        "wape": p.groupby("role", sort=False).apply(
-            lambda g: g["error"].sum() / g["actual"].abs().sum() if g["actual"].abs().sum() else np.nan,
-            include_groups=False),
-        "coverage_80": p.assign(inside=p["actual"].between(p["lower_80"], p["upper_80"]))
-                        .groupby("role", sort=False)["inside"].mean(),
-        "coverage_95": p.assign(inside=p["actual"].between(p["lower_95"], p["upper_95"]))
-                        .groupby("role", sort=False)["inside"].mean(),
-    })
+    out = pd.DataFrame(
+        {
+            "mase": folds.groupby("role", sort=False)["mase"].mean(),
+            "folds": folds.groupby("role", sort=False)["mase"].size(),
+            "folds_without_scale": folds.groupby("role", sort=False)["mase"].apply(
+                lambda s: int(s.isna().sum())
+            ),
+            "wape": p.groupby("role", sort=False).apply(
+                lambda g: g["error"].sum() / g["actual"].abs().sum() if g["actual"].abs().sum() else np.nan,
+                include_groups=False,
+            ),
+            "coverage_80": p.assign(inside=p["actual"].between(p["lower_80"], p["upper_80"]))
+            .groupby("role", sort=False)["inside"]
+            .mean(),
+            "coverage_95": p.assign(inside=p["actual"].between(p["lower_95"], p["upper_95"]))
+            .groupby("role", sort=False)["inside"]
+            .mean(),
+        }
+    )
     return out

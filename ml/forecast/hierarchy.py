@@ -54,19 +54,25 @@ def load_history(url: str) -> History:
     with psycopg.connect(role_url(url, "ml")) as conn:
         reps = conn.execute(
             "select rep_name, coalesce(manager_name, %s), coalesce(region, %s), month, won_revenue"
-            " from marts.rep_performance_monthly where rep_name is not null", (NO_TEAM, NO_REGION)).fetchall()
+            " from marts.rep_performance_monthly where rep_name is not null",
+            (NO_TEAM, NO_REGION),
+        ).fetchall()
         products = conn.execute(
             "select coalesce(product_name, '(unknown)'), closed_month, sum(amount_usd)"
             " from marts.fct_opportunities"
-            " where is_won and closed_month is not null and amount_usd is not null group by 1, 2").fetchall()
+            " where is_won and closed_month is not null and amount_usd is not null group by 1, 2"
+        ).fetchall()
     if not reps:
         from ml.forecast.series import ForecastInputError
 
-        raise ForecastInputError("marts.rep_performance_monthly holds no months yet: run the transform "
-                                 "(`salesops run` or `salesops build`) before forecasting")
+        raise ForecastInputError(
+            "marts.rep_performance_monthly holds no months yet: run the transform "
+            "(`salesops run` or `salesops build`) before forecasting"
+        )
     return History(
         pd.DataFrame(reps, columns=["rep_name", "manager_name", "region", "month", "won_revenue"]),
-        pd.DataFrame(products, columns=["product_name", "month", "won_revenue"]))
+        pd.DataFrame(products, columns=["product_name", "month", "won_revenue"]),
+    )
 
 
 def _series(frame: pd.DataFrame, key: str, end: pd.Period) -> list[Series]:
@@ -85,8 +91,9 @@ def tree(history: History) -> pd.DataFrame:
     most of its reps were in that month (so a team has one region)."""
     latest = history.reps.sort_values("month").groupby("rep_name").tail(1).set_index("rep_name")
     team_region = latest.groupby("manager_name")["region"].agg(lambda s: s.mode().iloc[0])
-    return pd.DataFrame({"manager_name": latest["manager_name"],
-                         "region": latest["manager_name"].map(team_region)})
+    return pd.DataFrame(
+        {"manager_name": latest["manager_name"], "region": latest["manager_name"].map(team_region)}
+    )
 
 
 def all_series(history: History) -> dict[str, list[Series]]:
@@ -104,13 +111,20 @@ def all_series(history: History) -> dict[str, list[Series]]:
 
 def _frame(result: evaluate.SeriesForecast, level: str) -> pd.DataFrame:
     """``evaluate.rows`` of one series, keyed by level and series, the point kept as ``base``."""
-    return evaluate.rows(result).rename(columns={"series_id": "series_key", "forecast": "base"}).assign(
-        level=level, horizon=np.arange(1, len(result.periods) + 1))
+    return (
+        evaluate.rows(result)
+        .rename(columns={"series_id": "series_key", "forecast": "base"})
+        .assign(level=level, horizon=np.arange(1, len(result.periods) + 1))
+    )
 
 
-def forecast(history: History, h: int, choices: dict[tuple[str, str], str] | None = None,
-             jobs: int | None = None, candidates: tuple[str, ...] = models.CANDIDATES,
-             ) -> tuple[pd.DataFrame, list[str]]:
+def forecast(
+    history: History,
+    h: int,
+    choices: dict[tuple[str, str], str] | None = None,
+    jobs: int | None = None,
+    candidates: tuple[str, ...] = models.CANDIDATES,
+) -> tuple[pd.DataFrame, list[str]]:
     """Reconciled forecasts of every level for the ``h`` months after the history's last month.
 
     ``choices`` fixes the model of a (level, series key) (a registered model's); other
@@ -120,12 +134,21 @@ def forecast(history: History, h: int, choices: dict[tuple[str, str], str] | Non
     series = all_series(history)
     flat = [(level, s) for level in LEVELS for s in series[level]]
     fixed = choices or {}
-    results = evaluate.map_series(lambda item: evaluate.forecast_series(
-        item[1], h, fixed.get((item[0], item[1].series_id)), candidates), flat, jobs)
-    notes = [f"{level} {r.series_id}: {r.note}" for (level, _), r in zip(flat, results, strict=True)
-             if r.note and level == "rep"]
-    frame = pd.concat([_frame(r, level) for (level, _), r in zip(flat, results, strict=True)],
-                      ignore_index=True)
+    results = evaluate.map_series(
+        lambda item: evaluate.forecast_series(
+            item[1], h, fixed.get((item[0], item[1].series_id)), candidates
+        ),
+        flat,
+        jobs,
+    )
+    notes = [
+        f"{level} {r.series_id}: {r.note}"
+        for (level, _), r in zip(flat, results, strict=True)
+        if r.note and level == "rep"
+    ]
+    frame = pd.concat(
+        [_frame(r, level) for (level, _), r in zip(flat, results, strict=True)], ignore_index=True
+    )
     return reconcile(frame, tree(history)), notes
 
 
@@ -136,9 +159,11 @@ def reconcile(frame: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
     frame["reconciliation"] = "base"
     key = ["level", "series_key", "period"]
     points = frame.set_index(key)["forecast"].to_dict()
-    parents = {"rep": reps["manager_name"].to_dict(),  # the team of a rep, the region of a team, ...
-               "team": reps.groupby("manager_name")["region"].first().to_dict(),
-               "region": dict.fromkeys(reps["region"], COMPANY)}
+    parents = {
+        "rep": reps["manager_name"].to_dict(),  # the team of a rep, the region of a team, ...
+        "team": reps.groupby("manager_name")["region"].first().to_dict(),
+        "region": dict.fromkeys(reps["region"], COMPANY),
+    }
     for child, level in (("rep", "team"), ("team", "region"), ("region", "company")):
         sums: dict[tuple, Decimal] = {}
         for (lvl, series_key, period), value in points.items():
@@ -149,14 +174,17 @@ def reconcile(frame: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
     company = {period: value for (lvl, _, period), value in points.items() if lvl == "company"}
     products = frame[frame["level"] == "product"]
     for period, rows in products.groupby("period"):
-        for (_, row), value in zip(rows.iterrows(), allocate(company[period], rows["base"].tolist()),
-                                   strict=True):
+        for (_, row), value in zip(
+            rows.iterrows(), allocate(company[period], rows["base"].tolist()), strict=True
+        ):
             points[(row["level"], row["series_key"], period)] = value
-    frame["forecast"] = [points[k] for k in zip(frame["level"], frame["series_key"], frame["period"],
-                                                strict=True)]
+    frame["forecast"] = [
+        points[k] for k in zip(frame["level"], frame["series_key"], frame["period"], strict=True)
+    ]
     moved = frame["level"] != "rep"
-    frame.loc[moved, "reconciliation"] = np.where(frame.loc[moved, "level"] == "product", "top_down_share",
-                                                  "bottom_up")
+    frame.loc[moved, "reconciliation"] = np.where(
+        frame.loc[moved, "level"] == "product", "top_down_share", "bottom_up"
+    )
     shift = frame["forecast"].astype(float) - frame["base"]
     point = frame["forecast"].astype(float)
     for bound in BOUNDS:  # moved with the point; clipped at zero where the point is not below it

@@ -41,8 +41,11 @@ class Forecast:
 
     def clipped(self, floor: float) -> Forecast:
         clip = lambda a: np.maximum(a, floor)  # noqa: E731
-        return Forecast(clip(self.mean), {lv: clip(a) for lv, a in self.lower.items()},
-                        {lv: clip(a) for lv, a in self.upper.items()})
+        return Forecast(
+            clip(self.mean),
+            {lv: clip(a) for lv, a in self.lower.items()},
+            {lv: clip(a) for lv, a in self.upper.items()},
+        )
 
     def finite(self) -> bool:
         arrays = [self.mean, *self.lower.values(), *self.upper.values()]
@@ -55,8 +58,9 @@ def season_length(n: int) -> int:
 
 
 def _normal(mean: np.ndarray, sigma: np.ndarray) -> Forecast:
-    return Forecast(mean, {lv: mean - _Z[lv] * sigma for lv in LEVELS},
-                    {lv: mean + _Z[lv] * sigma for lv in LEVELS})
+    return Forecast(
+        mean, {lv: mean - _Z[lv] * sigma for lv in LEVELS}, {lv: mean + _Z[lv] * sigma for lv in LEVELS}
+    )
 
 
 def zero(y: np.ndarray, h: int) -> Forecast:
@@ -105,17 +109,25 @@ def ets(y: np.ndarray, h: int) -> Forecast:
         warnings.simplefilter("ignore")
         best = _lowest_aicc(
             lambda trend=trend, damped=damped, season=season: ETSModel(
-                history, error="add", trend=trend, damped_trend=damped, seasonal=season,
+                history,
+                error="add",
+                trend=trend,
+                damped_trend=damped,
+                seasonal=season,
                 seasonal_periods=SEASON if season else None,
-                initialization_method="heuristic" if seasonal else "estimated").fit(disp=False)
-            for trend, damped, season in specs)
+                initialization_method="heuristic" if seasonal else "estimated",
+            ).fit(disp=False)
+            for trend, damped, season in specs
+        )
         if best is None:
             raise Unfit("no ETS model converged")
         prediction = best.get_prediction(start=n, end=n + h - 1)
         frames = {lv: prediction.summary_frame(alpha=1 - lv / 100) for lv in LEVELS}
-    return Forecast(np.asarray(prediction.predicted_mean, dtype=float),
-                    {lv: frames[lv]["pi_lower"].to_numpy(float) for lv in LEVELS},
-                    {lv: frames[lv]["pi_upper"].to_numpy(float) for lv in LEVELS})
+    return Forecast(
+        np.asarray(prediction.predicted_mean, dtype=float),
+        {lv: frames[lv]["pi_lower"].to_numpy(float) for lv in LEVELS},
+        {lv: frames[lv]["pi_upper"].to_numpy(float) for lv in LEVELS},
+    )
 
 
 def _lowest_aicc(fits):
@@ -143,14 +155,21 @@ def theta(y: np.ndarray, h: int) -> Forecast:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            fit = ThetaModel(pd.Series(y), period=SEASON, deseasonalize=n >= 2 * SEASON,
-                             method="additive" if y.min() <= 0 else "auto").fit()
+            fit = ThetaModel(
+                pd.Series(y),
+                period=SEASON,
+                deseasonalize=n >= 2 * SEASON,
+                method="additive" if y.min() <= 0 else "auto",
+            ).fit()
             point = fit.forecast(h).to_numpy(float)
             bounds = {lv: fit.prediction_intervals(h, alpha=1 - lv / 100) for lv in LEVELS}
         except (ValueError, np.linalg.LinAlgError) as exc:
             raise Unfit(str(exc)) from None
-    return Forecast(point, {lv: bounds[lv]["lower"].to_numpy(float) for lv in LEVELS},
-                    {lv: bounds[lv]["upper"].to_numpy(float) for lv in LEVELS})
+    return Forecast(
+        point,
+        {lv: bounds[lv]["lower"].to_numpy(float) for lv in LEVELS},
+        {lv: bounds[lv]["upper"].to_numpy(float) for lv in LEVELS},
+    )
 
 
 def arima(y: np.ndarray, h: int) -> Forecast:
@@ -169,16 +188,21 @@ def arima(y: np.ndarray, h: int) -> Forecast:
             raise Unfit("no ARIMA model converged")
         prediction = best.get_forecast(h)
         bounds = {lv: prediction.conf_int(alpha=1 - lv / 100) for lv in LEVELS}
-    return Forecast(np.asarray(prediction.predicted_mean, dtype=float),
-                    {lv: bounds[lv][:, 0] for lv in LEVELS}, {lv: bounds[lv][:, 1] for lv in LEVELS})
+    return Forecast(
+        np.asarray(prediction.predicted_mean, dtype=float),
+        {lv: bounds[lv][:, 0] for lv in LEVELS},
+        {lv: bounds[lv][:, 1] for lv in LEVELS},
+    )
 
 
 def combine(*forecasts: Forecast) -> Forecast:
     """The average of the forecasts and of their interval bounds."""
     avg = lambda arrays: np.mean(arrays, axis=0)  # noqa: E731
-    return Forecast(avg([f.mean for f in forecasts]),
-                    {lv: avg([f.lower[lv] for f in forecasts]) for lv in LEVELS},
-                    {lv: avg([f.upper[lv] for f in forecasts]) for lv in LEVELS})
+    return Forecast(
+        avg([f.mean for f in forecasts]),
+        {lv: avg([f.lower[lv] for f in forecasts]) for lv in LEVELS},
+        {lv: avg([f.upper[lv] for f in forecasts]) for lv in LEVELS},
+    )
 
 
 BASE = {"seasonal_naive": seasonal_naive, "drift": drift, "ets": ets, "theta": theta, "arima": arima}

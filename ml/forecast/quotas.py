@@ -69,12 +69,15 @@ def read_targets(path: Path) -> list[Target]:
             raise QuotaFileError(f"{where}: key is empty (the region or the rep the target is for)")
         months = _months(row["period"])
         if months is None:
-            raise QuotaFileError(f"{where}: period {row['period']!r} is not a month (2018-01) or a quarter "
-                                 "(2018-Q1)")
+            raise QuotaFileError(
+                f"{where}: period {row['period']!r} is not a month (2018-01) or a quarter (2018-Q1)"
+            )
         amount = parse_amount(row["target"])
         if amount is None or amount < 0:
-            raise QuotaFileError(f"{where}: target {row['target']!r} is not an amount (USD, at most two "
-                                 "decimals, not negative)")
+            raise QuotaFileError(
+                f"{where}: target {row['target']!r} is not an amount (USD, at most two "
+                "decimals, not negative)"
+            )
         out.append(Target(line, level, key, row["period"], months, amount))
     return out
 
@@ -100,8 +103,10 @@ def load_roster(url: str) -> Roster:
     from salesops.warehouse import role_url
 
     with psycopg.connect(role_url(url, "ml")) as conn:
-        rows = conn.execute("select rep_name, manager_name, region, month, won_revenue"
-                            " from marts.rep_performance_monthly where is_known_rep").fetchall()
+        rows = conn.execute(
+            "select rep_name, manager_name, region, month, won_revenue"
+            " from marts.rep_performance_monthly where is_known_rep"
+        ).fetchall()
     frame = pd.DataFrame(rows, columns=["rep_name", "manager_name", "region", "month", "won_revenue"])
     latest = frame.sort_values("month").groupby("rep_name").tail(1).set_index("rep_name")
     frame["month"] = pd.PeriodIndex(frame["month"], freq="M")
@@ -115,15 +120,23 @@ def latest_forecasts(url: str) -> pd.DataFrame:
     from salesops.warehouse import role_url
 
     with psycopg.connect(role_url(url, "ml")) as conn:
-        rows = conn.execute("select distinct on (series_key, period) series_key, period, forecast"
-                            " from ml.revenue_forecasts where level = 'rep'"
-                            " order by series_key, period, as_of_month desc").fetchall()
+        rows = conn.execute(
+            "select distinct on (series_key, period) series_key, period, forecast"
+            " from ml.revenue_forecasts where level = 'rep'"
+            " order by series_key, period, as_of_month desc"
+        ).fetchall()
     frame = pd.DataFrame(rows, columns=["rep_name", "month", "forecast"])
     return frame.assign(month=pd.PeriodIndex(frame["month"], freq="M"))
 
 
-def _weights(reps: list[str], month: pd.Period, first: pd.Period, roster: Roster, method: str,
-             forecasts: pd.DataFrame | None) -> tuple[list[Decimal], str]:
+def _weights(
+    reps: list[str],
+    month: pd.Period,
+    first: pd.Period,
+    roster: Roster,
+    method: str,
+    forecasts: pd.DataFrame | None,
+) -> tuple[list[Decimal], str]:
     """Each rep's weight for ``month`` of a target starting in ``first``: the latest forecast of
     the month, or the won revenue of the 12 months before the target (ending, for a target
     after the data, at the data's last month; the same window for every month of a target)."""
@@ -137,8 +150,13 @@ def _weights(reps: list[str], month: pd.Period, first: pd.Period, roster: Roster
     return [decimal(won.get(rep, 0)) for rep in reps], "historic_share"
 
 
-def split(targets: list[Target], roster: Roster, method: str = "historic_share",
-          forecasts: pd.DataFrame | None = None, path: Path | str = "") -> pd.DataFrame:
+def split(
+    targets: list[Target],
+    roster: Roster,
+    method: str = "historic_share",
+    forecasts: pd.DataFrame | None = None,
+    path: Path | str = "",
+) -> pd.DataFrame:
     """Quota rows (rep_name, month, quota, method, target_level, target_key, target_period, share)."""
     rows, seen = [], {}
     regions = sorted(roster.reps["region"].dropna().unique())
@@ -147,17 +165,24 @@ def split(targets: list[Target], roster: Roster, method: str = "historic_share",
         if t.level == "rep" and t.key not in roster.reps.index:
             raise QuotaFileError(f"{where}: rep {t.key!r} is not in the sales teams")
         if t.level == "region" and t.key not in regions:
-            raise QuotaFileError(f"{where}: region {t.key!r} is not a region of the sales teams "
-                                 f"({', '.join(regions)})")
+            raise QuotaFileError(
+                f"{where}: region {t.key!r} is not a region of the sales teams ({', '.join(regions)})"
+            )
         if t.level == "company" and t.key != "all":
             raise QuotaFileError(f"{where}: a company target's key is 'all', not {t.key!r}")
-        reps = ([t.key] if t.level == "rep" else sorted(roster.reps.index) if t.level == "company"
-                else sorted(roster.reps.index[roster.reps["region"] == t.key]))
+        reps = (
+            [t.key]
+            if t.level == "rep"
+            else sorted(roster.reps.index)
+            if t.level == "company"
+            else sorted(roster.reps.index[roster.reps["region"] == t.key])
+        )
         for month, amount in zip(t.months, allocate(t.amount, [1] * len(t.months)), strict=True):
             for rep in reps:
                 if (rep, month) in seen:
-                    raise QuotaFileError(f"{where}: {rep} in {month} is also covered by line "
-                                         f"{seen[rep, month]}")
+                    raise QuotaFileError(
+                        f"{where}: {rep} in {month} is also covered by line {seen[rep, month]}"
+                    )
                 seen[rep, month] = t.line
             if t.level == "rep":
                 rows.append((t.key, month, amount, "loaded", t.level, t.key, t.period, None))
@@ -168,10 +193,31 @@ def split(targets: list[Target], roster: Roster, method: str = "historic_share",
             final = [w if w > 0 else ramp for w in weights]
             total = sum(final)
             for rep, weight, given, quota in zip(reps, weights, final, allocate(amount, final), strict=True):
-                rows.append((rep, month, quota, source if weight > 0 else "ramp", t.level, t.key, t.period,
-                             (given / total).quantize(Decimal("1e-10"))))
-    return pd.DataFrame(rows, columns=["rep_name", "month", "quota", "method", "target_level", "target_key",
-                                       "target_period", "share"])
+                rows.append(
+                    (
+                        rep,
+                        month,
+                        quota,
+                        source if weight > 0 else "ramp",
+                        t.level,
+                        t.key,
+                        t.period,
+                        (given / total).quantize(Decimal("1e-10")),
+                    )
+                )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "rep_name",
+            "month",
+            "quota",
+            "method",
+            "target_level",
+            "target_key",
+            "target_period",
+            "share",
+        ],
+    )
 
 
 @dataclass(frozen=True)
@@ -200,12 +246,17 @@ def load(url: str, path: Path, method: str = "historic_share", targets: list[Tar
         load_id = conn.execute(
             "insert into finance.quota_loads (source_file, file_sha256, method, targets, quotas)"
             " values (%s, %s, %s, %s, %s) returning load_id",
-            (str(path), digest, method, len(targets), len(quotas))).fetchone()[0]
+            (str(path), digest, method, len(targets), len(quotas)),
+        ).fetchone()[0]
         replaced = 0
         for r in quotas.itertuples(index=False):
             month = r.month.to_timestamp().date()
-            existed = conn.execute("select 1 from finance.quotas where rep_name = %s and month = %s",
-                                   (r.rep_name, month)).fetchone() is not None
+            existed = (
+                conn.execute(
+                    "select 1 from finance.quotas where rep_name = %s and month = %s", (r.rep_name, month)
+                ).fetchone()
+                is not None
+            )
             replaced += existed
             conn.execute(
                 "insert into finance.quotas (rep_name, month, quota, method, target_level, target_key,"
@@ -214,6 +265,16 @@ def load(url: str, path: Path, method: str = "historic_share", targets: list[Tar
                 " method = excluded.method,"
                 " target_level = excluded.target_level, target_key = excluded.target_key,"
                 " target_period = excluded.target_period, share = excluded.share, load_id = excluded.load_id",
-                (r.rep_name, month, r.quota, r.method, r.target_level, r.target_key, r.target_period, r.share,
-                 load_id))
+                (
+                    r.rep_name,
+                    month,
+                    r.quota,
+                    r.method,
+                    r.target_level,
+                    r.target_key,
+                    r.target_period,
+                    r.share,
+                    load_id,
+                ),
+            )
     return Loaded(load_id, quotas, replaced)

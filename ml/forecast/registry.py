@@ -45,8 +45,13 @@ class _Expected(logging.Filter):
     """MLflow's notices about what salesops does on purpose (a cloudpickled python_model; its
     own database set-up), which a user cannot act on."""
 
-    PHRASES = ("serialized using CloudPickle", "MLflow database tables", "Updating database tables",
-               "Validating input example against model signature", "in the pickle or cloudpickle format")
+    PHRASES = (
+        "serialized using CloudPickle",
+        "MLflow database tables",
+        "Updating database tables",
+        "Validating input example against model signature",
+        "in the pickle or cloudpickle format",
+    )
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not any(p in record.getMessage() for p in self.PHRASES)
@@ -76,7 +81,8 @@ def history_frame(history) -> pd.DataFrame:
     """The model's input: rep months and product months in one frame (``INPUT_COLUMNS``)."""
     reps = history.reps.rename(columns={"rep_name": "key"}).assign(kind="rep")
     products = history.products.rename(columns={"product_name": "key"}).assign(
-        kind="product", manager_name=None, region=None)
+        kind="product", manager_name=None, region=None
+    )
     frame = pd.concat([reps, products], ignore_index=True)[INPUT_COLUMNS]
     return frame.assign(month=pd.to_datetime(frame["month"]), won_revenue=frame["won_revenue"].astype(float))
 
@@ -88,8 +94,10 @@ def _history(frame: pd.DataFrame):
     reps = frame[frame["kind"] == "rep"].rename(columns={"key": "rep_name"})
     products = frame[frame["kind"] == "product"].rename(columns={"key": "product_name"})
     columns = ["rep_name", "manager_name", "region", "month", "won_revenue"]
-    return History(reps[columns].reset_index(drop=True),
-                   products[["product_name", "month", "won_revenue"]].reset_index(drop=True))
+    return History(
+        reps[columns].reset_index(drop=True),
+        products[["product_name", "month", "won_revenue"]].reset_index(drop=True),
+    )
 
 
 class RevenueForecaster(mlflow.pyfunc.PythonModel):
@@ -124,8 +132,9 @@ class Trained:
     champion_mase: float | None  # the previous champion's MASE on the same folds
 
 
-def _backtest(series_by_level, h: int, cutoffs: int, jobs: int | None,
-              candidates: tuple[str, ...]) -> tuple[pd.DataFrame, dict[str, str]]:
+def _backtest(
+    series_by_level, h: int, cutoffs: int, jobs: int | None, candidates: tuple[str, ...]
+) -> tuple[pd.DataFrame, dict[str, str]]:
     """The backtest of every level, and the choice of every series ("level/key" -> model)."""
     from ml.forecast import evaluate
 
@@ -157,8 +166,13 @@ def _plot(predictions: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
-def train(url: str, horizon: int = 6, cutoffs: int = 3, jobs: int | None = None,
-          candidates: tuple[str, ...] | None = None) -> Trained:
+def train(
+    url: str,
+    horizon: int = 6,
+    cutoffs: int = 3,
+    jobs: int | None = None,
+    candidates: tuple[str, ...] | None = None,
+) -> Trained:
     """Backtest, log, register; promote to champion only when better on the same folds."""
     import tempfile
 
@@ -185,14 +199,27 @@ def train(url: str, horizon: int = 6, cutoffs: int = 3, jobs: int | None = None,
     # Ties go to the new version: the same procedure on the same folds, chosen on more data.
     promoted = champion_mase is None or mase <= champion_mase
     with mlflow.start_run(run_name=f"train as of {history.last_month}") as run:
-        mlflow.log_params({"horizon": horizon, "cutoffs": cutoffs, "as_of_month": str(history.last_month),
-                           "candidates": ",".join(candidates),
-                           **{f"series_{level}": len(series[level]) for level in hierarchy.LEVELS}})
-        metrics = {f"{metric}_{role}": float(value) for role, row in scores.iterrows()
-                   for metric, value in row.items() if pd.notna(value)}
-        metrics |= {f"{metric}_{role}_{level}": float(value) for (level, role), row in by_level.iterrows()
-                    for metric, value in row.items() if metric in ("mase", "wape", "coverage_80")
-                    and pd.notna(value)}
+        mlflow.log_params(
+            {
+                "horizon": horizon,
+                "cutoffs": cutoffs,
+                "as_of_month": str(history.last_month),
+                "candidates": ",".join(candidates),
+                **{f"series_{level}": len(series[level]) for level in hierarchy.LEVELS},
+            }
+        )
+        metrics = {
+            f"{metric}_{role}": float(value)
+            for role, row in scores.iterrows()
+            for metric, value in row.items()
+            if pd.notna(value)
+        }
+        metrics |= {
+            f"{metric}_{role}_{level}": float(value)
+            for (level, role), row in by_level.iterrows()
+            for metric, value in row.items()
+            if metric in ("mase", "wape", "coverage_80") and pd.notna(value)
+        }
         if champion_mase is not None:
             metrics["champion_mase_same_folds"] = champion_mase
         mlflow.log_metrics(metrics)
@@ -207,13 +234,22 @@ def train(url: str, horizon: int = 6, cutoffs: int = 3, jobs: int | None = None,
             warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
             signature = infer_signature(example, output)
         info = mlflow.pyfunc.log_model(
-            name="model", python_model=forecaster, registered_model_name=MODEL_NAME,
-            signature=signature, input_example=example,
-            pip_requirements=[f"statsmodels=={_version('statsmodels')}", f"pandas=={_version('pandas')}"])
+            name="model",
+            python_model=forecaster,
+            registered_model_name=MODEL_NAME,
+            signature=signature,
+            input_example=example,
+            pip_requirements=[f"statsmodels=={_version('statsmodels')}", f"pandas=={_version('pandas')}"],
+        )
         version = str(info.registered_model_version)
-        mlflow.set_tags({"promoted": str(promoted).lower(),
-                         "reason": "no champion yet" if champion_mase is None else
-                         f"MASE {mase:.4f} vs champion {champion_mase:.4f} on the same folds"})
+        mlflow.set_tags(
+            {
+                "promoted": str(promoted).lower(),
+                "reason": "no champion yet"
+                if champion_mase is None
+                else f"MASE {mase:.4f} vs champion {champion_mase:.4f} on the same folds",
+            }
+        )
     if promoted:
         mlflow.MlflowClient().set_registered_model_alias(MODEL_NAME, CHAMPION, version)
     return Trained(run.info.run_id, version, promoted, scores, by_level, champion_mase)
@@ -251,8 +287,9 @@ def score(url: str, horizon: int = 6):
     forecasts, notes = forecaster.forecast(history, horizon)
     with mlflow.start_run(run_name=f"score as of {history.last_month}") as run:
         written = store.write(url, forecasts, history.last_month, run.info.run_id, MODEL_NAME, version)
-        mlflow.log_params({"as_of_month": str(history.last_month), "horizon": horizon,
-                           "model_version": version})
+        mlflow.log_params(
+            {"as_of_month": str(history.last_month), "horizon": horizon, "model_version": version}
+        )
         mlflow.log_metrics({"rows_written": written.rows, "rows_already_there": written.already_there})
     return written, forecasts, notes
 
@@ -263,9 +300,12 @@ def champion_summary(name: str = MODEL_NAME) -> dict | None:
     if version is None:
         return None
     client = _mlflow().MlflowClient()
-    return {"version": str(version.version), "run_id": version.run_id,
-            "trained_at": pd.Timestamp(version.creation_timestamp, unit="ms", tz="UTC"),
-            **client.get_run(version.run_id).data.metrics}
+    return {
+        "version": str(version.version),
+        "run_id": version.run_id,
+        "trained_at": pd.Timestamp(version.creation_timestamp, unit="ms", tz="UTC"),
+        **client.get_run(version.run_id).data.metrics,
+    }
 
 
 def retrain_reason(max_age_days: float, force: bool = False, name: str = MODEL_NAME) -> str | None:
@@ -282,6 +322,7 @@ def retrain_reason(max_age_days: float, force: bool = False, name: str = MODEL_N
 
 
 # --- what the forecast DAG runs -------------------------------------------------------------------
+
 
 def _setting(name: str, default: float) -> float:
     text = os.environ.get(name, "")
@@ -310,16 +351,26 @@ def train_if_due(force: bool = False) -> dict:
         out["revenue"] = {"trained": False, "reason": "the champion is recent enough"}
     else:
         trained = train(prepare(), horizon_setting())
-        out["revenue"] = {"trained": True, "reason": reason, "version": trained.version,
-                          "promoted": trained.promoted, "run_id": trained.run_id,
-                          "mase": float(trained.scores.loc["chosen", "mase"])}
+        out["revenue"] = {
+            "trained": True,
+            "reason": reason,
+            "version": trained.version,
+            "promoted": trained.promoted,
+            "run_id": trained.run_id,
+            "mase": float(trained.scores.loc["chosen", "mase"]),
+        }
     reason = retrain_reason(max_age, force, WIN_MODEL)
     if reason is None:
         out["win_probability"] = {"trained": False, "reason": "the champion is recent enough"}
     else:
         won = train_win_probability(prepare())
-        out["win_probability"] = {"trained": True, "reason": reason, "version": won.version,
-                                  "promoted": won.promoted, "run_id": won.run_id}
+        out["win_probability"] = {
+            "trained": True,
+            "reason": reason,
+            "version": won.version,
+            "promoted": won.promoted,
+            "run_id": won.run_id,
+        }
     return out
 
 
@@ -328,11 +379,16 @@ def score_latest() -> dict:
 
     written, forecasts, _ = score(prepare(), horizon_setting())
     scored, scores, as_of = score_win_probability(prepare())
-    return {"as_of_month": str(written.as_of_month), "rows": written.rows,
-            "already_there": written.already_there, "run_id": written.run_id,
-            "series": int(forecasts[["level", "series_key"]].drop_duplicates().shape[0]),
-            "opportunities_scored": scored, "open_opportunities": len(scores),
-            "scores_as_of": f"{as_of:%Y-%m-%d}"}
+    return {
+        "as_of_month": str(written.as_of_month),
+        "rows": written.rows,
+        "already_there": written.already_there,
+        "run_id": written.run_id,
+        "series": int(forecasts[["level", "series_key"]].drop_duplicates().shape[0]),
+        "opportunities_scored": scored,
+        "open_opportunities": len(scores),
+        "scores_as_of": f"{as_of:%Y-%m-%d}",
+    }
 
 
 # --- win probability ------------------------------------------------------------------------------
@@ -347,8 +403,9 @@ class TrainedWin:
     champion_log_loss: float | None
 
 
-def train_win_probability(url: str, through: pd.Timestamp | None = None,
-                          features: list[str] | None = None) -> TrainedWin:
+def train_win_probability(
+    url: str, through: pd.Timestamp | None = None, features: list[str] | None = None
+) -> TrainedWin:
     """Measure on the holdout next to the historical-rate baseline, fit, log, register (see
     docs/forecasting.md). ``through``: train on the data as known on that day (tests, replays).
 
@@ -381,18 +438,28 @@ def train_win_probability(url: str, through: pd.Timestamp | None = None,
         unseen = evaluation.holdout[evaluation.holdout["closed_date"] > seen_until]
         if len(unseen) >= 30:
             old = mlflow.sklearn.load_model(f"models:/{WIN_MODEL}@{CHAMPION}")
-            comparison = {name: float(log_loss(unseen["won"], m.predict_proba(unseen[wp.FEATURES])[:, 1],
-                                               labels=[0, 1]))
-                          for name, m in (("champion", old), ("challenger", evaluation.fitted))}
+            comparison = {
+                name: float(
+                    log_loss(unseen["won"], m.predict_proba(unseen[wp.FEATURES])[:, 1], labels=[0, 1])
+                )
+                for name, m in (("champion", old), ("challenger", evaluation.fitted))
+            }
             promoted = comparison["challenger"] <= comparison["champion"]
-            reason = (f"log loss {comparison['challenger']:.4f} vs champion {comparison['champion']:.4f} on "
-                      f"{len(unseen)} deals closed after {seen_until:%Y-%m-%d}")
+            reason = (
+                f"log loss {comparison['challenger']:.4f} vs champion {comparison['champion']:.4f} on "
+                f"{len(unseen)} deals closed after {seen_until:%Y-%m-%d}"
+            )
         else:
             reason = "no outcomes the champion has not seen: the same procedure on at least as much data"
     with mlflow.start_run(run_name=f"win probability through {trained_through:%Y-%m-%d}") as run:
-        mlflow.log_params({"holdout_months": wp.HOLDOUT_MONTHS, "features": ",".join(features),
-                           "trained_through": f"{trained_through:%Y-%m-%d}",
-                           "model": "logistic regression (one-hot + standardised)"})
+        mlflow.log_params(
+            {
+                "holdout_months": wp.HOLDOUT_MONTHS,
+                "features": ",".join(features),
+                "trained_through": f"{trained_through:%Y-%m-%d}",
+                "model": "logistic regression (one-hot + standardised)",
+            }
+        )
         mlflow.log_metrics(evaluation.metrics | {f"unseen_log_loss_{k}": v for k, v in comparison.items()})
         with tempfile.TemporaryDirectory() as folder:
             evaluation.calibration.to_csv(Path(folder) / "calibration.csv", index=False)
@@ -400,10 +467,14 @@ def train_win_probability(url: str, through: pd.Timestamp | None = None,
             mlflow.log_artifacts(folder)
         example = rows[wp.FEATURES].head(5)
         info = mlflow.sklearn.log_model(
-            fitted, name="model", registered_model_name=WIN_MODEL, input_example=example,
+            fitted,
+            name="model",
+            registered_model_name=WIN_MODEL,
+            input_example=example,
             signature=infer_signature(example, fitted.predict_proba(example)[:, 1]),
             serialization_format="cloudpickle",
-            pip_requirements=[f"scikit-learn=={_version('scikit-learn')}"])
+            pip_requirements=[f"scikit-learn=={_version('scikit-learn')}"],
+        )
         version = str(info.registered_model_version)
         mlflow.set_tags({"promoted": str(promoted).lower(), "reason": reason})
     if promoted:

@@ -51,8 +51,9 @@ def read_series_csv(path: Path) -> list[Series]:
             raise ForecastInputError(f"{where}: series_id is empty")
         month = parse_month(row["period"])
         if month is None:
-            raise ForecastInputError(f"{where}: period {row['period']!r} is not the first day of a month "
-                                     "(YYYY-MM-01)")
+            raise ForecastInputError(
+                f"{where}: period {row['period']!r} is not the first day of a month (YYYY-MM-01)"
+            )
         text = row["value"].replace(",", "")
         try:
             value = float(text)
@@ -85,5 +86,7 @@ def from_frame(frame: pd.DataFrame) -> list[Series]:
 
 def to_frame(series: list[Series]) -> pd.DataFrame:
     """The complete series as rows (series_id, period, value), zeros filled in."""
-    return pd.concat([pd.DataFrame({"series_id": s.series_id, "period": s.periods, "value": s.values})
-                      for s in series], ignore_index=True)
+    return pd.concat(
+        [pd.DataFrame({"series_id": s.series_id, "period": s.periods, "value": s.values}) for s in series],
+        ignore_index=True,
+    )

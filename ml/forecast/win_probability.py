@@ -31,11 +31,27 @@ import pandas as pd
 HOLDOUT_MONTHS = 3
 PRIOR_DEALS = 5  # pseudo-deals at the overall win rate in the rep's and account's rates
 CATEGORICAL = ["stage_at", "product_name"]
-NUMERIC = ["age_days", "list_price_usd", "rep_closed_before", "rep_win_rate_before",
-           "account_closed_before", "account_win_rate_before"]
+NUMERIC = [
+    "age_days",
+    "list_price_usd",
+    "rep_closed_before",
+    "rep_win_rate_before",
+    "account_closed_before",
+    "account_win_rate_before",
+]
 FEATURES = CATEGORICAL + NUMERIC  # the model's input; a model may use a subset of them
-COLUMNS = ["opportunity_id", "product_name", "account_name", "rep_name", "engaged_date", "closed_date",
-           "is_closed", "is_won", "amount_usd", "list_price_usd"]
+COLUMNS = [
+    "opportunity_id",
+    "product_name",
+    "account_name",
+    "rep_name",
+    "engaged_date",
+    "closed_date",
+    "is_closed",
+    "is_won",
+    "amount_usd",
+    "list_price_usd",
+]
 
 
 def load_opportunities(url: str) -> pd.DataFrame:
@@ -69,15 +85,20 @@ def as_of_date(opportunities: pd.DataFrame) -> pd.Timestamp:
     if dates.empty:
         from ml.forecast.series import ForecastInputError
 
-        raise ForecastInputError("no opportunity in marts.fct_opportunities has an engage or close date "
-                                 "yet: nothing to score")
+        raise ForecastInputError(
+            "no opportunity in marts.fct_opportunities has an engage or close date yet: nothing to score"
+        )
     return dates.max()
 
 
 def _rates(closed: pd.DataFrame, by: str, prior: float) -> pd.DataFrame:
     grouped = closed.groupby(by)["is_won"].agg(["size", "sum"])
-    return pd.DataFrame({"closed": grouped["size"],
-                         "rate": (grouped["sum"] + PRIOR_DEALS * prior) / (grouped["size"] + PRIOR_DEALS)})
+    return pd.DataFrame(
+        {
+            "closed": grouped["size"],
+            "rate": (grouped["sum"] + PRIOR_DEALS * prior) / (grouped["size"] + PRIOR_DEALS),
+        }
+    )
 
 
 def features(opportunities: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -106,17 +127,23 @@ def training_rows(opportunities: pd.DataFrame) -> pd.DataFrame:
     if closed["is_won"].nunique() < 2:
         from ml.forecast.series import ForecastInputError
 
-        raise ForecastInputError("the win probability needs won and lost deals with a close date in "
-                                 "marts.fct_opportunities to learn from; there are none of one kind yet")
+        raise ForecastInputError(
+            "the win probability needs won and lost deals with a close date in "
+            "marts.fct_opportunities to learn from; there are none of one kind yet"
+        )
     start = closed["engaged_date"].fillna(closed["closed_date"] - pd.Timedelta(days=2))
     seen = start + (closed["closed_date"] - start) / 2
     before = closed["closed_date"] - pd.Timedelta(days=1)
     seen = seen.where(seen < closed["closed_date"], before).dt.floor("D")
-    frames = [features(opportunities, group["opportunity_id"], day).assign(as_of=day)
-              for day, group in closed.assign(seen=seen).groupby("seen")]
+    frames = [
+        features(opportunities, group["opportunity_id"], day).assign(as_of=day)
+        for day, group in closed.assign(seen=seen).groupby("seen")
+    ]
     rows = pd.concat(frames)
-    return rows.assign(won=closed.set_index("opportunity_id").loc[rows.index, "is_won"].astype(int),
-                       closed_date=closed.set_index("opportunity_id").loc[rows.index, "closed_date"])
+    return rows.assign(
+        won=closed.set_index("opportunity_id").loc[rows.index, "is_won"].astype(int),
+        closed_date=closed.set_index("opportunity_id").loc[rows.index, "closed_date"],
+    )
 
 
 def model(features: list[str] = FEATURES):
@@ -126,8 +153,10 @@ def model(features: list[str] = FEATURES):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    parts = [("category", OneHotEncoder(handle_unknown="ignore"), [f for f in CATEGORICAL if f in features]),
-             ("number", StandardScaler(), [f for f in NUMERIC if f in features])]
+    parts = [
+        ("category", OneHotEncoder(handle_unknown="ignore"), [f for f in CATEGORICAL if f in features]),
+        ("number", StandardScaler(), [f for f in NUMERIC if f in features]),
+    ]
     design = ColumnTransformer([part for part in parts if part[2]])
     return Pipeline([("design", design), ("classifier", LogisticRegression(max_iter=1000, C=1.0))])
 
@@ -163,11 +192,18 @@ def evaluate(rows: pd.DataFrame, features: list[str] = FEATURES) -> Evaluation:
     metrics = {"holdout_deals": float(len(test)), "train_deals": float(len(train))}
     for name, pred in (("model", p), ("baseline", base)):
         pred = np.clip(pred, 1e-6, 1 - 1e-6)
-        metrics |= {f"brier_{name}": brier_score_loss(y, pred), f"log_loss_{name}": log_loss(y, pred),
-                    f"auc_{name}": roc_auc_score(y, pred)}
+        metrics |= {
+            f"brier_{name}": brier_score_loss(y, pred),
+            f"log_loss_{name}": log_loss(y, pred),
+            f"auc_{name}": roc_auc_score(y, pred),
+        }
     deciles = pd.qcut(p, 10, labels=False, duplicates="drop")
-    calibration = pd.DataFrame({"decile": deciles, "predicted": p, "won": y}).groupby("decile").agg(
-        predicted=("predicted", "mean"), observed=("won", "mean"), deals=("won", "size")).reset_index()
+    calibration = (
+        pd.DataFrame({"decile": deciles, "predicted": p, "won": y})
+        .groupby("decile")
+        .agg(predicted=("predicted", "mean"), observed=("won", "mean"), deals=("won", "size"))
+        .reset_index()
+    )
     return Evaluation(metrics, calibration, test, fitted)
 
 
@@ -186,8 +222,9 @@ def factors(fitted, rows: pd.DataFrame, top: int = 3) -> list[list[dict]]:
         for feature, value in zip(owner, row, strict=True):
             by_feature[feature] = by_feature.get(feature, 0.0) + float(value)
         ranked = sorted(by_feature.items(), key=lambda kv: abs(kv[1]), reverse=True)[:top]
-        out.append([{"feature": f, "value": _plain(rows.iloc[i][f]), "effect": round(v, 4)}
-                    for f, v in ranked])
+        out.append(
+            [{"feature": f, "value": _plain(rows.iloc[i][f]), "effect": round(v, 4)} for f, v in ranked]
+        )
     return out
 
 
@@ -207,8 +244,14 @@ def fit(rows: pd.DataFrame, features: list[str] = FEATURES):
 def score(fitted, opportunities: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Every opportunity open at ``as_of``: probability, expected revenue, its top factors."""
     open_ids = opportunities.loc[~opportunities["is_closed"].astype(bool), "opportunity_id"]
-    columns = ["opportunity_id", "probability", "deal_value_usd", "is_amount_from_list_price", "stage_at",
-               "factors"]
+    columns = [
+        "opportunity_id",
+        "probability",
+        "deal_value_usd",
+        "is_amount_from_list_price",
+        "stage_at",
+        "factors",
+    ]
     if not len(open_ids):
         return pd.DataFrame(columns=columns)
     rows = features(opportunities, pd.Index(open_ids), as_of)
@@ -216,7 +259,14 @@ def score(fitted, opportunities: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFr
     deals = opportunities.set_index("opportunity_id").loc[rows.index]
     from_list = deals["amount_usd"].isna()
     value = deals["amount_usd"].where(~from_list, deals["list_price_usd"]).fillna(Decimal(0))
-    return pd.DataFrame({"opportunity_id": rows.index, "probability": p, "deal_value_usd": value.to_numpy(),
-                         "is_amount_from_list_price": from_list.to_numpy(),
-                         "stage_at": rows["stage_at"].to_numpy(), "factors": factors(fitted, rows)},
-                        columns=columns)
+    return pd.DataFrame(
+        {
+            "opportunity_id": rows.index,
+            "probability": p,
+            "deal_value_usd": value.to_numpy(),
+            "is_amount_from_list_price": from_list.to_numpy(),
+            "stage_at": rows["stage_at"].to_numpy(),
+            "factors": factors(fitted, rows),
+        },
+        columns=columns,
+    )
