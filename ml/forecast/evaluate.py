@@ -44,22 +44,32 @@ class SeriesForecast:
     note: str | None = None  # why a fallback was used, for the warning line
 
 
-_FITS: dict[tuple, dict[str, models.Forecast]] = {}
+_FITS: dict[tuple, dict[str, models.Forecast | None]] = {}
 
 
-def fit_all(y: np.ndarray, h: int, candidates: tuple[str, ...]) -> dict[str, models.Forecast]:
-    """``models.fit_all``, remembered: the rolling origins of a backtest and of the choice inside
-    each of its folds fit the same histories again (a fold h months back is the next cutoff's
-    inner fold), so each is fitted once per process."""
-    key = (y.tobytes(), h, candidates)
-    if key not in _FITS:
-        if len(_FITS) >= 4096:
-            _FITS.clear()
-        _FITS[key] = models.fit_all(y, h, candidates)
-    return _FITS[key]
+def fit_all(
+    y: np.ndarray, h: int, candidates: tuple[str, ...], context: models.Context | None = None
+) -> dict[str, models.Forecast]:
+    """``models.fit_all``, remembered per candidate: the rolling origins of a backtest and of the
+    choice inside each of its folds fit the same histories again (a fold h months back is the
+    next cutoff's inner fold), so each model is fitted once per history and process."""
+    key = (y.tobytes(), h, None if context is None else context.key())
+    if key not in _FITS and len(_FITS) >= 4096:
+        _FITS.clear()
+    done = _FITS.setdefault(key, {})
+    missing = tuple(name for name in candidates if name not in done)
+    if missing:
+        fitted = models.fit_all(y, h, missing, context)
+        done |= {name: fitted.get(name) for name in missing}
+    return {name: done[name] for name in candidates if done[name] is not None}
 
 
-def choose(y: np.ndarray, h: int, candidates: tuple[str, ...] = models.CANDIDATES) -> str | None:
+def choose(
+    y: np.ndarray,
+    h: int,
+    candidates: tuple[str, ...] = models.CANDIDATES,
+    context: models.Context | None = None,
+) -> str | None:
     """The candidate with the smallest inner-backtest absolute error on ``y`` (see module doc);
     None when no candidate could be fitted on every inner origin."""
     n = len(y)
@@ -68,7 +78,8 @@ def choose(y: np.ndarray, h: int, candidates: tuple[str, ...] = models.CANDIDATE
     errors: dict[str, list[float]] = {}
     for cutoff in cutoffs:
         actual = y[cutoff : cutoff + step]
-        for name, forecast in fit_all(y[:cutoff], step, candidates).items():
+        inner = None if context is None else context.upto(cutoff)
+        for name, forecast in fit_all(y[:cutoff], step, candidates, inner).items():
             errors.setdefault(name, []).append(float(np.abs(forecast.mean - actual).sum()))
     scored = {name: sum(e) for name, e in errors.items() if len(e) == len(cutoffs)}
     if not scored:
@@ -82,6 +93,7 @@ def forecast_series(
     """The next ``h`` months of one series, by ``model`` if given and it can be fitted, else by
     the model ``choose`` picks on its whole history."""
     y = series.values
+    context = series.context()
     periods = pd.period_range(series.end + 1, periods=h, freq="M")
     if not y.any():
         return SeriesForecast(
@@ -102,11 +114,11 @@ def forecast_series(
         )
     if model in models.CANDIDATES:
         try:
-            return SeriesForecast(series.series_id, model, periods, models.fit(model, y, h))
+            return SeriesForecast(series.series_id, model, periods, models.fit(model, y, h, context))
         except models.Unfit:
             pass
-    name = choose(y, h, candidates)
-    fits = fit_all(y, h, candidates)
+    name = choose(y, h, candidates, context)
+    fits = fit_all(y, h, candidates if name is None else (name,), context)
     if name not in fits:  # no candidate fits this history (a narrowed candidate list)
         return SeriesForecast(
             series.series_id,
@@ -164,9 +176,9 @@ def _backtest_one(series: Series, h: int, cutoffs: int, candidates: tuple[str, .
         runs = [("chosen", chosen)]
         for name in BASELINES:
             try:
-                baseline = fit_all(history.values, h, candidates).get(name) or models.fit(
-                    name, history.values, h
-                )
+                baseline = fit_all(history.values, h, (name,), history.context()).get(name)
+                if baseline is None:
+                    raise models.Unfit(name)
             except models.Unfit:  # too short for the baseline itself: its fallback, as the chosen one
                 runs.append((name, chosen))
                 continue

@@ -25,7 +25,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from ml.forecast import evaluate, models
+from ml.forecast import evaluate, models, pipeline
 from ml.forecast.money import allocate, cents
 from ml.forecast.series import Series, from_frame
 
@@ -39,6 +39,7 @@ BOUNDS = ("lower_80", "upper_80", "lower_95", "upper_95")
 class History:
     reps: pd.DataFrame  # rep_name, manager_name, region, month, won_revenue
     products: pd.DataFrame  # product_name, month, won_revenue
+    pipeline: pd.DataFrame | None = None  # pipeline.COLUMNS: the open pipeline per rep / product
 
     @property
     def last_month(self) -> pd.Period:
@@ -46,9 +47,10 @@ class History:
 
 
 def load_history(url: str) -> History:
-    """The history, read from the marts as the ML role."""
+    """The history and the open pipeline at each month's end, read from the marts as the ML role."""
     import psycopg
 
+    from ml.forecast.win_probability import load_opportunities
     from salesops.warehouse import role_url
 
     with psycopg.connect(role_url(url, "ml")) as conn:
@@ -69,20 +71,33 @@ def load_history(url: str) -> History:
             "marts.rep_performance_monthly holds no months yet: run the transform "
             "(`salesops run` or `salesops build`) before forecasting"
         )
+    reps = pd.DataFrame(reps, columns=["rep_name", "manager_name", "region", "month", "won_revenue"])
+    months = pd.period_range(
+        pd.Period(reps["month"].min(), freq="M"), pd.Period(reps["month"].max(), freq="M")
+    )
     return History(
-        pd.DataFrame(reps, columns=["rep_name", "manager_name", "region", "month", "won_revenue"]),
+        reps,
         pd.DataFrame(products, columns=["product_name", "month", "won_revenue"]),
+        pipeline.expected_by_month(load_opportunities(url), months),
     )
 
 
-def _series(frame: pd.DataFrame, key: str, end: pd.Period) -> list[Series]:
+def _series(frame: pd.DataFrame, key: str, end: pd.Period, pipe: pd.DataFrame | None = None) -> list[Series]:
+    """The series of ``frame`` by ``key``, each to ``end``, with its rows of ``pipe`` (by key)."""
     rows = frame.rename(columns={key: "series_id", "month": "period", "won_revenue": "value"})
     rows = rows.assign(value=rows["value"].astype(float), period=pd.PeriodIndex(rows["period"], freq="M"))
     rows = rows[rows["period"] <= end]
+    by_key = {} if pipe is None else dict(iter(pipe.groupby(key)))
     out = []
     for s in from_frame(rows[["series_id", "period", "value"]]):
         tail = end.ordinal - s.end.ordinal  # months after its last row: no sales
-        out.append(Series(s.series_id, s.start, np.concatenate([s.values, np.zeros(tail)]), s.filled + tail))
+        values = np.concatenate([s.values, np.zeros(tail)])
+        expected = (
+            None
+            if pipe is None
+            else pipeline.matrix(by_key.get(s.series_id, pipe.iloc[:0]), s.start, len(values))
+        )
+        out.append(Series(s.series_id, s.start, values, s.filled + tail, expected))
     return out
 
 
@@ -100,12 +115,23 @@ def all_series(history: History) -> dict[str, list[Series]]:
     """The series of every level (keys: ``LEVELS``)."""
     end = history.last_month
     reps = history.reps.drop(columns=["manager_name", "region"]).join(tree(history), on="rep_name")
+    rep_pipe = product_pipe = None
+    if history.pipeline is not None:  # each rep's open deals count in its team and region of today
+        kind = history.pipeline.groupby("kind")
+        none = history.pipeline.iloc[:0]
+        rep_pipe = (kind.get_group("rep") if "rep" in kind.groups else none).rename(
+            columns={"key": "rep_name"}
+        )
+        rep_pipe = rep_pipe.join(tree(history), on="rep_name", how="inner").assign(company=COMPANY)
+        product_pipe = (kind.get_group("product") if "product" in kind.groups else none).rename(
+            columns={"key": "product_name"}
+        )
     return {
-        "company": _series(reps.assign(company=COMPANY), "company", end),
-        "region": _series(reps, "region", end),
-        "team": _series(reps, "manager_name", end),
-        "rep": _series(reps, "rep_name", end),
-        "product": _series(history.products, "product_name", end),
+        "company": _series(reps.assign(company=COMPANY), "company", end, rep_pipe),
+        "region": _series(reps, "region", end, rep_pipe),
+        "team": _series(reps, "manager_name", end, rep_pipe),
+        "rep": _series(reps, "rep_name", end, rep_pipe),
+        "product": _series(history.products, "product_name", end, product_pipe),
     }
 
 

@@ -30,7 +30,7 @@ MODEL_NAME = "salesops-revenue-forecast"
 WIN_MODEL = "salesops-win-probability"
 EXPERIMENT = "salesops-revenue-forecast"
 CHAMPION = "champion"
-INPUT_COLUMNS = ["kind", "key", "manager_name", "region", "month", "won_revenue"]
+INPUT_COLUMNS = ["kind", "key", "manager_name", "region", "month", "won_revenue", "step"]
 
 
 def tracking_home() -> Path:
@@ -78,25 +78,50 @@ def _mlflow(experiment: str = EXPERIMENT):
 
 
 def history_frame(history) -> pd.DataFrame:
-    """The model's input: rep months and product months in one frame (``INPUT_COLUMNS``)."""
-    reps = history.reps.rename(columns={"rep_name": "key"}).assign(kind="rep")
+    """The model's input in one frame (``INPUT_COLUMNS``): rep months and product months (step 0),
+    and the open pipeline per rep and product (kind ``pipeline_rep`` / ``pipeline_product``: at
+    the end of ``month``, ``won_revenue`` expected ``step`` months later)."""
+    reps = history.reps.rename(columns={"rep_name": "key"}).assign(kind="rep", step=0)
     products = history.products.rename(columns={"product_name": "key"}).assign(
-        kind="product", manager_name=None, region=None
+        kind="product", manager_name=None, region=None, step=0
     )
-    frame = pd.concat([reps, products], ignore_index=True)[INPUT_COLUMNS]
-    return frame.assign(month=pd.to_datetime(frame["month"]), won_revenue=frame["won_revenue"].astype(float))
+    frames = [reps, products]
+    if history.pipeline is not None:
+        pipe = history.pipeline.rename(columns={"expected": "won_revenue"})
+        frames.append(
+            pipe.assign(
+                kind="pipeline_" + pipe["kind"],
+                manager_name=None,
+                region=None,
+                month=pd.PeriodIndex(pipe["month"], freq="M").to_timestamp(),
+            )
+        )
+    frame = pd.concat(frames, ignore_index=True)[INPUT_COLUMNS]
+    return frame.assign(
+        month=pd.to_datetime(frame["month"]),
+        won_revenue=frame["won_revenue"].astype(float),
+        step=frame["step"].astype(int),
+    )
 
 
 def _history(frame: pd.DataFrame):
     from ml.forecast.hierarchy import History
+    from ml.forecast.pipeline import COLUMNS
 
     frame = frame.assign(month=pd.to_datetime(frame["month"]).dt.date)
     reps = frame[frame["kind"] == "rep"].rename(columns={"key": "rep_name"})
     products = frame[frame["kind"] == "product"].rename(columns={"key": "product_name"})
+    pipe = frame[frame["kind"].str.startswith("pipeline_")]
+    pipe = pipe.assign(
+        kind=pipe["kind"].str.removeprefix("pipeline_"),
+        expected=pipe["won_revenue"],
+        month=pd.PeriodIndex(pd.to_datetime(pipe["month"]), freq="M"),
+    )
     columns = ["rep_name", "manager_name", "region", "month", "won_revenue"]
     return History(
         reps[columns].reset_index(drop=True),
         products[["product_name", "month", "won_revenue"]].reset_index(drop=True),
+        pipe[COLUMNS].reset_index(drop=True) if len(pipe) else None,
     )
 
 

@@ -26,6 +26,10 @@ class Series:
     start: pd.Period  # monthly
     values: np.ndarray  # float64, one per month from ``start``, no gaps
     filled: int = 0  # months absent from the input, taken as zero
+    # the open pipeline known at each month's end, (months, pipeline.STEPS): row i is what was
+    # expected at the end of month i to close in months i+1 .. i+STEPS (``ml.forecast.pipeline``);
+    # None when the series has none (a file of your own)
+    pipeline: np.ndarray | None = None
 
     @property
     def periods(self) -> pd.PeriodIndex:
@@ -37,7 +41,19 @@ class Series:
 
     def upto(self, cutoff: pd.Period) -> Series:
         """The history up to and including ``cutoff`` (what a forecast made then could see)."""
-        return Series(self.series_id, self.start, self.values[: cutoff.ordinal - self.start.ordinal + 1])
+        n = cutoff.ordinal - self.start.ordinal + 1
+        return Series(
+            self.series_id,
+            self.start,
+            self.values[:n],
+            pipeline=None if self.pipeline is None else self.pipeline[:n],
+        )
+
+    def context(self):
+        """What a model may know besides the values: the calendar and the pipeline."""
+        from ml.forecast.models import Context
+
+        return Context(self.start.month, self.pipeline)
 
 
 def read_series_csv(path: Path) -> list[Series]:

@@ -1,0 +1,191 @@
+"""The open pipeline as a forecast feature, and the gradient-boosting candidate that reads it.
+
+The expected pipeline is checked against a hand computation on a few deals, and for leakage
+by recomputing each month from the deals as the CRM showed them at its end; the candidate is
+checked to learn from the pipeline (a series driven by it is forecast far better with it
+than without), to be reproducible, and to pass the pipeline through the history frame a
+registered model is given.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.forecast import evaluate, models, pipeline
+from ml.forecast.series import Series
+from ml.forecast.win_probability import as_known_on
+
+
+def _deal(rep, product, engaged, closed=None, won=False, price=1000.0):
+    return {
+        "opportunity_id": f"{rep}-{engaged}-{closed}",
+        "product_name": product,
+        "account_name": "a",
+        "rep_name": rep,
+        "engaged_date": pd.Timestamp(engaged),
+        "closed_date": pd.Timestamp(closed) if closed else pd.NaT,
+        "is_closed": closed is not None,
+        "is_won": won,
+        "amount_usd": None,
+        "list_price_usd": price,
+    }
+
+
+def _deals(rows) -> pd.DataFrame:
+    return pd.DataFrame(rows)
+
+
+def test_expected_pipeline_is_value_times_win_rate_times_close_month_share():
+    deals = _deals(
+        [
+            # closed before the end of March: durations 10, 40 and 70 days; 2 won of 3 (product P)
+            _deal("ann", "P", "2017-01-01", "2017-01-11", won=True),
+            _deal("ann", "P", "2017-01-01", "2017-02-10", won=True),
+            _deal("bob", "P", "2017-01-01", "2017-03-12", won=False),
+            # open at the end of March (engaged 2017-03-21: age 10 days), list price 900
+            _deal("ann", "P", "2017-03-21", None, price=900.0),
+            # open at the end of March, closes in May: still open then (it must count)
+            _deal("bob", "P", "2017-03-31", "2017-05-02", won=True, price=600.0),
+        ]
+    )
+    out = pipeline.expected_by_month(deals, pd.period_range("2017-03", "2017-03", freq="M"))
+    # by hand: rate = (2 + 5 * 2/3) / (3 + 5) = 2/3; durations {10, 40, 70}
+    rate = (2 + 5 * (2 / 3)) / 8
+    # ann's deal, age 10 at Mar 31: S(10) = 2 (40, 70 above 10). Apr 30 age 40: S = 1 (70);
+    # May 31 age 71: S = 0. P(Apr) = (2 - 1) / 2, P(May) = (1 - 0) / 2.
+    ann = out[(out["kind"] == "rep") & (out["key"] == "ann")].set_index("step")["expected"]
+    assert ann[1] == pytest.approx(900 * rate * 0.5)
+    assert ann[2] == pytest.approx(900 * rate * 0.5)
+    assert ann[3:].sum() == 0
+    # bob's deal, age 0: S(0) = 3; Apr 30 age 30: S = 2 (40, 70); May 31 age 61: S = 1 (70);
+    # Jun 30 age 91: S = 0.
+    bob = out[(out["kind"] == "rep") & (out["key"] == "bob")].set_index("step")["expected"]
+    assert [bob[k] for k in (1, 2, 3)] == pytest.approx([600 * rate / 3] * 3)
+    product = out[(out["kind"] == "product") & (out["key"] == "P")].set_index("step")["expected"]
+    assert product.sum() == pytest.approx(ann.sum() + bob.sum())
+    assert set(out["month"]) == {pd.Period("2017-03", freq="M")}
+
+
+def test_nothing_is_expected_before_any_deal_has_closed():
+    deals = _deals([_deal("ann", "P", "2017-01-05", None), _deal("ann", "P", "2017-01-06", "2017-04-01")])
+    assert pipeline.expected_by_month(deals, pd.period_range("2017-01", "2017-03", freq="M")).empty
+
+
+def test_each_month_sees_only_what_the_crm_showed_at_its_end():
+    rng = np.random.default_rng(3)
+    rows = []
+    for i in range(300):
+        engaged = pd.Timestamp("2016-01-01") + pd.Timedelta(days=int(rng.integers(0, 540)))
+        close = engaged + pd.Timedelta(days=int(rng.integers(5, 150)))
+        closed = close if close <= pd.Timestamp("2017-09-30") else None
+        rows.append(
+            _deal(
+                f"rep{i % 4}",
+                f"P{i % 3}",
+                engaged.date(),
+                closed and closed.date(),
+                won=bool(rng.random() < 0.6),
+                price=float(rng.integers(500, 5000)),
+            )
+        )
+    deals = _deals(rows)
+    months = pd.period_range("2016-03", "2017-09", freq="M")
+    full = pipeline.expected_by_month(deals, months).set_index(["kind", "key", "month", "step"])["expected"]
+    for month in months[::3]:
+        day = (month + 1).start_time - pd.Timedelta(days=1)
+        then = pipeline.expected_by_month(as_known_on(deals, day), pd.PeriodIndex([month]))
+        then = then.set_index(["kind", "key", "month", "step"])["expected"]
+        pd.testing.assert_series_equal(
+            full.xs(month, level="month", drop_level=False).sort_index(),
+            then.sort_index(),
+            check_exact=False,
+            rtol=1e-12,
+        )
+
+
+def _driven_by_pipeline(n: int = 48, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    """Monthly won revenue of deals that enter the pipeline 1 to 4 months before they close (a
+    random level each month, nothing a history alone could predict), and the pipeline: at the
+    end of month t, for month t+k, the deals closing then that were already open."""
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(500, 3000, size=n)
+    share_open = {k: (4 - k + 1) / 4 if k <= 4 else 0.0 for k in range(1, pipeline.STEPS + 1)}  # lead >= k
+    pipe = np.zeros((n, pipeline.STEPS))
+    for t in range(n):
+        for k in range(1, pipeline.STEPS + 1):
+            if t + k < n:
+                pipe[t, k - 1] = values[t + k] * share_open[k]
+    return values, pipe
+
+
+def test_the_gradient_boosting_candidate_learns_from_the_pipeline():
+    values, pipe = _driven_by_pipeline()
+    start = pd.Period("2014-01", freq="M")
+    cutoffs, errors = range(30, 46, 3), {"with": [], "without": []}
+    for cutoff in cutoffs:
+        actual = values[cutoff : cutoff + 3]
+        for label, matrix in (("with", pipe[:cutoff]), ("without", None)):
+            context = Series("s", start, values[:cutoff], pipeline=matrix).context()
+            forecast = models.fit("gbm", values[:cutoff], 3, context)
+            assert forecast.finite() and (forecast.lower[95] <= forecast.mean).all()
+            errors[label].append(np.abs(forecast.mean - actual).mean())
+    assert np.mean(errors["with"]) < 0.7 * np.mean(errors["without"])
+
+
+def test_gbm_is_reproducible_and_needs_enough_history():
+    values, pipe = _driven_by_pipeline()
+    context = models.Context(1, pipe)
+    one, two = models.fit("gbm", values, 6, context), models.fit("gbm", values, 6, context)
+    assert np.array_equal(one.mean, two.mean) and np.array_equal(one.upper[80], two.upper[80])
+    with pytest.raises(models.Unfit):
+        models.fit("gbm", values[:12], 6, models.Context(1, pipe[:12]))
+    with pytest.raises(models.Unfit):
+        models.fit("gbm", values, 6, None)  # no calendar: not fitted (a file-free call)
+
+
+def test_the_pipeline_is_cut_at_the_cutoff_with_the_history():
+    values, pipe = _driven_by_pipeline()
+    series = Series("s", pd.Period("2014-01", freq="M"), values, pipeline=pipe)
+    history = series.upto(pd.Period("2016-06", freq="M"))
+    assert len(history.values) == 30 and history.pipeline.shape == (30, pipeline.STEPS)
+    assert np.array_equal(history.pipeline, pipe[:30])
+    # what comes after the cutoff cannot change the forecast made at it
+    changed = Series("s", series.start, values.copy(), pipeline=pipe.copy())
+    changed.values[30:] *= 3
+    changed.pipeline[30:] *= 3
+    a = evaluate.forecast_series(history, 6, "gbm").forecast.mean
+    b = evaluate.forecast_series(changed.upto(pd.Period("2016-06", freq="M")), 6, "gbm").forecast.mean
+    assert np.array_equal(a, b)
+
+
+def test_the_registered_models_input_frame_carries_the_pipeline():
+    from ml.forecast import hierarchy, registry
+
+    reps = pd.DataFrame(
+        {
+            "rep_name": ["ann", "ann"],
+            "manager_name": ["m", "m"],
+            "region": ["r", "r"],
+            "month": [pd.Timestamp("2017-01-01").date(), pd.Timestamp("2017-02-01").date()],
+            "won_revenue": [100.0, 200.0],
+        }
+    )
+    products = pd.DataFrame(
+        {"product_name": ["P"], "month": [pd.Timestamp("2017-01-01").date()], "won_revenue": [300.0]}
+    )
+    pipe = pd.DataFrame(
+        {
+            "kind": ["rep", "product"],
+            "key": ["ann", "P"],
+            "month": [pd.Period("2017-01", freq="M")] * 2,
+            "step": [1, 2],
+            "expected": [50.0, 75.0],
+        }
+    )
+    back = registry._history(registry.history_frame(hierarchy.History(reps, products, pipe)))
+    pd.testing.assert_frame_equal(back.pipeline, pipe, check_dtype=False)
+    series = hierarchy.all_series(back)
+    assert series["rep"][0].pipeline[0, 0] == 50.0 and series["team"][0].pipeline[0, 0] == 50.0
+    assert series["product"][0].pipeline[0, 1] == 75.0 and series["company"][0].pipeline.sum() == 50.0
