@@ -6,7 +6,10 @@ benchmark:
 - **Choice.** A series' model is the candidate (``models.CANDIDATES``) with the smallest
   absolute error over up to four inner rolling origins inside the history it is given:
   cutoffs ``n - k*h'`` (k = 1..4; ``h' = min(h, n - 4)``), each fitted on the months up to
-  its cutoff only. Ties go to the earlier candidate.
+  its cutoff only. Ties go to the earlier candidate. **Pooled** (the sales hierarchy): the
+  series of one level share the candidate with the smallest sum of their inner errors, each
+  in units of its own mean absolute value (``pick_for_group``); a series it cannot be
+  fitted on takes its own choice.
 - **Awkward series.** All zeros: ``zero``. Under 6 months: the history ``mean`` (a warning
   says so). A month without a row is a zero (``series.from_frame``).
 - **Backtest.** Outer cutoffs ``last - k*h`` for k = 1..N (h months apart); at each, the
@@ -21,7 +24,7 @@ benchmark:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -64,14 +67,14 @@ def fit_all(
     return {name: done[name] for name in candidates if done[name] is not None}
 
 
-def choose(
+def inner_errors(
     y: np.ndarray,
     h: int,
     candidates: tuple[str, ...] = models.CANDIDATES,
     context: models.Context | None = None,
-) -> str | None:
-    """The candidate with the smallest inner-backtest absolute error on ``y`` (see module doc);
-    None when no candidate could be fitted on every inner origin."""
+) -> dict[str, float]:
+    """Each candidate's total absolute error over the inner rolling origins of ``y`` (see module
+    doc); only candidates fitted on every inner origin are scored."""
     n = len(y)
     step = min(h, n - MIN_INNER_TRAIN)
     cutoffs = [n - k * step for k in range(1, INNER_FOLDS + 1) if n - k * step >= MIN_INNER_TRAIN]
@@ -81,19 +84,45 @@ def choose(
         inner = None if context is None else context.upto(cutoff)
         for name, forecast in fit_all(y[:cutoff], step, candidates, inner).items():
             errors.setdefault(name, []).append(float(np.abs(forecast.mean - actual).sum()))
-    scored = {name: sum(e) for name, e in errors.items() if len(e) == len(cutoffs)}
-    if not scored:
+    return {name: sum(e) for name, e in errors.items() if len(e) == len(cutoffs)}
+
+
+def choose(
+    y: np.ndarray,
+    h: int,
+    candidates: tuple[str, ...] = models.CANDIDATES,
+    context: models.Context | None = None,
+) -> str | None:
+    """The candidate with the smallest inner-backtest absolute error on ``y`` (see module doc);
+    None when no candidate could be fitted on every inner origin."""
+    return _lowest(inner_errors(y, h, candidates, context), candidates)
+
+
+def _lowest(scores: dict[str, float], candidates: tuple[str, ...]) -> str | None:
+    """The lowest score; ties go to the earlier candidate."""
+    if not scores:
         return None
-    return min(scored, key=lambda name: (scored[name], candidates.index(name)))
+    return min(scores, key=lambda name: (scores[name], candidates.index(name)))
 
 
-def forecast_series(
-    series: Series, h: int, model: str | None = None, candidates: tuple[str, ...] = models.CANDIDATES
-) -> SeriesForecast:
-    """The next ``h`` months of one series, by ``model`` if given and it can be fitted, else by
-    the model ``choose`` picks on its whole history."""
+@dataclass(frozen=True)
+class Evidence:
+    """What choosing a model for one series at one origin needs: its inner-backtest errors and
+    every candidate fitted on its history (or the fallback an awkward series gets)."""
+
+    series: Series  # the history up to the origin
+    errors: dict[str, float]
+    fits: dict[str, models.Forecast]
+    fallback: SeriesForecast | None = None  # all zero or too short: no choice to make
+
+    @property
+    def weight(self) -> float:
+        """The series' mean absolute value: a group's errors are summed in these units."""
+        return float(np.mean(np.abs(self.series.values)))
+
+
+def _fallback(series: Series, h: int) -> SeriesForecast | None:
     y = series.values
-    context = series.context()
     periods = pd.period_range(series.end + 1, periods=h, freq="M")
     if not y.any():
         return SeriesForecast(
@@ -109,25 +138,71 @@ def forecast_series(
             "mean",
             periods,
             models.fit("mean", y, h),
-            f"{len(y)} months of history (under {MIN_HISTORY}): forecast with the "
-            "history mean, wide intervals",
+            f"{len(y)} months of history (under {MIN_HISTORY}): forecast with the history mean, "
+            "wide intervals",
         )
+    return None
+
+
+def evidence(series: Series, h: int, candidates: tuple[str, ...] = models.CANDIDATES) -> Evidence:
+    fallback = _fallback(series, h)
+    if fallback is not None:
+        return Evidence(series, {}, {}, fallback)
+    context = series.context()
+    return Evidence(
+        series,
+        inner_errors(series.values, h, candidates, context),
+        fit_all(series.values, h, candidates, context),
+    )
+
+
+def pick_for_group(group: list[Evidence], candidates: tuple[str, ...]) -> str | None:
+    """One model for a group of series (a level of the sales hierarchy): the candidate with the
+    smallest sum of the series' inner-backtest errors, each in units of its own mean absolute
+    value, among the candidates scored on every series of the group that has a choice to make."""
+    chosen = [e for e in group if e.fallback is None and e.errors]
+    if not chosen:
+        return None
+    common = set(candidates).intersection(*(e.errors for e in chosen))
+    return _lowest({name: sum(e.errors[name] / e.weight for e in chosen) for name in common}, candidates)
+
+
+def result(ev: Evidence, h: int, model: str | None, candidates: tuple[str, ...]) -> SeriesForecast:
+    """The series' forecast by ``model`` (a group's choice), else by its own choice, else the
+    history mean when nothing fits."""
+    if ev.fallback is not None:
+        return ev.fallback
+    series = ev.series
+    periods = pd.period_range(series.end + 1, periods=h, freq="M")
+    for name in (model, _lowest(ev.errors, candidates)):
+        if name in ev.fits:
+            return SeriesForecast(series.series_id, name, periods, ev.fits[name])
+    y = series.values
+    return SeriesForecast(
+        series.series_id,
+        "mean",
+        periods,
+        models.fit("mean", y, h),
+        f"none of {', '.join(candidates)} fits its {len(y)} months: history mean",
+    )
+
+
+def forecast_series(
+    series: Series, h: int, model: str | None = None, candidates: tuple[str, ...] = models.CANDIDATES
+) -> SeriesForecast:
+    """The next ``h`` months of one series, by ``model`` if given and it can be fitted, else by
+    the model ``choose`` picks on its whole history."""
+    fallback = _fallback(series, h)
+    if fallback is not None:
+        return fallback
     if model in models.CANDIDATES:
         try:
-            return SeriesForecast(series.series_id, model, periods, models.fit(model, y, h, context))
+            forecast = models.fit(model, series.values, h, series.context())
+            periods = pd.period_range(series.end + 1, periods=h, freq="M")
+            return SeriesForecast(series.series_id, model, periods, forecast)
         except models.Unfit:
             pass
-    name = choose(y, h, candidates, context)
-    fits = fit_all(y, h, candidates if name is None else (name,), context)
-    if name not in fits:  # no candidate fits this history (a narrowed candidate list)
-        return SeriesForecast(
-            series.series_id,
-            "mean",
-            periods,
-            models.fit("mean", y, h),
-            f"none of {', '.join(candidates)} fits its {len(y)} months: history mean",
-        )
-    return SeriesForecast(series.series_id, name, periods, fits[name])
+    return result(evidence(series, h, candidates), h, None, candidates)
 
 
 def rows(result: SeriesForecast) -> pd.DataFrame:
@@ -163,7 +238,15 @@ def predict(series: list[Series], h: int, jobs: int | None = None) -> tuple[pd.D
     return pd.concat([rows(r) for r in results], ignore_index=True), notes
 
 
-def _backtest_one(series: Series, h: int, cutoffs: int, candidates: tuple[str, ...]) -> list[pd.DataFrame]:
+@dataclass(frozen=True)
+class _Fold:
+    cutoff: pd.Period
+    actual: np.ndarray
+    evidence: Evidence
+    baselines: dict[str, models.Forecast]  # the baselines that can be fitted on the history
+
+
+def _folds(series: Series, h: int, cutoffs: int, candidates: tuple[str, ...]) -> list[_Fold]:
     out = []
     for k in range(cutoffs, 0, -1):
         length = len(series.values) - k * h
@@ -171,22 +254,22 @@ def _backtest_one(series: Series, h: int, cutoffs: int, candidates: tuple[str, .
             continue
         cutoff = series.start + (length - 1)
         history = series.upto(cutoff)
-        actual = series.values[length : length + h]
-        chosen = forecast_series(history, h, candidates=candidates)
-        runs = [("chosen", chosen)]
-        for name in BASELINES:
-            try:
-                baseline = fit_all(history.values, h, (name,), history.context()).get(name)
-                if baseline is None:
-                    raise models.Unfit(name)
-            except models.Unfit:  # too short for the baseline itself: its fallback, as the chosen one
-                runs.append((name, chosen))
-                continue
-            runs.append((name, SeriesForecast(series.series_id, name, chosen.periods, baseline)))
-        scale = mase_scale(history.values)
-        for role, result in runs:
-            out.append(rows(result).assign(role=role, cutoff=cutoff, actual=actual, scale=scale))
+        baselines = fit_all(history.values, h, BASELINES, history.context())
+        out.append(
+            _Fold(cutoff, series.values[length : length + h], evidence(history, h, candidates), baselines)
+        )
     return out
+
+
+def _fold_rows(fold: _Fold, chosen: SeriesForecast) -> list[pd.DataFrame]:
+    runs = [("chosen", chosen)]
+    for name in BASELINES:  # a history too short for a baseline gets its fallback, as the chosen one
+        baseline = fold.baselines.get(name)
+        runs.append((name, chosen if baseline is None else replace(chosen, model=name, forecast=baseline)))
+    scale = mase_scale(fold.evidence.series.values)
+    return [
+        rows(run).assign(role=role, cutoff=fold.cutoff, actual=fold.actual, scale=scale) for role, run in runs
+    ]
 
 
 def backtest(
@@ -207,20 +290,36 @@ def backtest_and_choose(
     jobs: int | None = None,
     candidates: tuple[str, ...] = models.CANDIDATES,
     choose_too: bool = True,
+    pooled: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The backtest, and the model each series chooses on its whole history (in the same job,
-    so the choice reuses the backtest's fits)."""
+    """The backtest, and the model each series chooses on its whole history (from the same fits).
+
+    ``pooled``: the series are one group (a level of the sales hierarchy) and share one model,
+    chosen at each origin by ``pick_for_group`` on the group's histories up to it."""
 
     def one(s: Series):
-        frames = _backtest_one(s, h, cutoffs, candidates)
-        return frames, forecast_series(s, h, candidates=candidates).model if choose_too else None
+        return _folds(s, h, cutoffs, candidates), evidence(s, h, candidates) if choose_too else None
 
-    results = map_series(one, series, jobs)
-    choices = {s.series_id: choice for s, (_, choice) in zip(series, results, strict=True)}
-    rows = [frame for frames, _ in results for frame in frames]
-    if not rows:
+    done = map_series(one, series, jobs)
+    by_series: list[list[pd.DataFrame]] = [[] for _ in done]
+    for k in range(cutoffs):  # origin k of every series that reaches back to it (the earliest first)
+        at_origin = [
+            (i, folds[k - cutoffs + len(folds)])
+            for i, (folds, _) in enumerate(done)
+            if len(folds) >= cutoffs - k
+        ]
+        shared = pick_for_group([f.evidence for _, f in at_origin], candidates) if pooled else None
+        for i, fold in at_origin:
+            by_series[i] += _fold_rows(fold, result(fold.evidence, h, shared, candidates))
+    frames = [frame for frames in by_series for frame in frames]
+    if not frames:
         raise ForecastInputError(f"no series is longer than {h} months: nothing to backtest")
-    return pd.concat(rows, ignore_index=True), choices
+    choices = {}
+    if choose_too:
+        whole = [ev for _, ev in done]
+        shared = pick_for_group(whole, candidates) if pooled else None
+        choices = {ev.series.series_id: result(ev, h, shared, candidates).model for ev in whole}
+    return pd.concat(frames, ignore_index=True), choices
 
 
 def mase_scale(history: np.ndarray) -> float:

@@ -29,6 +29,7 @@ LEVELS = (80, 95)
 _Z = {80: 1.2815515655446004, 95: 1.959963984540054}  # standard normal quantiles
 MIN_MONTHS = {"ets": 4, "theta": 6, "arima": 8, "gbm": 18}  # history before each statistical model is tried
 SEASON = 12
+WINDOW = 6  # months the moving average takes
 
 
 class Unfit(Exception):
@@ -87,6 +88,14 @@ def mean(y: np.ndarray, h: int) -> Forecast:
     """The history mean; sigma is the sample SD (one month of history: the value itself)."""
     sd = np.std(y, ddof=1) if len(y) > 1 else abs(y[0])
     return _normal(np.full(h, y.mean()), np.full(h, sd * np.sqrt(1 + 1 / len(y))))
+
+
+def moving_average(y: np.ndarray, h: int) -> Forecast:
+    """The mean of the last ``WINDOW`` months (two quarter-ends), flat; sigma as ``mean``'s, over
+    the window. Noisy series such as one rep's month are often best forecast by their level."""
+    if len(y) < WINDOW:
+        raise Unfit(f"needs {WINDOW} months")
+    return mean(y[-WINDOW:], h)
 
 
 def seasonal_naive(y: np.ndarray, h: int) -> Forecast:
@@ -305,6 +314,7 @@ def combine(*forecasts: Forecast) -> Forecast:
 
 BASE = {
     "seasonal_naive": seasonal_naive,
+    "moving_average": moving_average,
     "drift": drift,
     "ets": ets,
     "theta": theta,

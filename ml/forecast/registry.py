@@ -128,10 +128,13 @@ def _history(frame: pd.DataFrame):
 class RevenueForecaster(mlflow.pyfunc.PythonModel):
     """The model chosen per (level, series) at training; series it has not seen choose their own."""
 
+    pooled = False  # what versions logged before the choice was pooled per level read
+
     def __init__(self, choices: dict[str, str], horizon: int, candidates: tuple[str, ...]):
         self.choices = choices  # "level/series key" -> candidate
         self.horizon = horizon
         self.candidates = candidates  # what the choice was made among (the procedure's setting)
+        self.pooled = True  # one model per level, chosen on all its series (the procedure's setting)
 
     def forecast(self, history, horizon: int | None = None):
         from ml.forecast import hierarchy
@@ -158,15 +161,23 @@ class Trained:
 
 
 def _backtest(
-    series_by_level, h: int, cutoffs: int, jobs: int | None, candidates: tuple[str, ...]
+    series_by_level,
+    h: int,
+    cutoffs: int,
+    jobs: int | None,
+    candidates: tuple[str, ...],
+    pooled: bool = True,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The backtest of every level, and the choice of every series ("level/key" -> model)."""
+    """The backtest of every level, and the choice of every series ("level/key" -> model).
+    ``pooled``: one model per level, chosen on all its series (docs/forecasting.md)."""
     from ml.forecast import evaluate
 
     frames, choices = [], {}
     for level, series in series_by_level.items():
         if series:
-            predictions, chosen = evaluate.backtest_and_choose(series, h, cutoffs, jobs, candidates)
+            predictions, chosen = evaluate.backtest_and_choose(
+                series, h, cutoffs, jobs, candidates, pooled=pooled
+            )
             frames.append(predictions.assign(level=level))
             choices |= {f"{level}/{key}": model for key, model in chosen.items()}
     return pd.concat(frames, ignore_index=True), choices
@@ -216,10 +227,11 @@ def train(
     champion_mase = None
     if champion_version() is not None:  # the champion's procedure (its candidates) on the same folds
         old = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@{CHAMPION}").unwrap_python_model()
-        if tuple(old.candidates) == candidates:
+        old_pooled = old.pooled  # versions before pooling chose per series
+        if tuple(old.candidates) == candidates and old_pooled:
             champion_mase = mase
         else:
-            champion, _ = _backtest(series, horizon, cutoffs, jobs, tuple(old.candidates))
+            champion, _ = _backtest(series, horizon, cutoffs, jobs, tuple(old.candidates), old_pooled)
             champion_mase = float(evaluate.metrics(champion).loc["chosen", "mase"])
     # Ties go to the new version: the same procedure on the same folds, chosen on more data.
     promoted = champion_mase is None or mase <= champion_mase
@@ -230,6 +242,7 @@ def train(
                 "cutoffs": cutoffs,
                 "as_of_month": str(history.last_month),
                 "candidates": ",".join(candidates),
+                "choice": "one model per level, pooled over its series",
                 **{f"series_{level}": len(series[level]) for level in hierarchy.LEVELS},
             }
         )

@@ -189,3 +189,39 @@ def test_the_registered_models_input_frame_carries_the_pipeline():
     series = hierarchy.all_series(back)
     assert series["rep"][0].pipeline[0, 0] == 50.0 and series["team"][0].pipeline[0, 0] == 50.0
     assert series["product"][0].pipeline[0, 1] == 75.0 and series["company"][0].pipeline.sum() == 50.0
+
+
+def _evidence(series_id: str, level: float, errors: dict[str, float], fits: tuple[str, ...]):
+    series = Series(series_id, pd.Period("2015-01", freq="M"), np.full(24, level))
+    forecast = models.fit("mean", series.values, 3)
+    return evaluate.Evidence(series, errors, dict.fromkeys(fits, forecast))
+
+
+def test_a_level_shares_the_model_with_the_least_error_over_its_series_in_their_own_units():
+    # per series, ets would win the big rep and drift the small one; in each series' own units
+    # (errors / mean absolute value): drift 2/100 + 0/10 = 0.02, ets 0/100 + 5/10 = 0.5: drift
+    big = _evidence("big", 100.0, {"drift": 2.0, "ets": 0.0, "theta": 9.0}, ("drift", "ets"))
+    small = _evidence("small", 10.0, {"drift": 0.0, "ets": 5.0}, ("drift", "ets"))  # theta not scored
+    candidates = models.CANDIDATES
+    assert evaluate.pick_for_group([big, small], candidates) == "drift"  # 0.02 < 0.5; theta not on both
+    assert evaluate.pick_for_group([big], candidates) == "ets"
+    # a series the shared model cannot be fitted on takes its own choice
+    young = _evidence("young", 10.0, {"drift": 1.0, "theta": 0.5}, ("theta",))
+    assert evaluate.result(young, 3, "drift", candidates).model == "theta"
+    # series without a choice to make (all zero, too short) neither vote nor change
+    idle = evaluate.evidence(Series("idle", pd.Period("2015-01", freq="M"), np.zeros(24)), 3)
+    assert idle.fallback.model == "zero" and evaluate.pick_for_group([idle, big], candidates) == "ets"
+    assert evaluate.result(idle, 3, "ets", candidates).model == "zero"
+
+
+def test_a_pooled_backtest_uses_one_model_per_origin_chosen_before_it():
+    rng = np.random.default_rng(5)
+    series = [Series(f"rep{i}", pd.Period("2014-01", freq="M"), rng.gamma(2.0, 500.0, 40)) for i in range(5)]
+    predictions, choices = evaluate.backtest_and_choose(series, 6, 3, jobs=1, pooled=True)
+    chosen = predictions[predictions["role"] == "chosen"]
+    assert chosen.groupby("cutoff")["model"].nunique().eq(1).all()
+    assert len(set(choices.values())) == 1
+    # each origin's choice is the group's pick on the histories up to it
+    for cutoff, rows in chosen.groupby("cutoff"):
+        group = [evaluate.evidence(s.upto(cutoff), 6) for s in series]
+        assert rows["model"].iloc[0] == evaluate.pick_for_group(group, models.CANDIDATES)
