@@ -363,14 +363,17 @@ def demo_data(scale: float, seed: int, landing: Path | None, maven_dir: Path | N
 @main.command("run")
 @click.option("--scale", default=1.0, show_default=True, type=_SCALE,
               help="Demo-data scale if the landing zone is empty.")
-def run(scale: float) -> None:
+@click.option("--retrain", is_flag=True,
+              help="Retrain the forecast and win-probability models now, even when the champions are "
+                   "recent (else: after SALESOPS_FORECAST_RETRAIN_DAYS, default 30).")
+def run(scale: float, retrain: bool) -> None:
     """Prepare everything and run the pipeline through Airflow (dag.test)."""
     from salesops.pipeline import run_pipeline
 
     ensure_home()
     check_landing(settings().landing_uri)
 
-    ok = run_pipeline(scale=scale, maven_dir=maven_export_dir(), echo=echo)
+    ok = run_pipeline(scale=scale, maven_dir=maven_export_dir(), echo=echo, retrain=retrain)
     sys.exit(0 if ok else 1)
 
 
@@ -652,6 +655,35 @@ def docs(serve: bool, port: int) -> None:
         return
     echo(f"serving http://127.0.0.1:{port} (Ctrl-C stops)")
     run_dbt(["docs", "serve", "--no-browser", "--host", "127.0.0.1", "--port", str(port)], url)
+
+
+@main.group("mlflow")
+def mlflow_group() -> None:
+    """MLflow, where the forecast, win-probability and payout runs are tracked."""
+
+
+@mlflow_group.command("ui")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
+              help="Port on 127.0.0.1.")
+def mlflow_ui(port: int) -> None:
+    """Serve MLflow's UI on this home's tracking store, on 127.0.0.1 only, until Ctrl-C."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+    if uri.startswith(("http://", "https://")):
+        echo(f"runs are tracked by the MLflow server at {uri}: open it in a browser")
+        return
+    from ml.forecast.registry import tracking_home
+
+    home = tracking_home()
+    store = uri or f"sqlite:///{home / 'mlflow.db'}"
+    if not uri and not (home / "mlflow.db").exists():
+        raise click.ClickException(f"no MLflow runs in {home} yet: `salesops run` (or `salesops forecast "
+                                   "train`) tracks the first ones")
+    from mlflow.cli import cli as mlflow_cli
+
+    echo(f"MLflow UI of {store}: http://127.0.0.1:{port} (Ctrl-C stops)")
+    mlflow_cli.main(["ui", "--backend-store-uri", store, "--default-artifact-root",
+                     (home / "artifacts").as_uri(), "--host", "127.0.0.1", "--port", str(port)],
+                    prog_name="mlflow", standalone_mode=True)
 
 
 # --- forecasts -----------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ def _step(echo: Callable, number: int, total: int, text: str) -> float:
     return time.perf_counter()
 
 
-def run_dag_quietly(dag_id: str, log_path: Path, progress: TextIO | None = None):
+def run_dag_quietly(dag_id: str, log_path: Path, progress: TextIO | None = None, conf: dict | None = None):
     """dag.test() logs every task line to stdout; keep them in a file, show the outcome.
 
     ``progress`` (the real stdout when None) gets the run's progress while it runs: tasks
@@ -57,7 +57,7 @@ def run_dag_quietly(dag_id: str, log_path: Path, progress: TextIO | None = None)
     reporter = DagRunProgress(dag_id, progress or sys.stdout)
     with reporter, contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
         try:
-            dag_run = airflow_runtime.run_dag(dag_id)
+            dag_run = airflow_runtime.run_dag(dag_id, conf)
         finally:
             log_path.write_text(buffer.getvalue())
     return dag_run
@@ -75,7 +75,9 @@ def batch_summary(url: str, since: datetime) -> list[tuple]:
         ).fetchall()
 
 
-def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -> bool:
+def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print, retrain: bool = False) -> bool:
+    """The whole pipeline; ``retrain``: the forecast DAG runs and retrains both models whether or
+    not they are due (its conf ``{"retrain": true}``)."""
     from salesops.setup_warehouse import prepare
     from salesops.warehouse import redacted, role_url
 
@@ -94,7 +96,7 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
     # means no DAG has work, and Airflow is not even started.
     skip = {"salesops_ingest": _ingest_not_needed(owner, cfg.landing_uri),
             "salesops_transform": _transform_not_needed(url),
-            "salesops_forecast": _forecast_not_needed(url),
+            "salesops_forecast": None if retrain else _forecast_not_needed(url),
             "salesops_payouts": _payouts_not_needed(owner),
             "salesops_report": _report_not_needed(owner)}
 
@@ -119,7 +121,8 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
             skip[dag_id] = _transform_not_needed(url)
         if dag_id == "salesops_forecast" and "salesops_transform" in runs:
             skip[dag_id] = ("the transform did not succeed: no marts to forecast from"
-                            if runs["salesops_transform"].state != "success" else _forecast_not_needed(url))
+                            if runs["salesops_transform"].state != "success"
+                            else None if retrain else _forecast_not_needed(url))
         if dag_id == "salesops_payouts" and "salesops_transform" in runs:
             skip[dag_id] = ("the transform did not succeed: no marts to pay from"
                             if runs["salesops_transform"].state != "success" else _payouts_not_needed(owner))
@@ -136,7 +139,8 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print) -
             ok = False
             continue
         log = cfg.home / "logs" / f"{dag_id}.log"
-        dag_run = run_dag_quietly(dag_id, log)
+        conf = {"retrain": True} if retrain and dag_id == "salesops_forecast" else None
+        dag_run = run_dag_quietly(dag_id, log, conf=conf)
         runs[dag_id] = dag_run
         states = {}
         for ti in dag_run.get_task_instances():

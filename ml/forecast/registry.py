@@ -57,6 +57,9 @@ class _Expected(logging.Filter):
         return not any(p in record.getMessage() for p in self.PHRASES)
 
 
+_OWN_STORES: set[str] = set()  # the home stores this process pointed MLflow at
+
+
 def _mlflow(experiment: str = EXPERIMENT):
     """mlflow, pointed at the tracking store, with ``experiment`` selected."""
     for name in ("mlflow.pyfunc", "mlflow.sklearn", "mlflow.store.db.utils"):
@@ -65,9 +68,12 @@ def _mlflow(experiment: str = EXPERIMENT):
             logger.addFilter(_Expected())
     uri = os.environ.get("MLFLOW_TRACKING_URI")
     artifacts = None  # a tracking server keeps its own
-    if not uri:
+    # mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI: a home store this process chose is not
+    # the user's choice (read as one, the next experiment's artifacts went to ./mlruns)
+    if not uri or uri in _OWN_STORES:
         home = tracking_home()
         uri, artifacts = f"sqlite:///{home / 'mlflow.db'}", (home / "artifacts").as_uri()
+        _OWN_STORES.add(uri)
     if mlflow.get_tracking_uri() != uri:
         mlflow.set_tracking_uri(uri)
     if mlflow.get_experiment_by_name(experiment) is None:

@@ -161,7 +161,8 @@ def test_ingest_then_transform_builds_marts_behind_passing_gates(warehouse_db, t
 
 def test_forecast_dag_trains_registers_scores_and_publishes(warehouse_db, tmp_path, monkeypatch):
     """On the marts just built: the forecast DAG trains (no champion yet), scores every level into
-    ml.revenue_forecasts and emits its Asset; run again, it neither retrains nor duplicates."""
+    ml.revenue_forecasts and emits its Asset; run again, it neither retrains nor duplicates;
+    asked to retrain, it does."""
     from ml.forecast import hierarchy, registry
 
     monkeypatch.setattr(registry, "tracking_home", lambda: tmp_path / "mlflow")
@@ -194,6 +195,13 @@ def test_forecast_dag_trains_registers_scores_and_publishes(warehouse_db, tmp_pa
     assert again.state == "success"
     assert query(warehouse_db, "select count(*), sum(rows_written) from ml.forecast_runs") == [(2, rows)]
     assert registry.champion_version() == "1"  # recent enough: not retrained
+
+    # `salesops run --retrain` / the conf: retrained now, the same data, so the new version wins
+    forced = airflow_runtime.run_dag("salesops_forecast", {"retrain": True})
+    assert forced.state == "success"
+    assert registry.champion_version() == "2"
+    assert registry.champion_version(registry.WIN_MODEL) == "2"
+    assert query(warehouse_db, "select count(*), sum(rows_written) from ml.forecast_runs") == [(3, rows)]
 
 
 def _assert_bi_sees_no_email_address(bi_url: str) -> None:

@@ -122,6 +122,11 @@ PROBES: dict[str, list[Probe]] = {
         Probe(("--scale", "0.001"), "demo-data writes to a local folder", S3),
         Probe(("--scale", "0.001"), IS_A_FILE, HOME_FILE),
     ],
+    "mlflow ui": [
+        Probe(("--port", "0"), "not in the range 1<=x<=65535", code=2),
+        Probe((), IS_A_FILE, HOME_FILE),
+        Probe((), "no MLflow runs in", {**NO_URL, "SALESOPS_HOME": "{home}", "MLFLOW_TRACKING_URI": None}, 1),
+    ],
     "run": [
         Probe(("--scale", "-1"), "not in the range x>0", code=2),
         Probe((), IS_A_FILE, HOME_FILE),

@@ -225,3 +225,79 @@ def test_a_pooled_backtest_uses_one_model_per_origin_chosen_before_it():
     for cutoff, rows in chosen.groupby("cutoff"):
         group = [evaluate.evidence(s.upto(cutoff), 6) for s in series]
         assert rows["model"].iloc[0] == evaluate.pick_for_group(group, models.CANDIDATES)
+
+
+def test_every_experiment_of_a_process_keeps_its_artifacts_in_the_home(tmp_path, monkeypatch):
+    """mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI; the second experiment of a process (the
+    payouts after the forecast, in `salesops run`) once took that for a user's store and put its
+    artifacts (pay statements) in ./mlruns of the working directory."""
+    from ml.forecast import registry
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setattr(registry, "tracking_home", lambda: tmp_path / "mlflow")
+    (tmp_path / "mlflow").mkdir()
+    monkeypatch.chdir(tmp_path)
+    try:
+        for experiment in (registry.EXPERIMENT, "salesops-payouts"):
+            mlflow = registry._mlflow(experiment)
+            location = mlflow.get_experiment_by_name(experiment).artifact_location
+            assert location.startswith((tmp_path / "mlflow" / "artifacts").as_uri()), location
+        assert not (tmp_path / "mlruns").exists()
+        # a store the user chose is used as it is
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'theirs.db'}")
+        assert registry._mlflow("salesops-payouts").get_tracking_uri().endswith("theirs.db")
+    finally:
+        monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+
+def test_salesops_mlflow_ui_serves_the_homes_runs_on_loopback_only(tmp_path):
+    import json
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"} | {
+        "SALESOPS_HOME": str(tmp_path)
+    }
+    salesops = [sys.executable, "-m", "salesops.cli"]
+    empty = subprocess.run([*salesops, "mlflow", "ui"], env=env, capture_output=True, text=True, timeout=120)
+    assert empty.returncode == 1 and "no MLflow runs in" in empty.stderr and "Traceback" not in empty.stderr
+    subprocess.run(
+        [sys.executable, "-c", "from ml.forecast import registry; registry._mlflow()"],
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [*salesops, "mlflow", "ui", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        names, deadline = None, time.monotonic() + 90
+        while names is None and time.monotonic() < deadline:
+            try:
+                url = f"http://127.0.0.1:{port}/ajax-api/2.0/mlflow/experiments/search?max_results=10"
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    names = {e["name"] for e in json.load(response)["experiments"]}
+            except OSError:
+                time.sleep(1)
+        assert names is not None and "salesops-revenue-forecast" in names
+        import psutil
+
+        listening = {
+            c.laddr.ip for c in psutil.net_connections("tcp") if c.laddr.port == port and c.status == "LISTEN"
+        }
+        assert listening == {"127.0.0.1"}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
