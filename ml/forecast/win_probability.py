@@ -7,7 +7,9 @@ on or before T:
 - ``age_days``: days from its engage date to T (0 while prospecting);
 - ``product_name`` and ``list_price_usd``;
 - the rep's and the account's history before T: deals closed, and the win rate of those
-  (smoothed towards the overall rate before T with 5 pseudo-deals).
+  (smoothed towards the overall rate before T with 5 pseudo-deals);
+- its activities up to T (``marts.fct_opportunity_activity_days``): how many, how many
+  meetings, and the days since the last one (none yet: the days since it was engaged).
 
 Training rows are the closed deals, each seen at the midpoint of its open window (engage to
 close; a deal never engaged, at its close date minus one day) and labelled won or lost. The
@@ -38,6 +40,9 @@ NUMERIC = [
     "rep_win_rate_before",
     "account_closed_before",
     "account_win_rate_before",
+    "activities_before",
+    "meetings_before",
+    "days_since_activity",
 ]
 FEATURES = CATEGORICAL + NUMERIC  # the model's input; a model may use a subset of them
 COLUMNS = [
@@ -61,10 +66,56 @@ def load_opportunities(url: str) -> pd.DataFrame:
 
     with psycopg.connect(role_url(url, "ml")) as conn:
         rows = conn.execute(f"select {', '.join(COLUMNS)} from marts.fct_opportunities").fetchall()
+        days = []  # a warehouse built before the activity mart existed: no activities yet
+        if conn.execute("select to_regclass('marts.fct_opportunity_activity_days')").fetchone()[0]:
+            days = conn.execute(
+                "select opportunity_id, activity_date, sum(activities), sum(meetings)"
+                " from marts.fct_opportunity_activity_days where activities > 0"
+                " group by 1, 2 order by 1, 2"
+            ).fetchall()
     frame = pd.DataFrame(rows, columns=COLUMNS)
     for column in ("engaged_date", "closed_date"):
         frame[column] = pd.to_datetime(frame[column])
-    return frame
+    return with_activities(
+        frame, pd.DataFrame(days, columns=["opportunity_id", "day", "activities", "meetings"])
+    )
+
+
+ACTIVITY_COLUMNS = ["activity_days", "activities_upto", "meetings_upto"]
+
+
+def with_activities(opportunities: pd.DataFrame, days: pd.DataFrame) -> pd.DataFrame:
+    """Each opportunity with its activity days (sorted) and the running counts of activities and
+    meetings up to each: rows (opportunity_id, day, activities, meetings), one per deal and day."""
+    days = days.assign(day=pd.to_datetime(days["day"]).to_numpy("datetime64[D]")).sort_values(
+        ["opportunity_id", "day"]
+    )
+    by_deal = {
+        deal: (
+            rows["day"].to_numpy("datetime64[D]"),
+            rows["activities"].to_numpy(np.int64).cumsum(),
+            rows["meetings"].to_numpy(np.int64).cumsum(),
+        )
+        for deal, rows in days.groupby("opportunity_id", sort=False)
+    }
+    none = (np.array([], dtype="datetime64[D]"), np.array([], np.int64), np.array([], np.int64))
+    held = [by_deal.get(deal, none) for deal in opportunities["opportunity_id"]]
+    return opportunities.assign(**{c: [h[i] for h in held] for i, c in enumerate(ACTIVITY_COLUMNS)})
+
+
+def _activity_as_of(deals: pd.DataFrame, as_of: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per deal: activities and meetings dated on or before ``as_of``, and days since the last."""
+    day = np.datetime64(as_of.date(), "D")
+    count, meetings, since = (np.zeros(len(deals)) for _ in range(3))
+    since[:] = np.nan
+    if "activity_days" not in deals:
+        return count, meetings, since
+    for i, (dates, upto, met) in enumerate(zip(*(deals[c] for c in ACTIVITY_COLUMNS), strict=True)):
+        seen = np.searchsorted(dates, day, side="right")
+        if seen:
+            count[i], meetings[i] = upto[seen - 1], met[seen - 1]
+            since[i] = (day - dates[seen - 1]).astype(int)
+    return count, meetings, since
 
 
 def as_known_on(opportunities: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
@@ -76,6 +127,13 @@ def as_known_on(opportunities: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
     known.loc[later_close, "closed_date"] = pd.NaT
     known.loc[later_close, "amount_usd"] = None
     known.loc[known["engaged_date"] > day, "engaged_date"] = pd.NaT
+    if "activity_days" in known:  # later activities not yet logged
+        kept = [
+            np.searchsorted(dates, np.datetime64(day.date(), "D"), side="right")
+            for dates in known["activity_days"]
+        ]
+        for column in ACTIVITY_COLUMNS:
+            known[column] = [values[:n] for values, n in zip(known[column], kept, strict=True)]
     return known
 
 
@@ -118,6 +176,10 @@ def features(opportunities: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp) ->
         key = deals[f"{who}_name"]
         out[f"{who}_closed_before"] = key.map(rates["closed"]).fillna(0).astype(float).to_numpy()
         out[f"{who}_win_rate_before"] = key.map(rates["rate"]).fillna(prior).astype(float).to_numpy()
+    count, meetings, since = _activity_as_of(deals, as_of)
+    out["activities_before"] = count
+    out["meetings_before"] = meetings
+    out["days_since_activity"] = np.where(np.isnan(since), out["age_days"], since)
     return out
 
 

@@ -261,8 +261,8 @@ def _rows_to_test(url: str, model: str, *args: str) -> int:
 def _table_digests(url: str) -> dict[str, tuple]:
     """Row count + order-free digest of the incremental models and the marts. Left out: the
     bookkeeping of the run that derived a row (the replaced_* delivery, the *_at run times,
-    previous_contact_id) and the activities = 0 rows the per-link and per-rep-month
-    aggregates keep for the keys and months they emptied."""
+    previous_contact_id) and the activities = 0 rows the per-link, per-rep-month and
+    per-opportunity-day aggregates keep for the keys and months they emptied."""
     tables = {
         "intermediate.int_activities_deduplicated": "intermediate.int_activities_deduplicated",
         "intermediate.int_activity_links_aggregated":
@@ -276,6 +276,8 @@ def _table_digests(url: str) -> dict[str, tuple]:
         "intermediate.int_leads_enriched": "intermediate.int_leads_enriched",
         "intermediate.int_activity_links_resolved": "intermediate.int_activity_links_resolved",
         "intermediate.int_company_customers_tracked": "intermediate.int_company_customers_tracked",
+        "marts.fct_opportunity_activity_days":
+            "(select * from marts.fct_opportunity_activity_days where activities > 0)",
         **{f"marts.{m}": f"marts.{m}" for m in MARTS},
     }
     bookkeeping = ["replaced_link_key", "replaced_rep_name", "replaced_occurred_month",
@@ -361,7 +363,9 @@ def test_demo_identity_resolution_and_routing(demo_warehouse):
 
 def test_incremental_run_after_a_delta_equals_a_full_refresh(demo_warehouse):
     url, _, delta = demo_warehouse
-    resent = query(url, "select min(activity_id) from intermediate.int_activities_deduplicated")[0][0]
+    # re-sent without its opportunity: the deal's activity days lose it
+    resent = query(url, "select min(activity_id) from intermediate.int_activities_deduplicated"
+                        " where opportunity_id is not null")[0][0]
     # two people the delta's bridge lead merges: one known by a phone only its records hold
     # (one email, one name), the other by an email
     (phone, name, phone_contact), = query(
@@ -400,6 +404,12 @@ def test_incremental_run_after_a_delta_equals_a_full_refresh(demo_warehouse):
     assert query(url, "select outcome, contact_email from intermediate.int_activities_deduplicated"
                       " where activity_id = %s", (resent,)) == [("connected", "delta.person@example.com")]
     assert query(url, "select count(*) from intermediate.int_activities_deduplicated") == [(before + 2,)]
+    # every activity on a deal counted on its day, once; the re-sent one no longer on its deal
+    per_day = "select {}, sum({}) from {} where {} group by 1, 2 order by 1, 2"
+    deduplicated, days = "intermediate.int_activities_deduplicated", "marts.fct_opportunity_activity_days"
+    assert query(url, per_day.format("opportunity_id, occurred_date", 1, deduplicated,
+                                     "opportunity_id is not null")) == query(
+        url, per_day.format("opportunity_id, activity_date", "activities", days, "activities > 0"))
     # the bridge lead merged the two people: one contact holds both, the other is gone
     merged = query(url, "select contact_id from marts.contacts where %s = any(source_record_ids)",
                    ("web_forms:delta-3",))

@@ -168,8 +168,17 @@ def test_win_probability_sees_only_the_past_is_promoted_on_new_outcomes_and_scor
     open_then = pd.Index(then.loc[~then["is_closed"].astype(bool), "opportunity_id"])
     assert len(open_then) > len(opportunities[~opportunities["is_closed"].astype(bool)])
     # No leakage: a past date's features are the same from today's data and from that day's.
-    pd.testing.assert_frame_equal(wp.features(opportunities, open_then, day),
-                                  wp.features(then, open_then, day))
+    features = wp.features(opportunities, open_then, day)
+    pd.testing.assert_frame_equal(features, wp.features(then, open_then, day))
+    # activities up to the day only, counted as the warehouse counts them
+    per_deal = ("select opportunity_id, sum(activities) from marts.fct_opportunity_activity_days"
+                " where activities > 0 and activity_date <= %s group by 1")
+    counted = dict(query(forecast_db, per_deal, (day.date(),)))
+    expected = [float(counted.get(deal, 0)) for deal in open_then]
+    assert features["activities_before"].tolist() == expected and sum(expected) > 0
+    later = dict(query(forecast_db, per_deal, (pd.Timestamp("2099-01-01").date(),)))
+    assert sum(later.get(deal, 0) for deal in open_then) > sum(expected)  # later ones exist, not counted
+    assert (features["days_since_activity"] >= 0).all()
 
     first = registry.train_win_probability(forecast_db, through=pd.Timestamp("2017-09-30"))
     assert (first.version, first.promoted) == ("1", True)

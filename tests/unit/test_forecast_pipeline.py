@@ -301,3 +301,29 @@ def test_salesops_mlflow_ui_serves_the_homes_runs_on_loopback_only(tmp_path):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def test_activity_features_count_only_what_was_logged_by_the_date():
+    from ml.forecast import win_probability as wp
+
+    deals = _deals([_deal("ann", "P", "2017-03-01"), _deal("bob", "P", "2017-03-10")])
+    days = pd.DataFrame(
+        {
+            "opportunity_id": [deals["opportunity_id"][0]] * 3,
+            "day": ["2017-03-02", "2017-03-20", "2017-04-05"],
+            "activities": [2, 1, 4],
+            "meetings": [0, 1, 1],
+        }
+    )
+    deals = wp.with_activities(deals, days)
+    as_of = pd.Timestamp("2017-03-25")
+    out = wp.features(deals, pd.Index(deals["opportunity_id"]), as_of)
+    # ann: 2 + 1 activities by the 25th (not the 4 of April 5), 1 meeting, last on the 20th
+    assert out["activities_before"].tolist() == [3.0, 0.0]
+    assert out["meetings_before"].tolist() == [1.0, 0.0]
+    # bob has none yet: the days since he was engaged (15)
+    assert out["days_since_activity"].tolist() == [5.0, 15.0]
+    # as the CRM showed it then: the same features, and April's activities gone
+    then = wp.as_known_on(deals, as_of)
+    pd.testing.assert_frame_equal(out, wp.features(then, pd.Index(deals["opportunity_id"]), as_of))
+    assert len(then["activity_days"][0]) == 2
