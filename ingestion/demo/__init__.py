@@ -67,7 +67,7 @@ CHANNELS = ("crm_export", "web_forms", "marketing_events", "referrals", "ad_lead
 # removed before writing, anything else in landing_dir is left alone.
 OWN_FILES = {
     "crm_export": (*maven.FILES, "salesforce_leads*.csv", "hubspot_contacts*.csv",
-                   "sales_pipeline_history*.csv"),
+                   "sales_pipeline_history*.csv", "sales_teams_history*.csv"),
     "web_forms": ("website_forms_global*.jsonl", "website_forms_cn*.jsonl"),
     "marketing_events": ("tradeshow_attendees*.csv", "webinar_attendees*.xlsx",
                          "cn_roadshow_signups*.csv"),

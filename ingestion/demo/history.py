@@ -13,6 +13,9 @@ monthly history without a hole. What a forecaster should find in it:
   least (×0.65), the last most (×1.2..1.25);
 - **reps joining**: a third of the reps join during the history (nothing before their first
   month); their series are short;
+- **reps leaving**: ``LEAVERS`` former reps (fake names, in Maven's teams) sell at an average
+  rep's level and leave during the history, never reaching the Maven window; they are in
+  ``sales_teams_history.csv`` (the Maven teams layout);
 - **one regime change**: halfway through, a price rise lifts every deal's value by 15%.
 
 Deal counts are Poisson draws around that level; values are the product's list price ±15%;
@@ -31,6 +34,8 @@ from .maven import PRODUCTS, Maven
 from .rand import rng_for
 
 FILE = "sales_pipeline_history.csv"
+TEAMS_FILE = "sales_teams_history.csv"
+LEAVERS = 4
 SEASON = np.array([0.65, 0.95, 1.25, 0.65, 0.95, 1.25, 0.65, 0.95, 1.2, 0.65, 0.95, 1.2])  # Jan..Dec
 PRICE_RISE = 1.15
 LOST_PER_WON = 0.6
@@ -50,6 +55,12 @@ def write(out_dir: Path, mv: Maven, years: int, seed: int) -> list[tuple[Path, i
     won = mv.pipeline[mv.pipeline["deal_stage"] == "Won"].groupby("sales_agent").size()
     level = np.array([max(won.get(rep, 0) / closing_months, 0.5) for rep in reps])  # a month in Maven
     joins = np.where(rng.random(len(reps)) < 1 / 3, rng.integers(1, len(months) - 3, len(reps)), 0)
+    leavers = _leavers(mv, rng)
+    reps += list(leavers["sales_agent"])
+    level = np.concatenate([level, np.full(len(leavers), level.mean())])
+    joins = np.concatenate([joins, np.zeros(len(leavers), dtype=joins.dtype)])
+    leaves = np.full(len(reps), len(months))  # the month index a rep stops selling
+    leaves[-len(leavers):] = rng.integers(len(months) // 3, len(months) - 2, len(leavers))
     accounts = mv.accounts["account"].to_numpy(dtype=object)
     products = np.array([p[0] for p in PRODUCTS], dtype=object)
     prices = np.array([float(p[2]) for p in PRODUCTS])
@@ -58,7 +69,7 @@ def write(out_dir: Path, mv: Maven, years: int, seed: int) -> list[tuple[Path, i
     for t, month in enumerate(months):
         trend = 0.6 + 0.4 * t / (len(months) - 1)
         rate = level * trend * SEASON[month.month - 1]
-        rate[joins > t] = 0.0
+        rate[(joins > t) | (leaves <= t)] = 0.0
         for stage, factor in (("Won", 1.0), ("Lost", LOST_PER_WON)):
             counts = rng.poisson(rate * factor)
             for rep, n in zip(reps, counts, strict=True):
@@ -86,6 +97,23 @@ def write(out_dir: Path, mv: Maven, years: int, seed: int) -> list[tuple[Path, i
             out["close_date"].append(f"{close:%Y-%m-%d}")
             out["close_value"].append(str(value if stage == "Won" else 0))
             i += 1
-    path = Path(out_dir) / FILE
+    path, teams = Path(out_dir) / FILE, Path(out_dir) / TEAMS_FILE
     pd.DataFrame(out).to_csv(path, index=False, lineterminator="\n")
-    return [(path, total)]
+    leavers.to_csv(teams, index=False, lineterminator="\n")
+    return [(path, total), (teams, len(leavers))]
+
+
+def _leavers(mv: Maven, rng) -> pd.DataFrame:
+    """``LEAVERS`` former reps with fake names no Maven rep has, each in a Maven manager's team."""
+    from .names import WESTERN_FIRST, WESTERN_LAST
+
+    taken, names = set(mv.teams["sales_agent"]), []
+    while len(names) < LEAVERS:
+        first, last = rng.integers(len(WESTERN_FIRST)), rng.integers(len(WESTERN_LAST))
+        name = f"{WESTERN_FIRST[first]} {WESTERN_LAST[last]}"
+        if name not in taken:
+            taken.add(name)
+            names.append(name)
+    teams = mv.teams[["manager", "regional_office"]].drop_duplicates().reset_index(drop=True)
+    picked = teams.iloc[rng.integers(len(teams), size=LEAVERS)].reset_index(drop=True)
+    return pd.DataFrame({"sales_agent": names, **picked})

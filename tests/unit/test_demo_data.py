@@ -575,7 +575,7 @@ def test_a_delta_with_an_id_offset_brings_new_records(runs, maven_dir, contracts
 def test_years_of_history_have_trend_seasons_joining_reps_and_a_price_rise(maven_dir, tmp_path):
     import pandas as pd
 
-    from ingestion.demo.history import FILE
+    from ingestion.demo.history import FILE, LEAVERS, TEAMS_FILE
     from ingestion.demo.maven import PRODUCTS
 
     summary = generate(tmp_path / "a", scale=SCALE, seed=SEED, maven_dir=maven_dir, years=3)
@@ -594,7 +594,12 @@ def test_years_of_history_have_trend_seasons_joining_reps_and_a_price_rise(maven
     months = close.dt.to_period("M")
     assert months.min() == first_close - 36 and months.max() == first_close - 1  # up to Maven's closes
     assert (pd.to_datetime(deals["engage_date"]) < close).all()
-    assert set(deals["sales_agent"]) <= set(pd.read_csv(maven_dir / "sales_teams.csv")["sales_agent"])
+    teams = pd.read_csv(maven_dir / "sales_teams.csv")
+    former = pd.read_csv(tmp_path / "a" / "crm_export" / TEAMS_FILE)
+    assert list(former.columns) == list(teams.columns) and len(former) == LEAVERS  # the Maven teams layout
+    assert not set(former["sales_agent"]) & set(teams["sales_agent"])
+    assert set(former["manager"]) <= set(teams["manager"])
+    assert set(deals["sales_agent"]) == set(teams["sales_agent"]) | set(former["sales_agent"])
     assert not set(deals["opportunity_id"]) & set(maven["opportunity_id"])
     won = deals[deals["deal_stage"] == "Won"].assign(month=close.dt.to_period("M"))
     by_month = won.groupby("month").size()
@@ -604,6 +609,9 @@ def test_years_of_history_have_trend_seasons_joining_reps_and_a_price_rise(maven
     assert december > 1.2 * by_month[by_month.index.month == 11].mean()  # Maven's quarter rhythm
     starts = won.groupby("sales_agent")["month"].min()
     assert (starts > by_month.index[0] + 2).sum() >= 5  # reps joining during the history
+    ends = won.groupby("sales_agent")["month"].max()
+    assert (ends[former["sales_agent"]] < by_month.index[-2]).all()  # reps leaving during it
+    assert (ends.drop(former["sales_agent"]) >= by_month.index[-3]).all()  # the others stay
     price = {name: float(p) for name, _, p, _ in PRODUCTS}
     ratio = won["close_value"].astype(float) / won["product"].map(price)
     half = by_month.index[len(by_month) // 2]
