@@ -4,8 +4,9 @@ Scheduled on the ``salesops://marts`` Asset (the transform DAG emits it after th
 passed their quality gate). Training runs when there is no champion model yet, when the
 champion is older than ``SALESOPS_FORECAST_RETRAIN_DAYS`` (default 30) or when the run's
 conf says ``{"retrain": true}``; scoring appends to ``ml.revenue_forecasts`` and
-``ml.opportunity_scores`` with the champions and emits ``salesops://forecasts``; then the marts
-that read them are rebuilt. Wiring only: the models live in ``ml.forecast``.
+``ml.opportunity_scores`` with the champions and emits ``salesops://forecasts``; finance's new
+target files in ``<landing>/targets/`` become rep quotas; then the marts that read them are
+rebuilt. Wiring only: the models live in ``ml.forecast``.
 """
 
 from __future__ import annotations
@@ -44,13 +45,22 @@ def salesops_forecast():
         return {**written, "trained": trained}
 
     @task
-    def refresh_forecast_marts() -> dict:
-        """Rebuild the marts that read the forecasts and scores, then the reader grants."""
+    def load_targets() -> dict:
+        """Finance's new target files in the landing zone's targets/ folder, split into rep quotas."""
+        from ml.forecast import quotas
+
+        return quotas.load_landing_targets()
+
+    @task
+    def refresh_forecast_marts(targets: dict) -> dict:
+        """Rebuild the marts that read the forecasts, scores and quotas, then the reader grants."""
         from salesops import transform
 
-        return transform.refresh_forecast_marts()
+        return transform.refresh_forecast_marts(quotas_changed=bool(targets["loaded"]))
 
-    score(train_if_due()) >> refresh_forecast_marts()
+    targets = load_targets()
+    score(train_if_due()) >> targets
+    refresh_forecast_marts(targets)
 
 
 salesops_forecast()

@@ -96,7 +96,7 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print, r
     # means no DAG has work, and Airflow is not even started.
     skip = {"salesops_ingest": _ingest_not_needed(owner, cfg.landing_uri),
             "salesops_transform": _transform_not_needed(url),
-            "salesops_forecast": None if retrain else _forecast_not_needed(url),
+            "salesops_forecast": None if retrain else _forecast_not_needed(url, owner),
             "salesops_payouts": _payouts_not_needed(owner),
             "salesops_report": _report_not_needed(owner)}
 
@@ -122,7 +122,7 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print, r
         if dag_id == "salesops_forecast" and "salesops_transform" in runs:
             skip[dag_id] = ("the transform did not succeed: no marts to forecast from"
                             if runs["salesops_transform"].state != "success"
-                            else None if retrain else _forecast_not_needed(url))
+                            else None if retrain else _forecast_not_needed(url, owner))
         if dag_id == "salesops_payouts" and "salesops_transform" in runs:
             skip[dag_id] = ("the transform did not succeed: no marts to pay from"
                             if runs["salesops_transform"].state != "success" else _payouts_not_needed(owner))
@@ -154,6 +154,7 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print, r
             _print_dbt_flags(dag_run.run_id, echo)
         if dag_id == "salesops_forecast":
             _print_forecasts(url, echo)
+            _print_quota_loads(owner, started_at, echo)
         if dag_id == "salesops_payouts" and dag_run.state == "success":
             _print_payouts(owner, echo)
         if dag_id == "salesops_report":
@@ -239,8 +240,9 @@ def _transform_not_needed(url: str) -> str | None:
             f"the marts, built {last['finished_at']:%Y-%m-%d %H:%M}); `salesops build` rebuilds them")
 
 
-def _forecast_not_needed(url: str) -> str | None:
-    """Why the forecast can be skipped (the marts' last month is already scored), or None."""
+def _forecast_not_needed(url: str, owner: str) -> str | None:
+    """Why the forecast can be skipped (the marts' last month is already scored and no new targets
+    file waits), or None."""
     with psycopg.connect(url) as conn:
         if conn.execute("select to_regclass('marts.rep_performance_monthly')").fetchone()[0] is None:
             return "no marts yet"
@@ -250,8 +252,12 @@ def _forecast_not_needed(url: str) -> str | None:
         return "the marts hold no months yet"
     if scored is None or scored < last:
         return None
-    return (f"forecasts as of {scored:%Y-%m} (the marts' last month) are in ml.revenue_forecasts; "
-            "`salesops forecast train` / `score` run them on demand")
+    from ml.forecast.quotas import TARGETS_FOLDER, new_target_files
+
+    if new_target_files(owner, settings().landing_uri):
+        return None  # finance dropped targets: the DAG splits them into quotas
+    return (f"forecasts as of {scored:%Y-%m} (the marts' last month) are in ml.revenue_forecasts, and no "
+            f"new file in {TARGETS_FOLDER}/; `salesops forecast train` / `score` run them on demand")
 
 
 def _payouts_not_needed(owner_url: str) -> str | None:
@@ -348,6 +354,16 @@ def _print_payouts(owner_url: str, echo: Callable) -> None:
          f"`salesops payouts explain --rep NAME --period {row[1]:%Y-%m}`)")
 
 
+def _print_quota_loads(owner: str, since: datetime, echo: Callable) -> None:
+    """The target files the forecast DAG split into quotas during this run."""
+    with psycopg.connect(owner) as conn:
+        loads = conn.execute("select source_file, quotas, targets from finance.quota_loads"
+                             " where loaded_at >= %s order by load_id", (since,)).fetchall()
+    for source, quotas, targets in loads:
+        echo(f"      finance.quotas: {Path(source).name}: {targets:,} target(s) split into {quotas:,} rep "
+             "quotas (docs/quotas.md)")
+
+
 def _print_forecasts(url: str, echo: Callable) -> None:
     """The champion with its backtest scores, and what the scoring wrote."""
     from ml.forecast.registry import MODEL_NAME, champion_summary
@@ -373,8 +389,10 @@ def _print_forecasts(url: str, echo: Callable) -> None:
                            " order by scored_at desc limit 1").fetchone()
         scores = conn.execute("select as_of_date, count(*) from ml.opportunity_scores"
                               " group by 1 order by 1 desc limit 1").fetchone()
-    if row:
+    if row and row[1]:
         echo(f"      ml.revenue_forecasts: {row[1]:,} rows for {row[2]:,} series as of {row[0]:%Y-%m}")
+    elif row:
+        echo(f"      ml.revenue_forecasts: {row[2]:,} series as of {row[0]:%Y-%m} were already scored (kept)")
     if scores:
         echo(f"      ml.opportunity_scores: {scores[1]:,} open opportunities scored as of "
              f"{scores[0]:%Y-%m-%d}")

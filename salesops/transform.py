@@ -456,14 +456,18 @@ def build(url: str, args: list[str] | None = None) -> BuildSummary:
                         failures=failures, error=None if failures else error, warnings=warnings)
 
 
-def refresh_forecast_marts() -> dict:
+def refresh_forecast_marts(quotas_changed: bool = False) -> dict:
     """Rebuild what reads the forecasts, scores, adjustments and overrides (everything downstream
     of the ``ml`` and ``finance`` sources: forecast_vs_actual, forecast_adjusted,
-    pipeline_forecast), then the reader grants: the forecast DAG runs it after scoring, so
-    those marts show this run's forecasts without waiting for the next transform."""
+    pipeline_forecast; with ``quotas_changed``, the performance marts and what reads them too),
+    then the reader grants: the forecast DAG runs it after scoring and loading targets, so those
+    marts show this run's forecasts and quotas without waiting for the next transform."""
     from salesops.setup_warehouse import prepare
 
-    summary = build(prepare(), ["--select", "source:ml+", "source:finance+"])
+    select = ["source:ml+", "source:finance+"]
+    if quotas_changed:  # the performance marts read finance.quotas when it exists (rep_quotas_select)
+        select += ["rep_performance_monthly+", "team_performance_monthly+"]
+    summary = build(prepare(), ["--select", *select])
     if not summary.ok:
         raise RuntimeError(f"the forecast marts did not build: {summary.error or summary.failures}")
     return {"seconds": round(summary.seconds, 1), "counts": summary.counts}

@@ -58,6 +58,7 @@ from . import (
     people,
     referrals,
     surveys,
+    targets,
     web_forms,
 )
 
@@ -122,4 +123,5 @@ def generate(landing_dir: Path, scale: float = 1.0, seed: int = 42,
     for channel, step in steps.items():
         written[channel] = step()
         pa.default_memory_pool().release_unused()  # peak memory: one channel at a time
+    targets.write(landing_dir, mv)  # finance's targets (not a channel: split into quotas on schedule)
     return {ch: {"files": len(w), "rows": sum(n for _, n in w)} for ch, w in written.items()}

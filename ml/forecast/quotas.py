@@ -278,3 +278,63 @@ def load(url: str, path: Path, method: str = "historic_share", targets: list[Tar
                 ),
             )
     return Loaded(load_id, quotas, replaced)
+
+
+# --- finance's target files in the landing zone, loaded on schedule -----------------------------
+
+TARGETS_FOLDER = "targets"  # <landing>/targets/*.csv
+
+
+def target_files(landing_uri: str) -> list[Path]:
+    """The CSV files directly in the landing zone's ``targets`` folder, in name order. A local
+    landing zone only (a remote one: ``salesops quotas load``); links are not followed."""
+    if "://" in landing_uri:
+        return []
+    folder = Path(landing_uri) / TARGETS_FOLDER
+    if folder.is_symlink() or not folder.is_dir():
+        return []
+    return sorted(
+        p for p in folder.iterdir() if p.suffix.lower() == ".csv" and not p.is_symlink() and p.is_file()
+    )
+
+
+def new_target_files(url: str, landing_uri: str) -> list[Path]:
+    """The target files whose content no load has booked yet (``finance.quota_loads``)."""
+    import psycopg
+
+    from salesops.warehouse import role_url
+
+    files = target_files(landing_uri)
+    if not files:
+        return []
+    with psycopg.connect(role_url(url, "ml")) as conn:
+        booked = {row[0] for row in conn.execute("select file_sha256 from finance.quota_loads")}
+    return [p for p in files if hashlib.sha256(p.read_bytes()).hexdigest() not in booked]
+
+
+def load_new_targets(url: str, landing_uri: str) -> dict:
+    """Load every new target file (``historic_share``), each in its own transaction: a refused
+    file is reported with its one-line reason and the others still load."""
+    loaded, refused = [], []
+    for path in new_target_files(url, landing_uri):
+        try:
+            result = load(url, path)
+        except QuotaFileError as exc:
+            refused.append({"file": path.name, "error": str(exc)})
+        else:
+            loaded.append({"file": path.name, "load_id": result.load_id, "quotas": len(result.quotas),
+                           "replaced": result.replaced})
+    return {"loaded": loaded, "refused": refused}
+
+
+def load_landing_targets() -> dict:
+    """What the forecast DAG runs: ``load_new_targets`` on the configured landing zone; a refused
+    file fails the task with its reason, after the other files are loaded."""
+    from salesops.config import settings
+    from salesops.setup_warehouse import prepare
+
+    out = load_new_targets(prepare(), settings().landing_uri)
+    if out["refused"]:
+        loaded = ", ".join(r["file"] for r in out["loaded"]) or "none"
+        raise QuotaFileError("; ".join(r["error"] for r in out["refused"]) + f" (loaded: {loaded})")
+    return out

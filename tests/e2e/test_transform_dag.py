@@ -191,8 +191,21 @@ def test_forecast_dag_trains_registers_scores_and_publishes(warehouse_db, tmp_pa
     last_month = hierarchy.load_history(warehouse_db).last_month
     assert event["rows"] == rows and event["as_of_month"] == str(last_month)
 
+    # finance's targets in the landing zone (the demo writes targets/targets.csv) became quotas,
+    # and the performance marts were rebuilt with them in the same run
+    import csv
+
+    from salesops.config import settings
+
+    with open(f"{settings().landing_uri}/targets/targets.csv", encoding="utf-8") as handle:
+        targeted = sum(Decimal(row["target"]) for row in csv.DictReader(handle))
+    assert query(warehouse_db, "select count(*), sum(quotas) > 0 from finance.quota_loads") == [(1, True)]
+    assert query(warehouse_db, "select sum(quota) from finance.quotas") == [(targeted,)]
+    assert query(warehouse_db, "select sum(quota) from marts.rep_performance_monthly") == [(targeted,)]
+
     again = airflow_runtime.run_dag("salesops_forecast")
     assert again.state == "success"
+    assert query(warehouse_db, "select count(*) from finance.quota_loads") == [(1,)]  # loaded once
     assert query(warehouse_db, "select count(*), sum(rows_written) from ml.forecast_runs") == [(2, rows)]
     assert registry.champion_version() == "1"  # recent enough: not retrained
 

@@ -92,3 +92,36 @@ def test_a_rep_covered_twice_refuses_the_file_and_loads_nothing(quota_db, tmp_pa
     assert result.output.strip() == (f"Error: {source}, line 6: {rep} in 2017-11 is also covered by line 4")
     assert query(quota_db, "select (select count(*) from finance.quotas),"
                            " (select count(*) from finance.quota_loads)") == [(0, 0)]
+
+
+def test_target_files_in_the_landing_zone_load_once_each_and_a_bad_one_is_refused_alone(quota_db, tmp_path):
+    """What the forecast DAG's load_targets does: every new file in <landing>/targets/ is split
+    into quotas; a refused file names its line and stops no other; a loaded file is not loaded
+    again until its content changes."""
+    from ml.forecast import quotas
+
+    folder = tmp_path / quotas.TARGETS_FOLDER
+    folder.mkdir()
+    (folder / "a_company.csv").write_text("level,key,period,target\ncompany,all,2017-09,1000000.00\n")
+    (folder / "b_bad.csv").write_text("level,key,period,target\nteam,X,2017-10,5\n")
+    (folder / "c_rep.csv").write_text(f"level,key,period,target\nrep,{_east_rep(quota_db)},2017-12,90000\n")
+    (folder / "notes.txt").write_text("not a targets file\n")
+    (folder / "d_link.csv").symlink_to(folder / "a_company.csv")  # links are not followed
+
+    out = quotas.load_new_targets(quota_db, str(tmp_path))
+    assert [r["file"] for r in out["loaded"]] == ["a_company.csv", "c_rep.csv"]
+    [refused] = out["refused"]
+    assert refused["file"] == "b_bad.csv" and "b_bad.csv, line 2: level" in refused["error"]
+    assert query(quota_db, "select sum(quota) from finance.quotas") == [(Decimal("1090000.00"),)]
+    assert query(quota_db, "select count(*) from finance.quota_loads") == [(2,)]
+
+    again = quotas.load_new_targets(quota_db, str(tmp_path))  # nothing new but the refused file
+    assert again["loaded"] == [] and [r["file"] for r in again["refused"]] == ["b_bad.csv"]
+    (folder / "b_bad.csv").unlink()
+    (folder / "a_company.csv").write_text("level,key,period,target\ncompany,all,2017-09,1200000.00\n")
+    changed = quotas.load_new_targets(quota_db, str(tmp_path))
+    [reloaded] = changed["loaded"]
+    assert reloaded["file"] == "a_company.csv" and reloaded["replaced"] == 35
+    assert query(quota_db, "select sum(quota) from finance.quotas") == [(Decimal("1290000.00"),)]
+    assert quotas.new_target_files(quota_db, str(tmp_path)) == []
+    assert quotas.new_target_files(quota_db, "s3://bucket/landing") == []  # remote: `salesops quotas load`

@@ -213,7 +213,8 @@ def checked(runs, contracts):
     out = {}
     for name in ("maven", "synthetic"):
         root = runs[name][0]
-        out[name] = {p: validate(p, p.parent.name, contracts) for p in all_files(root)}
+        out[name] = {p: validate(p, p.parent.name, contracts) for p in all_files(root)
+                     if p.parent.name in CHANNELS}  # targets/ is finance's, not a channel
     return out
 
 
@@ -296,6 +297,35 @@ def test_maven_files_copied_unchanged(runs, maven_dir):
     for name in MAVEN_FILES:
         assert (crm / name).read_bytes() == (maven_dir / name).read_bytes()
     assert not (crm / "data_dictionary.csv").exists()
+
+
+def test_finance_targets_are_95_percent_of_the_last_two_quarters_won(runs, maven_dir):
+    from decimal import Decimal
+
+    import pandas as pd
+
+    from ml.forecast.quotas import read_targets
+
+    path = runs["maven"][0] / "targets" / "targets.csv"
+    targets = read_targets(path)  # the format `salesops quotas load` reads
+    deals = pd.read_csv(maven_dir / "sales_pipeline.csv", dtype=str, keep_default_na=False)
+    teams = pd.read_csv(maven_dir / "sales_teams.csv", dtype=str)
+    region = dict(zip(teams["sales_agent"], teams["regional_office"], strict=True))
+    won = deals[(deals["deal_stage"] == "Won") & (deals["close_date"] != "")].assign(
+        quarter=lambda d: pd.to_datetime(d["close_date"]).dt.to_period("Q"),
+        usd=lambda d: d["close_value"].map(Decimal),
+        region=lambda d: d["sales_agent"].map(region))
+    third, fourth = sorted(won["quarter"].unique())[-2:]
+
+    def target(rows) -> Decimal:
+        return (sum(rows["usd"], Decimal(0)) * Decimal("0.95") // 10_000) * 10_000
+
+    expected = {("company", "all", f"{third.year}-Q{third.quarter}"): target(won[won["quarter"] == third])}
+    for region, rows in won[won["quarter"] == fourth].groupby("region"):
+        expected[("region", region, f"{fourth.year}-Q{fourth.quarter}")] = target(rows)
+    assert {(t.level, t.key, t.period): t.amount for t in targets} == expected
+    synthetic = read_targets(runs["synthetic"][0] / "targets" / "targets.csv")
+    assert {t.level for t in synthetic} == {"company", "region"}
 
 
 def test_synthetic_maven_has_the_maven_layout(runs, maven_dir):
