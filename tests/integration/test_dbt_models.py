@@ -281,7 +281,7 @@ def _table_digests(url: str) -> dict[str, tuple]:
         **{f"marts.{m}": f"marts.{m}" for m in MARTS},
     }
     bookkeeping = ["replaced_link_key", "replaced_rep_name", "replaced_occurred_month",
-                   "replaced_activity_type", "merged_at", "merged_through", "aggregated_at",
+                   "replaced_activity_type", "merged_at", "merged_through", "last_merged_at", "aggregated_at",
                    "resolved_at", "previous_contact_id", "refreshed_at", "changed_at"]
     row = f"md5((to_jsonb(x) - array{bookkeeping!r})::text)"
     return {name: query(url, f"select count(*), md5(coalesce(string_agg({row}, '' order by {row}), ''))"

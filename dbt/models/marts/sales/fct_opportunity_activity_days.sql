@@ -17,7 +17,7 @@
         indexes=[
             {'columns': ['link_key']},
             {'columns': ['opportunity_id']},
-            {'columns': ['merged_through']},
+            {'columns': ['last_merged_at']},
         ],
     )
 }}
@@ -41,7 +41,7 @@ activities as (
         from activities
         where merged_at > (
             select
-                coalesce(max(held.merged_through), '-infinity'::timestamptz)
+                coalesce(max(held.last_merged_at), '-infinity'::timestamptz)
                     as newest_merge
             from {{ this }} as held
         )
@@ -52,7 +52,7 @@ activities as (
 
         select
             link_key,
-            max(merged_at) as merged_through
+            max(merged_at) as last_merged_at
         from (
             select
                 link_key,
@@ -100,7 +100,7 @@ counted as (
         count(*) filter (where activity_type = 'call') as calls,
         count(*) filter (where activity_type = 'email') as emails,
         count(*) filter (where activity_type = 'meeting') as meetings,
-        max(merged_at) as merged_through
+        max(merged_at) as last_merged_at
     from in_scope
     group by 1, 2, 3
 
@@ -120,7 +120,7 @@ final as (
             0::bigint as calls,
             0::bigint as emails,
             0::bigint as meetings,
-            recounted.merged_through
+            recounted.last_merged_at
         from recounted
         where recounted.link_key not in (select counted.link_key from counted)
     {%- endif %}
