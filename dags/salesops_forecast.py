@@ -53,14 +53,17 @@ def salesops_forecast():
 
     @task
     def refresh_forecast_marts(targets: dict) -> dict:
-        """Rebuild the marts that read the forecasts, scores and quotas, then the reader grants."""
+        """Rebuild the marts that read the forecasts, scores and quotas, then the reader grants;
+        then fail if a targets file was refused (its reason in the error)."""
+        from ml.forecast import quotas
         from salesops import transform
 
-        return transform.refresh_forecast_marts(quotas_changed=bool(targets["loaded"]))
+        refreshed = transform.refresh_forecast_marts(quotas_changed=bool(targets["loaded"]))
+        quotas.refused_targets(targets)
+        return refreshed
 
     targets = load_targets()
-    score(train_if_due()) >> targets
-    refresh_forecast_marts(targets)
+    score(train_if_due()) >> refresh_forecast_marts(targets)
 
 
 salesops_forecast()

@@ -669,7 +669,11 @@ def mlflow_ui(port: int) -> None:
     """Serve MLflow's UI on this home's tracking store, on 127.0.0.1 only, until Ctrl-C."""
     uri = os.environ.get("MLFLOW_TRACKING_URI", "")
     if uri.startswith(("http://", "https://")):
-        echo(f"runs are tracked by the MLflow server at {uri}: open it in a browser")
+        from urllib.parse import urlsplit
+
+        server = urlsplit(uri)
+        echo(f"runs are tracked by the MLflow server at {server.scheme}://{server.hostname}"
+             f"{f':{server.port}' if server.port else ''}: open it in a browser")
         return
     from ml.forecast.registry import tracking_home
 
@@ -680,7 +684,9 @@ def mlflow_ui(port: int) -> None:
                                    "train`) tracks the first ones")
     from mlflow.cli import cli as mlflow_cli
 
-    echo(f"MLflow UI of {store}: http://127.0.0.1:{port} (Ctrl-C stops)")
+    shown = store if store.startswith("sqlite:") else store.split("://", 1)[0] + "://***"  # no password shown
+    echo(f"MLflow UI of {shown}: http://127.0.0.1:{port} (Ctrl-C stops; any local user can reach it "
+         "while it runs)")
     mlflow_cli.main(["ui", "--backend-store-uri", store, "--default-artifact-root",
                      (home / "artifacts").as_uri(), "--host", "127.0.0.1", "--port", str(port)],
                     prog_name="mlflow", standalone_mode=True)

@@ -48,13 +48,15 @@ class LoadResult:
 # --- reading and checking -----------------------------------------------------------------------
 
 def csv_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...] = (),
-             error: type[ValueError] = ReferenceFileError) -> list[tuple[int, dict]]:
-    """(line number, {column: text}) of a UTF-8 CSV with a header naming at least ``required``.
+             error: type[ValueError] = ReferenceFileError,
+             data: bytes | None = None) -> list[tuple[int, dict]]:
+    """(line number, {column: text}) of a UTF-8 CSV with a header naming at least ``required``;
+    ``data``: the file's bytes, already read (named ``path`` in the messages).
 
     A file that cannot be read this way raises ``error`` with one line naming the file (and line).
     """
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = (path.read_bytes() if data is None else data).decode("utf-8-sig")
     except FileNotFoundError:
         raise error(f"{path}: no such file") from None
     except UnicodeDecodeError:

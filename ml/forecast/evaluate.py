@@ -67,6 +67,12 @@ def fit_all(
     return {name: done[name] for name in candidates if done[name] is not None}
 
 
+def _inner_cutoffs(n: int, h: int) -> tuple[list[int], int]:
+    """The inner origins of an ``n``-month history and the months each forecasts (see module doc)."""
+    step = min(h, n - MIN_INNER_TRAIN)
+    return [n - k * step for k in range(1, INNER_FOLDS + 1) if n - k * step >= MIN_INNER_TRAIN], step
+
+
 def inner_errors(
     y: np.ndarray,
     h: int,
@@ -75,9 +81,7 @@ def inner_errors(
 ) -> dict[str, float]:
     """Each candidate's total absolute error over the inner rolling origins of ``y`` (see module
     doc); only candidates fitted on every inner origin are scored."""
-    n = len(y)
-    step = min(h, n - MIN_INNER_TRAIN)
-    cutoffs = [n - k * step for k in range(1, INNER_FOLDS + 1) if n - k * step >= MIN_INNER_TRAIN]
+    cutoffs, step = _inner_cutoffs(len(y), h)
     errors: dict[str, list[float]] = {}
     for cutoff in cutoffs:
         actual = y[cutoff : cutoff + step]
@@ -115,9 +119,11 @@ class Evidence:
     fits: dict[str, models.Forecast]
     fallback: SeriesForecast | None = None  # all zero or too short: no choice to make
 
+    points: int = 0  # months its inner origins forecast (each error is a sum over these)
+
     @property
     def weight(self) -> float:
-        """The series' mean absolute value: a group's errors are summed in these units."""
+        """The series' mean absolute value: a group's errors are compared in these units."""
         return float(np.mean(np.abs(self.series.values)))
 
 
@@ -149,22 +155,30 @@ def evidence(series: Series, h: int, candidates: tuple[str, ...] = models.CANDID
     if fallback is not None:
         return Evidence(series, {}, {}, fallback)
     context = series.context()
+    cutoffs, step = _inner_cutoffs(len(series.values), h)
     return Evidence(
         series,
         inner_errors(series.values, h, candidates, context),
         fit_all(series.values, h, candidates, context),
+        points=len(cutoffs) * step,
     )
+
+
+GROUP_COVERAGE = 0.8  # the share of a level's series a candidate must be scored on to be shared
 
 
 def pick_for_group(group: list[Evidence], candidates: tuple[str, ...]) -> str | None:
     """One model for a group of series (a level of the sales hierarchy): the candidate with the
-    smallest sum of the series' inner-backtest errors, each in units of its own mean absolute
-    value, among the candidates scored on every series of the group that has a choice to make."""
+    smallest mean inner-backtest error per forecast month, each series' errors in units of its
+    own mean absolute value, over the series it was scored on; a candidate scored on fewer than
+    ``GROUP_COVERAGE`` of the series with a choice to make (too short for it) is not shared."""
     chosen = [e for e in group if e.fallback is None and e.errors]
-    if not chosen:
-        return None
-    common = set(candidates).intersection(*(e.errors for e in chosen))
-    return _lowest({name: sum(e.errors[name] / e.weight for e in chosen) for name in common}, candidates)
+    scores = {}
+    for name in candidates:
+        scored = [e for e in chosen if name in e.errors]
+        if scored and len(scored) >= GROUP_COVERAGE * len(chosen):
+            scores[name] = sum(e.errors[name] / e.weight for e in scored) / sum(e.points for e in scored)
+    return _lowest(scores, candidates)
 
 
 def result(ev: Evidence, h: int, model: str | None, candidates: tuple[str, ...]) -> SeriesForecast:
@@ -296,6 +310,9 @@ def backtest_and_choose(
 
     ``pooled``: the series are one group (a level of the sales hierarchy) and share one model,
     chosen at each origin by ``pick_for_group`` on the group's histories up to it."""
+
+    if pooled and len({s.end for s in series}) > 1:  # origins are counted back from a shared end
+        raise ValueError("a pooled backtest needs series that end in the same month")
 
     def one(s: Series):
         return _folds(s, h, cutoffs, candidates), evidence(s, h, candidates) if choose_too else None

@@ -27,6 +27,7 @@ import pandas as pd
 STEPS = 12  # months ahead the pipeline is spread over
 PRIOR_DEALS = 5  # pseudo-deals at the overall win rate in a product's rate
 COLUMNS = ["kind", "key", "month", "step", "expected"]
+NO_REP = "(no rep)"  # the marts' rep of deals that name none (int_rep_months_aggregated)
 
 
 def expected_by_month(opportunities: pd.DataFrame, months: pd.PeriodIndex) -> pd.DataFrame:
@@ -64,7 +65,7 @@ def expected_by_month(opportunities: pd.DataFrame, months: pd.PeriodIndex) -> pd
         weight = value[open_] * pd.Series(product[open_]).map(rates).fillna(overall).to_numpy(float)
         expected = share * weight[:, None]
         table = pd.DataFrame(expected, columns=range(1, STEPS + 1))
-        table["rep"] = deals["rep_name"].to_numpy(object)[open_]
+        table["rep"] = deals["rep_name"].fillna(NO_REP).to_numpy(object)[open_]
         table["product"] = product[open_]
         for kind in ("rep", "product"):
             summed = table.drop(columns=[k for k in ("rep", "product") if k != kind]).groupby(kind).sum()

@@ -12,8 +12,9 @@ A company or region target becomes the quotas of the reps in it (the teams file'
 proportion to a weight per rep: ``historic_share`` (default) their won revenue in the 12
 months before the target (for a target after the data: its last 12 months),
 ``forecast_share`` their latest forecast for the month (``ml.revenue_forecasts``; historic
-share where there is none). A rep with no weight (no won revenue in the window: a new rep)
-ramps: their weight is a quarter of the average weight of the others (``ramp`` on the row).
+share where there is none). A rep with no weight who never won before the window (a new rep)
+ramps: their weight is a quarter of the average weight of the others (``ramp`` on the row); a
+rep who won before the window and nothing in it has left and gets no share.
 The quotas of a target add up to it exactly: each rep's share rounded down to the cent and
 the cents left over given to the largest remainders.
 
@@ -56,10 +57,10 @@ class Target:
     amount: Decimal
 
 
-def read_targets(path: Path) -> list[Target]:
+def read_targets(path: Path, data: bytes | None = None) -> list[Target]:
     path = Path(path)
     out = []
-    for line, row in csv_rows(path, ("level", "key", "period", "target"), error=QuotaFileError):
+    for line, row in csv_rows(path, ("level", "key", "period", "target"), error=QuotaFileError, data=data):
         where = f"{path}, line {line}"
         level = row["level"].lower()
         if level not in LEVELS:
@@ -144,10 +145,29 @@ def _weights(
         found = forecasts[forecasts["month"] == month].set_index("rep_name")["forecast"]
         if len(found):
             return [decimal(found.get(rep, 0)) for rep in reps], "forecast_share"
-    end = min(first - 1, roster.won["month"].max()) if len(roster.won) else first - 1
-    window = roster.won[(roster.won["month"] <= end) & (roster.won["month"] > end - TRAILING_MONTHS)]
-    won = window.groupby("rep_name")["won_revenue"].sum()
+    won = _won_in(first, roster).groupby("rep_name")["won_revenue"].sum()
     return [decimal(won.get(rep, 0)) for rep in reps], "historic_share"
+
+
+def _window(first: pd.Period, roster: Roster) -> tuple[pd.Period, pd.Period]:
+    """The first and last month of the 12 before a target starting in ``first`` (ending, for a
+    target after the data, at the data's last month)."""
+    end = min(first - 1, roster.won["month"].max()) if len(roster.won) else first - 1
+    return end - TRAILING_MONTHS + 1, end
+
+
+def _won_in(first: pd.Period, roster: Roster) -> pd.DataFrame:
+    start, end = _window(first, roster)
+    return roster.won[(roster.won["month"] >= start) & (roster.won["month"] <= end)]
+
+
+def _departed(first: pd.Period, roster: Roster) -> set[str]:
+    """Reps who won before the window of a target starting in ``first`` and nothing in it: they
+    left (or sell no more), so a company or region target is not shared with them."""
+    start, end = _window(first, roster)
+    won = roster.won[roster.won["won_revenue"] > 0]
+    before = set(won.loc[won["month"] < start, "rep_name"])
+    return before - set(won.loc[(won["month"] >= start) & (won["month"] <= end), "rep_name"])
 
 
 def split(
@@ -177,6 +197,9 @@ def split(
             if t.level == "company"
             else sorted(roster.reps.index[roster.reps["region"] == t.key])
         )
+        if t.level != "rep":
+            gone = _departed(t.months[0], roster)
+            reps = [rep for rep in reps if rep not in gone] or reps
         for month, amount in zip(t.months, allocate(t.amount, [1] * len(t.months)), strict=True):
             for rep in reps:
                 if (rep, month) in seen:
@@ -227,9 +250,16 @@ class Loaded:
     replaced: int  # quotas of the same rep and month set by an earlier load
 
 
-def load(url: str, path: Path, method: str = "historic_share", targets: list[Target] | None = None) -> Loaded:
+def load(
+    url: str,
+    path: Path,
+    method: str = "historic_share",
+    targets: list[Target] | None = None,
+    data: bytes | None = None,
+) -> Loaded:
     """Check the whole file, split it, write the quotas (see module doc). ``targets``: the file
-    already read (``read_targets``), so a bad file is refused before the warehouse is reached."""
+    already read (``read_targets``), so a bad file is refused before the warehouse is reached;
+    ``data``: its bytes, already read (what is parsed is what is hashed)."""
     import psycopg
 
     from salesops.warehouse import role_url
@@ -237,11 +267,12 @@ def load(url: str, path: Path, method: str = "historic_share", targets: list[Tar
     if method not in METHODS:
         raise QuotaFileError(f"method {method!r} is not one of {', '.join(METHODS)}")
     path = Path(path)
-    targets = targets if targets is not None else read_targets(path)
+    data = path.read_bytes() if data is None else data
+    targets = targets if targets is not None else read_targets(path, data)
     roster = load_roster(url)
     forecasts = latest_forecasts(url) if method == "forecast_share" else None
     quotas = split(targets, roster, method, forecasts, path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(data).hexdigest()
     with psycopg.connect(role_url(url, "ml")) as conn, conn.transaction():
         load_id = conn.execute(
             "insert into finance.quota_loads (source_file, file_sha256, method, targets, quotas)"
@@ -286,55 +317,89 @@ TARGETS_FOLDER = "targets"  # <landing>/targets/*.csv
 
 
 def target_files(landing_uri: str) -> list[Path]:
-    """The CSV files directly in the landing zone's ``targets`` folder, in name order. A local
-    landing zone only (a remote one: ``salesops quotas load``); links are not followed."""
+    """The CSV files directly in the landing zone's ``targets`` folder, oldest first (then by name):
+    a later file replaces the quotas an earlier one set. A local landing zone only (a remote one:
+    ``salesops quotas load``); links, hidden files and office lock files (``~$...``) are skipped."""
     if "://" in landing_uri:
         return []
     folder = Path(landing_uri) / TARGETS_FOLDER
     if folder.is_symlink() or not folder.is_dir():
         return []
-    return sorted(
-        p for p in folder.iterdir() if p.suffix.lower() == ".csv" and not p.is_symlink() and p.is_file()
-    )
+    files = [
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() == ".csv"
+        and not p.name.startswith((".", "~$"))
+        and not p.is_symlink()
+        and p.is_file()
+    ]
+    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
 
 
-def new_target_files(url: str, landing_uri: str) -> list[Path]:
-    """The target files whose content no load has booked yet (``finance.quota_loads``)."""
+def _new(url: str, landing_uri: str) -> list[tuple[Path, bytes]]:
+    """The target files (and their bytes, read once, below the landing root, no link followed)
+    whose content differs from what the last load of the same file booked."""
     import psycopg
 
+    from ingestion.loader import read_bytes
     from salesops.warehouse import role_url
 
     files = target_files(landing_uri)
     if not files:
         return []
     with psycopg.connect(role_url(url, "ml")) as conn:
-        booked = {row[0] for row in conn.execute("select file_sha256 from finance.quota_loads")}
-    return [p for p in files if hashlib.sha256(p.read_bytes()).hexdigest() not in booked]
+        last = dict(
+            conn.execute(
+                "select distinct on (source_file) source_file, file_sha256 from finance.quota_loads"
+                " order by source_file, load_id desc"
+            ).fetchall()
+        )
+    out = []
+    for path in files:
+        data = read_bytes(str(path), root=landing_uri)
+        if last.get(str(path)) != hashlib.sha256(data).hexdigest():
+            out.append((path, data))
+    return out
+
+
+def new_target_files(url: str, landing_uri: str) -> list[Path]:
+    """The target files whose content the last load of that file did not book (new or edited)."""
+    return [path for path, _ in _new(url, landing_uri)]
 
 
 def load_new_targets(url: str, landing_uri: str) -> dict:
     """Load every new target file (``historic_share``), each in its own transaction: a refused
     file is reported with its one-line reason and the others still load."""
     loaded, refused = [], []
-    for path in new_target_files(url, landing_uri):
+    for path, data in _new(url, landing_uri):
         try:
-            result = load(url, path)
+            result = load(url, path, data=data)
         except QuotaFileError as exc:
             refused.append({"file": path.name, "error": str(exc)})
         else:
-            loaded.append({"file": path.name, "load_id": result.load_id, "quotas": len(result.quotas),
-                           "replaced": result.replaced})
+            loaded.append(
+                {
+                    "file": path.name,
+                    "load_id": result.load_id,
+                    "quotas": len(result.quotas),
+                    "replaced": result.replaced,
+                }
+            )
     return {"loaded": loaded, "refused": refused}
 
 
 def load_landing_targets() -> dict:
-    """What the forecast DAG runs: ``load_new_targets`` on the configured landing zone; a refused
-    file fails the task with its reason, after the other files are loaded."""
+    """What the forecast DAG's ``load_targets`` runs: ``load_new_targets`` on the configured
+    landing zone (a refused file is reported, not raised: the DAG fails after the marts are
+    refreshed, see ``refused_targets``)."""
     from salesops.config import settings
     from salesops.setup_warehouse import prepare
 
-    out = load_new_targets(prepare(), settings().landing_uri)
-    if out["refused"]:
-        loaded = ", ".join(r["file"] for r in out["loaded"]) or "none"
-        raise QuotaFileError("; ".join(r["error"] for r in out["refused"]) + f" (loaded: {loaded})")
-    return out
+    return load_new_targets(prepare(), settings().landing_uri)
+
+
+def refused_targets(result: dict) -> None:
+    """Raise the refused files' reasons (``load_new_targets``'s result), if any."""
+    if result["refused"]:
+        loaded = ", ".join(r["file"] for r in result["loaded"]) or "none"
+        raise QuotaFileError("; ".join(r["error"] for r in result["refused"]) + f" (loaded: {loaded})")

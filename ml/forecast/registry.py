@@ -283,7 +283,11 @@ def train(
             registered_model_name=MODEL_NAME,
             signature=signature,
             input_example=example,
-            pip_requirements=[f"statsmodels=={_version('statsmodels')}", f"pandas=={_version('pandas')}"],
+            pip_requirements=[
+                f"statsmodels=={_version('statsmodels')}",
+                f"pandas=={_version('pandas')}",
+                f"scikit-learn=={_version('scikit-learn')}",
+            ],
         )
         version = str(info.registered_model_version)
         mlflow.set_tags(

@@ -66,8 +66,12 @@ def load_opportunities(url: str) -> pd.DataFrame:
 
     with psycopg.connect(role_url(url, "ml")) as conn:
         rows = conn.execute(f"select {', '.join(COLUMNS)} from marts.fct_opportunities").fetchall()
-        days = []  # a warehouse built before the activity mart existed: no activities yet
-        if conn.execute("select to_regclass('marts.fct_opportunity_activity_days')").fetchone()[0]:
+        days = []  # no activity mart yet (an older warehouse), or not granted yet: no activities
+        readable = (
+            "select to_regclass('marts.fct_opportunity_activity_days') is not null"
+            " and has_table_privilege('marts.fct_opportunity_activity_days', 'select')"
+        )
+        if conn.execute(readable).fetchone()[0]:
             days = conn.execute(
                 "select opportunity_id, activity_date, sum(activities), sum(meetings)"
                 " from marts.fct_opportunity_activity_days where activities > 0"

@@ -191,23 +191,30 @@ def test_the_registered_models_input_frame_carries_the_pipeline():
     assert series["product"][0].pipeline[0, 1] == 75.0 and series["company"][0].pipeline.sum() == 50.0
 
 
-def _evidence(series_id: str, level: float, errors: dict[str, float], fits: tuple[str, ...]):
+def _evidence(
+    series_id: str, level: float, errors: dict[str, float], fits: tuple[str, ...], points: int = 12
+):
     series = Series(series_id, pd.Period("2015-01", freq="M"), np.full(24, level))
     forecast = models.fit("mean", series.values, 3)
-    return evaluate.Evidence(series, errors, dict.fromkeys(fits, forecast))
+    return evaluate.Evidence(series, errors, dict.fromkeys(fits, forecast), points=points)
 
 
-def test_a_level_shares_the_model_with_the_least_error_over_its_series_in_their_own_units():
+def test_a_level_shares_the_model_with_the_least_error_per_month_in_each_series_own_units():
     # per series, ets would win the big rep and drift the small one; in each series' own units
-    # (errors / mean absolute value): drift 2/100 + 0/10 = 0.02, ets 0/100 + 5/10 = 0.5: drift
+    # per forecast month: drift (2/100 + 0/10) / 24, ets (0/100 + 5/10) / 24: drift
     big = _evidence("big", 100.0, {"drift": 2.0, "ets": 0.0, "theta": 9.0}, ("drift", "ets"))
-    small = _evidence("small", 10.0, {"drift": 0.0, "ets": 5.0}, ("drift", "ets"))  # theta not scored
+    small = _evidence("small", 10.0, {"drift": 0.0, "ets": 5.0}, ("drift", "ets"))  # too short for theta
     candidates = models.CANDIDATES
-    assert evaluate.pick_for_group([big, small], candidates) == "drift"  # 0.02 < 0.5; theta not on both
+    assert evaluate.pick_for_group([big, small], candidates) == "drift"  # theta: 1 of 2 series < 80%
     assert evaluate.pick_for_group([big], candidates) == "ets"
-    # a series the shared model cannot be fitted on takes its own choice
-    young = _evidence("young", 10.0, {"drift": 1.0, "theta": 0.5}, ("theta",))
-    assert evaluate.result(young, 3, "drift", candidates).model == "theta"
+    # a young series does not take a candidate away from the others: theta is scored on 4 of 5
+    # (80%) and wins there; the young one, which theta cannot fit, takes its own choice
+    olds = [
+        _evidence(f"old{i}", 50.0, {"theta": 1.0, "ets": 3.0}, ("theta", "ets"), points=24) for i in range(4)
+    ]
+    young = _evidence("young", 10.0, {"ets": 1.0, "drift": 0.5}, ("ets", "drift"), points=6)
+    assert evaluate.pick_for_group([*olds, young], candidates) == "theta"
+    assert evaluate.result(young, 3, "theta", candidates).model == "drift"
     # series without a choice to make (all zero, too short) neither vote nor change
     idle = evaluate.evidence(Series("idle", pd.Period("2015-01", freq="M"), np.zeros(24)), 3)
     assert idle.fallback.model == "zero" and evaluate.pick_for_group([idle, big], candidates) == "ets"
@@ -327,3 +334,27 @@ def test_activity_features_count_only_what_was_logged_by_the_date():
     then = wp.as_known_on(deals, as_of)
     pd.testing.assert_frame_equal(out, wp.features(then, pd.Index(deals["opportunity_id"]), as_of))
     assert len(then["activity_days"][0]) == 2
+
+
+def test_a_target_is_not_shared_with_a_rep_who_left():
+    from decimal import Decimal
+
+    from ml.forecast import quotas as q
+
+    reps = pd.DataFrame({"region": ["East"] * 3, "manager_name": ["m"] * 3}, index=["gone", "selling", "new"])
+    won = pd.DataFrame(
+        {
+            "rep_name": ["gone", "selling", "selling"],
+            "month": pd.PeriodIndex(["2015-03", "2017-05", "2015-01"], freq="M"),
+            "won_revenue": [Decimal(100), Decimal(200), Decimal(50)],
+        }
+    )
+    target = q.Target(
+        2, "company", "all", "2017-Q3", tuple(pd.period_range("2017-07", periods=3, freq="M")), Decimal(30000)
+    )
+    out = q.split([target], q.Roster(reps, won))
+    # "gone" won before the 12 months to June 2017 and nothing in them: no quota; "new" never won:
+    # a ramp, a quarter of the average weight of the others (200): 50 / 250 of each month
+    by_rep = out.groupby("rep_name")["quota"].sum()
+    assert by_rep.to_dict() == {"new": Decimal("6000.00"), "selling": Decimal("24000.00")}
+    assert set(out.loc[out["rep_name"] == "new", "method"]) == {"ramp"}
