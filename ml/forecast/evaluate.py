@@ -127,25 +127,24 @@ class Evidence:
         return float(np.mean(np.abs(self.series.values)))
 
 
-def _fallback(series: Series, h: int) -> SeriesForecast | None:
-    y = series.values
+def _by(series: Series, h: int, name: str, forecast: models.Forecast | None = None, note: str | None = None):
+    """The series' next ``h`` months by ``name`` (fitted here unless ``forecast`` is given)."""
     periods = pd.period_range(series.end + 1, periods=h, freq="M")
-    if not y.any():
-        return SeriesForecast(
-            series.series_id,
-            "zero",
-            periods,
-            models.fit("zero", y, h),
-            f"all {len(y)} months are zero: forecast 0",
-        )
-    if len(y) < MIN_HISTORY:
-        return SeriesForecast(
-            series.series_id,
+    fitted = forecast if forecast is not None else models.fit(name, series.values, h)
+    return SeriesForecast(series.series_id, name, periods, fitted, note)
+
+
+def _fallback(series: Series, h: int) -> SeriesForecast | None:
+    n = len(series.values)
+    if not series.values.any():
+        return _by(series, h, "zero", note=f"all {n} months are zero: forecast 0")
+    if n < MIN_HISTORY:
+        return _by(
+            series,
+            h,
             "mean",
-            periods,
-            models.fit("mean", y, h),
-            f"{len(y)} months of history (under {MIN_HISTORY}): forecast with the history mean, "
-            "wide intervals",
+            note=f"{n} months of history (under {MIN_HISTORY}): forecast with the "
+            "history mean, wide intervals",
         )
     return None
 
@@ -186,18 +185,12 @@ def result(ev: Evidence, h: int, model: str | None, candidates: tuple[str, ...])
     history mean when nothing fits."""
     if ev.fallback is not None:
         return ev.fallback
-    series = ev.series
-    periods = pd.period_range(series.end + 1, periods=h, freq="M")
     for name in (model, _lowest(ev.errors, candidates)):
         if name in ev.fits:
-            return SeriesForecast(series.series_id, name, periods, ev.fits[name])
-    y = series.values
-    return SeriesForecast(
-        series.series_id,
-        "mean",
-        periods,
-        models.fit("mean", y, h),
-        f"none of {', '.join(candidates)} fits its {len(y)} months: history mean",
+            return _by(ev.series, h, name, ev.fits[name])
+    n = len(ev.series.values)
+    return _by(
+        ev.series, h, "mean", note=f"none of {', '.join(candidates)} fits its {n} months: history mean"
     )
 
 
@@ -211,9 +204,7 @@ def forecast_series(
         return fallback
     if model in models.CANDIDATES:
         try:
-            forecast = models.fit(model, series.values, h, series.context())
-            periods = pd.period_range(series.end + 1, periods=h, freq="M")
-            return SeriesForecast(series.series_id, model, periods, forecast)
+            return _by(series, h, model, models.fit(model, series.values, h, series.context()))
         except models.Unfit:
             pass
     return result(evidence(series, h, candidates), h, None, candidates)
