@@ -122,7 +122,9 @@ def all_series(history: History) -> dict[str, list[Series]]:
         rep_pipe = (kind.get_group("rep") if "rep" in kind.groups else none).rename(
             columns={"key": "rep_name"}
         )
-        rep_pipe = rep_pipe.join(tree(history), on="rep_name", how="inner").assign(company=COMPANY)
+        # (an inner join on a column can name the index after the key: drop it)
+        rep_pipe = rep_pipe.join(tree(history), on="rep_name", how="inner").reset_index(drop=True)
+        rep_pipe = rep_pipe.assign(company=COMPANY)
         product_pipe = (kind.get_group("product") if "product" in kind.groups else none).rename(
             columns={"key": "product_name"}
         )

@@ -289,3 +289,43 @@ def test_the_report_on_real_exports(realworld_marts, tmp_path):
         assert sum(Decimal(r["payable"]) for r in shown["payouts"]) == payable[0][0]
     else:
         assert "payouts" in shown["missing"]
+
+
+def test_forecasts_and_win_probability_on_real_exports(realworld_marts):
+    """The hierarchy's history, its open pipeline and a forecast of every level from the real
+    exports' marts (reps, teams and products nobody here named; no list prices on most deals),
+    reconciled to the cent; the win probability learns from their closed deals."""
+    import numpy as np
+    import psycopg
+
+    from ml.forecast import hierarchy
+    from ml.forecast import win_probability as wp
+    from salesops.access import apply_grants
+    from salesops.transform import ensure_manifest, pii_columns
+
+    url, _ = realworld_marts
+    with psycopg.connect(url, autocommit=True) as conn:
+        apply_grants(conn, pii_columns(ensure_manifest()))
+    history = hierarchy.load_history(url)
+    series = hierarchy.all_series(history)
+    months = len(series["company"][0].values)
+    assert len(series["rep"]) > 10 and all(len(s.values) == months for s in series["rep"])
+    matrices = [s.pipeline for level in series.values() for s in level]
+    assert all(m is not None and m.shape[0] == months and np.isfinite(m).all() for m in matrices)
+    forecasts, _ = hierarchy.forecast(history, 3)
+    points = forecasts.set_index(["level", "series_key", "period"])["forecast"]
+    for period in forecasts["period"].unique():
+        company = points[("company", hierarchy.COMPANY, period)]
+        assert sum(points.xs(("rep", period), level=("level", "period"))) == company
+        assert sum(points.xs(("product", period), level=("level", "period"))) == company
+    bounds = forecasts[["forecast", "lower_95", "upper_95"]].to_numpy(dtype=float)
+    assert np.isfinite(bounds).all()
+    assert (bounds[:, 1] <= bounds[:, 0]).all() and (bounds[:, 0] <= bounds[:, 2]).all()
+    opportunities = wp.load_opportunities(url)
+    rows = wp.training_rows(opportunities)
+    closed = query(url, "select count(*) from marts.fct_opportunities where is_closed"
+                        " and closed_date is not null")
+    assert len(rows) == closed[0][0]
+    scores = wp.score(wp.fit(rows), opportunities, wp.as_of_date(opportunities))
+    assert len(scores) == int((~opportunities["is_closed"].astype(bool)).sum()) > 0
+    assert scores["probability"].between(0, 1, inclusive="neither").all()
