@@ -42,6 +42,9 @@ def configure() -> None:
         # so far after each node (quadratic: 30 s of a 170 s build here). Off, a producer
         # killed mid-build makes its sensors re-run their own nodes instead (Cosmos docs).
         "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY": "False",
+        # Cosmos's cache (dbt's partial parse of the project) stays in this home, not in a
+        # temporary folder every home and user of the machine shares.
+        "AIRFLOW__COSMOS__CACHE_DIR": str(settings().home / "cosmos"),
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)

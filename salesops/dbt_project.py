@@ -14,6 +14,10 @@ from pathlib import Path
 
 from salesops.config import REPO_ROOT, apply_offline_env, settings
 
+# Named on every dbt command salesops runs, as Cosmos names them on its own: dbt parses the
+# project again from scratch when the profile or target named differ from its last parse.
+PROFILE_ARGS = ("--profile", "salesops", "--target", "warehouse")
+
 
 def project_dir() -> Path:
     return Path(os.environ.get("SALESOPS_DBT_PROJECT_DIR", REPO_ROOT / "dbt"))
@@ -41,6 +45,9 @@ def dbt_env(url: str) -> dict[str, str]:
         "SALESOPS_PG_PASSWORD": str(parts.get("password") or ""),
         "SALESOPS_PG_DBNAME": str(parts.get("dbname", "salesops")),
         "SALESOPS_PG_ROLE": _session_role(str(parts.get("options", ""))),
+        # Set to 1 for the transform DAG's build only (transform.warehouse_env), which the DAG
+        # books itself; cleared here, as Cosmos leaves a task's environment in os.environ.
+        "SALESOPS_DAG_BOOKS_BUILD": "",
         "DBT_TARGET_PATH": str(home / "target"),
         "DBT_LOG_PATH": str(home / "logs"),
         "DBT_PROFILES_DIR": str(project_dir()),
@@ -63,7 +70,7 @@ def run_dbt(args: list[str], url: str | None = None):
     from dbt.cli.main import dbtRunner
 
     result = dbtRunner().invoke([*args, "--project-dir", str(project_dir()),
-                                 "--profiles-dir", str(project_dir())])
+                                 "--profiles-dir", str(project_dir()), *PROFILE_ARGS])
     if not result.success:
         raise RuntimeError(f"dbt {' '.join(args)} failed: {result.exception or 'see the log above'}")
     return result

@@ -106,7 +106,7 @@ def run_pipeline(scale: float, maven_dir: Path | None, echo: Callable = print, r
         echo("      not started: no DAG has work (see below)")
     else:
         airflow_runtime.ensure_metadata_db()
-        _refresh_manifest(echo)
+        _refresh_manifest(echo, url)
         bag = airflow_runtime.dagbag(strict=False)
         echo(f"      {len(bag.dag_ids)} DAGs parsed from {airflow_runtime.DAGS_FOLDER} "
              f"({time.perf_counter() - t:.1f}s)")
@@ -210,14 +210,15 @@ def _ingest_not_needed(owner_url: str, landing: str) -> str | None:
     return "every file in the landing zone was loaded before (ops.ingestion_batches)"
 
 
-def _refresh_manifest(echo: Callable) -> None:
-    """Write dbt's manifest so the transform DAG renders without running ``dbt ls``."""
+def _refresh_manifest(echo: Callable, url: str) -> None:
+    """Write dbt's manifest so the transform DAG renders without running ``dbt ls`` (parsed with
+    the warehouse's profile: the DAGs' dbt commands then parse only what changed)."""
     from salesops import transform
 
     if transform.fresh_manifest() is not None:
         return
     t = time.perf_counter()
-    if transform.ensure_manifest() is None:
+    if transform.ensure_manifest(url) is None:
         # The DAG then renders with `dbt ls`, which reports the same error as an import error.
         echo(f"      dbt parse failed in {transform.project_dir()}: the transform DAG renders with"
              " `dbt ls` and shows the error")

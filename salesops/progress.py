@@ -2,13 +2,14 @@
 
 A thread reads the run's task states from Airflow's metadata DB once a second: tasks done
 of total, the task running now and, while the transform's one ``dbt build`` runs (the
-Cosmos watcher's producer), its dbt nodes done of total (the producer writes an XCom per
-finished node). In a terminal that is one line rewritten in place; piped, a plain line
-when something changed, at most every ``plain_every`` seconds.
+Cosmos watcher's producer), its dbt nodes done of total (the producer writes its count of
+finished nodes to an XCom, ``transform.NODES_DONE_XCOM``). In a terminal that is one line
+rewritten in place; piped, a plain line when something changed, at most every ``plain_every`` seconds.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -65,7 +66,9 @@ def snapshot(dag_id: str, since: datetime, node_total: int | None = None) -> Sna
     from airflow.models.taskinstance import TaskInstance
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
-    from sqlalchemy import func, select
+    from sqlalchemy import select
+
+    from salesops.transform import NODES_DONE_XCOM
 
     with create_session() as session:
         run_id = session.scalar(select(DagRun.run_id)
@@ -78,10 +81,13 @@ def snapshot(dag_id: str, since: datetime, node_total: int | None = None) -> Sna
         running = tuple(sorted(t for t, s in states if s == "running"))
         nodes = None
         if any(t.endswith(_producer()) for t in running):
-            finished = session.scalar(select(func.count()).select_from(XComModel).where(
+            finished = session.scalar(select(XComModel.value).where(
                 XComModel.dag_id == dag_id, XComModel.run_id == run_id,
-                XComModel.task_id.endswith(_producer()), XComModel.key.endswith("_dbt_event")))
-            nodes = (finished or 0, node_total if node_total is not None else dbt_build_nodes())
+                XComModel.task_id.endswith(_producer()), XComModel.key == NODES_DONE_XCOM))
+            if isinstance(finished, (str, bytes)):
+                finished = json.loads(finished)
+            nodes = (int(finished or 0),
+                     node_total if node_total is not None else dbt_build_nodes())
     return Snapshot(done=sum(s in DONE_STATES for _, s in states), total=len(states),
                     failed=sum(s in ("failed", "upstream_failed") for _, s in states),
                     running=running, dbt_nodes=nodes)

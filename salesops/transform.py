@@ -84,12 +84,14 @@ def fresh_manifest() -> Path | None:
     return path if _manifest_models(manifest) == files else None
 
 
-def ensure_manifest() -> Path | None:
+def ensure_manifest(url: str | None = None) -> Path | None:
     """Write the manifest with ``dbt parse`` unless a fresh one exists; None if dbt cannot parse.
 
-    Parsing needs no warehouse: the profile renders with placeholder settings (real ones
-    already in the environment are kept). Called before the DAGs are parsed, so the
-    transform DAG renders from the manifest in milliseconds instead of running ``dbt ls``.
+    Parsing needs no warehouse: without ``url`` the profile renders with placeholder settings
+    (real ones already in the environment are kept). Called before the DAGs are parsed, so
+    the transform DAG renders from the manifest in milliseconds instead of running ``dbt ls``.
+    With the warehouse's ``url`` (``salesops run``), the parse is dbt's own for the runs that
+    follow: they parse only what changed (dbt parses everything again for another profile).
     """
     found = fresh_manifest()
     if found is not None:
@@ -97,10 +99,11 @@ def ensure_manifest() -> Path | None:
     import contextlib
     import io
 
-    from salesops.dbt_project import dbt_env
+    from salesops.dbt_project import PROFILE_ARGS, dbt_env
 
-    env = dbt_env("postgresql://postgres:salesops@127.0.0.1:5432/salesops")
-    env = {k: v for k, v in env.items() if not (k.startswith("SALESOPS_PG_") and k in os.environ)}
+    env = dbt_env(url or "postgresql://postgres:salesops@127.0.0.1:5432/salesops")
+    if url is None:
+        env = {k: v for k, v in env.items() if not (k.startswith("SALESOPS_PG_") and k in os.environ)}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
@@ -108,7 +111,7 @@ def ensure_manifest() -> Path | None:
 
         with contextlib.redirect_stdout(io.StringIO()):
             result = dbtRunner().invoke(["parse", "--quiet", "--project-dir", str(project_dir()),
-                                         "--profiles-dir", str(project_dir())])
+                                         "--profiles-dir", str(project_dir()), *PROFILE_ARGS])
     finally:
         for key, value in saved.items():
             if value is None:
@@ -154,8 +157,13 @@ def dbt_task_group(group_id: str = "dbt"):
     """The dbt project as a Cosmos task group in watcher mode, for the transform DAG.
 
     One ``dbt build`` (the watcher's producer, dbt in-process: ``DBT_RUNNER``) runs every
-    seed, model, snapshot and test; a task per model, seed and snapshot and one per node's
-    tests then report that node's outcome (``watch_after_build``). Rendered from a fresh
+    seed, model, snapshot and test; a task per model, seed and snapshot then reports that
+    node's outcome (``watch_after_build``). The tests have no tasks of their own: they run in
+    the build, where a failing test stops the models built on its model (their tasks fail),
+    and fails the build, which stops the marts gate (the producer's ``_done`` task is
+    upstream of it). A task per node's tests cost ~0.3 s each under ``dag.test()`` and their
+    results an XCom each: a fifth of the DAG's time for nothing a user reads there (a failing
+    or warning test is listed by ``salesops run`` and the producer's log). Rendered from a fresh
     manifest (written by ``salesops run|build|docs``) without running dbt; without one,
     Cosmos runs ``dbt ls`` in a subprocess with placeholder settings.
     """
@@ -169,20 +177,18 @@ def dbt_task_group(group_id: str = "dbt"):
             dbt_project_path=project_dir(), project_name=project_name(), manifest_path=manifest,
             install_dbt_deps=False,  # no hub packages: nothing to download, offline by design
             env_vars=render_env()),
-        # Target transform_dag: the warehouse, and the hooks leave booking the build to the DAG.
-        profile_config=ProfileConfig(profile_name="salesops", target_name="transform_dag",
+        profile_config=ProfileConfig(profile_name="salesops", target_name="warehouse",
                                      profiles_yml_filepath=project_dir() / "profiles.yml"),
         execution_config=ExecutionConfig(execution_mode=ExecutionMode.WATCHER,
                                          invocation_mode=InvocationMode.DBT_RUNNER),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST if manifest else LoadMode.DBT_LS,
             invocation_mode=InvocationMode.SUBPROCESS,  # `dbt ls` never imports dbt at parse time
-            test_behavior=TestBehavior.AFTER_EACH,  # watcher mode has no BUILD behaviour
-            # A test on several models reports with its last model's tests (a detached test
-            # task would wait for a result key the watcher never writes: docs/pitfalls.md).
-            should_detach_multiple_parents_tests=False,
+            # No test tasks; the build still runs the tests (``tests_in_the_build``).
+            test_behavior=TestBehavior.NONE,
             emit_datasets=False),
-        operator_args={"interceptors": [warehouse_env, outcome_events_only]},
+        operator_args={"interceptors": [warehouse_env, tests_in_the_build, reuse_partial_parse,
+                                        outcome_events_only]},
     )
     watch_after_build(group)
     return group
@@ -222,6 +228,8 @@ def warehouse_env(context, operator) -> None:
     from salesops.dbt_project import dbt_env
 
     env = dbt_env(warehouse.ensure_running())
+    # The project's hooks leave booking the build to the DAG (macros/test_scope.sql).
+    env["SALESOPS_DAG_BOOKS_BUILD"] = "1"
     # Cosmos runs dbt in a temporary copy of the project and reads the node's compiled SQL
     # and run results from that copy's target/: keep dbt's default there.
     env["DBT_TARGET_PATH"] = "target"
@@ -230,32 +238,125 @@ def warehouse_env(context, operator) -> None:
     operator.env = {**(operator.env or {}), **env}
 
 
+def reuse_partial_parse(context, operator) -> None:
+    """Cosmos interceptor: the producer's dbt parses only what changed since salesops's last parse.
+
+    Cosmos runs dbt in a copy of the project and seeds it with the newest ``partial_parse.msgpack``
+    of the project's ``target/`` or of its cache (``operator.cache_dir``); salesops keeps dbt's
+    files under ``$SALESOPS_HOME/dbt/target``, so a first build would parse the whole project
+    (~8 s) although ``prepare_warehouse`` just parsed it with the same profile and target. The
+    newer of the two files goes into the cache, with its manifest.
+    """
+    cache = getattr(operator, "cache_dir", None)
+    ours = manifest_path().with_name("partial_parse.msgpack")
+    if cache is None or not ours.exists():
+        return
+    import shutil
+
+    target = Path(cache) / "target"
+    cached = target / ours.name
+    if cached.exists() and cached.stat().st_mtime >= ours.stat().st_mtime:
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(manifest_path(), target / manifest_path().name)
+    shutil.copy2(ours, cached)
+
+
+def tests_in_the_build(context, operator) -> None:
+    """Cosmos interceptor: the producer's ``dbt build`` runs the tests too.
+
+    With ``TestBehavior.NONE`` Cosmos narrows the producer to ``--resource-type model seed
+    snapshot``; dbt's own build order (a model's tests before what is built on it) is the
+    point of the watcher here, so those flags go.
+    """
+    flags = list(getattr(operator, "dbt_cmd_flags", None) or [])
+    if "--resource-type" not in flags:
+        return
+    kept, skip = [], False
+    for flag in flags:
+        if skip:
+            skip = False
+        elif flag == "--resource-type":
+            skip = True
+        else:
+            kept.append(flag)
+    operator.dbt_cmd_flags = kept
+
+
 # dbt lifecycle events that carry no outcome. Cosmos 1.15's watcher producer writes an XCom for
 # each of them (~3 per node); its consumers read only a node's last event (upstream issue #2777).
 _PROGRESS_EVENTS = frozenset({"NodeStart", "NodeCompiling", "NodeExecuting"})
+# dbt's events for a node it skipped because something upstream failed: the producer notes them,
+# so that node's task fails instead of skipping.
+_UPSTREAM_FAILED_EVENTS = frozenset({"SkippingDetails", "LogSkipBecauseError"})
+_FLAGGED = frozenset({"warn", "fail", "error"})
+# The producer's count of dbt nodes finished so far (progress), written at most once a second.
+NODES_DONE_XCOM = "salesops_nodes_done"
+_dbt_log = logging.getLogger("cosmos.operators._watcher.base")
+
+
+def _forwarded(event: dict) -> bool:
+    """Whether Cosmos needs this dbt event: a node's outcome (``NodeFinished``, once per node; a
+    test's only when it warned or failed, since no task watches tests), an upstream-failure
+    skip, an error, or an event outside any node (dbt's start-up)."""
+    info, node = event.get("info") or {}, (event.get("data") or {}).get("node_info") or {}
+    name = info.get("name")
+    if not node.get("unique_id") or name in _UPSTREAM_FAILED_EVENTS or info.get("level") == "error":
+        return True
+    if name != "NodeFinished":
+        return False
+    return node.get("resource_type") not in ("test", "unit_test") or node.get("node_status") in _FLAGGED
 
 
 def outcome_events_only(context, operator) -> None:
-    """Cosmos interceptor: the watcher producer forwards only the dbt events that carry an outcome.
+    """Cosmos interceptor: the watcher producer forwards only the dbt events a task reads.
 
-    Each XCom write costs a request to Airflow's execution API (~20 ms on 2 cores): three
-    per node of 420 doubled the build. Node outcomes and errors still pass, and dbt's log
-    lines (the dropped lifecycle events carry debug messages only).
+    Cosmos writes an XCom for every dbt event that carries a node's status: each is a request
+    to Airflow's execution API (~20-50 ms on 2 cores while dbt runs), and dbt fires several per
+    node (start, compiling, executing, the result line, finished) and one per test (~390 here).
+    The other events are still logged, as Cosmos logs them; the nodes finished are counted for
+    ``salesops run``'s progress line (``NODES_DONE_XCOM``).
     """
     make_parse = getattr(operator, "_make_parse_callable", None)
     if make_parse is None:  # not the producer
         return
+    import threading
+
+    from cosmos.operators._watcher import safe_xcom_push
+
+    done = {"nodes": 0, "shown": 0.0}
+    lock = threading.Lock()
+
+    def count_finished(extra_kwargs) -> None:
+        with lock:
+            done["nodes"] += 1
+            now = time.monotonic()
+            if now - done["shown"] < 1.0:
+                return
+            done["shown"], nodes = now, done["nodes"]
+        ti = ((extra_kwargs or {}).get("context") or {}).get("ti")
+        if ti is not None:
+            safe_xcom_push(task_instance=ti, key=NODES_DONE_XCOM, value=nodes)
 
     def filtered_parse():
         parse = make_parse()
 
         def parse_outcomes(line: str, extra_kwargs) -> None:
             try:
-                name = json.loads(line).get("info", {}).get("name")
+                event = json.loads(line)
             except ValueError:
-                name = None
-            if name not in _PROGRESS_EVENTS:
-                parse(line, extra_kwargs)
+                return parse(line, extra_kwargs)
+            info = event.get("info") or {}
+            if info.get("name") in _PROGRESS_EVENTS:
+                return None
+            if info.get("name") == "NodeFinished":
+                count_finished(extra_kwargs)
+            if _forwarded(event):
+                return parse(line, extra_kwargs)
+            if info.get("msg"):
+                _dbt_log.log(getattr(logging, str(info.get("level", "info")).upper(), logging.INFO),
+                             "%s", info["msg"])
+            return None
 
         return parse_outcomes
 

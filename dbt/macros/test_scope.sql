@@ -87,10 +87,11 @@
 {%- endmacro %}
 
 {#- A whole-project build: `dbt build` with no node selection, not the transform DAG's
-    (target transform_dag, profiles.yml): the DAG books its run itself, the start before
-    its build and the success after its quality gates passed. -#}
+    (its tasks run dbt with SALESOPS_DAG_BOOKS_BUILD=1): the DAG books its run itself, the
+    start before its build and the success after its quality gates passed. Read only when
+    executing, so the variable never makes dbt parse the project again. -#}
 {% macro is_whole_project_build() -%}
-    {{ return(flags.WHICH == 'build' and target.name != 'transform_dag'
+    {{ return(flags.WHICH == 'build' and env_var('SALESOPS_DAG_BOOKS_BUILD', '') != '1'
               and not invocation_args_dict.get('select') and not invocation_args_dict.get('exclude')) }}
 {%- endmacro %}
 

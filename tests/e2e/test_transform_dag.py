@@ -73,14 +73,14 @@ def test_transform_dag_parses_with_a_task_per_dbt_model():
     assert dag is not None
     own = {"prepare_warehouse", "quality_raw", "quality_marts", "apply_grants", "publish_marts"}
     assert own <= set(dag.task_ids)
-    # A task per model (and one for its tests), all after the one dbt build that runs them
-    # (an ephemeral model, a CTE inside others, gets a placeholder task: `<name>_run`).
-    model_tasks = {t.split(".")[1] for t in dag.task_ids if t.startswith("dbt.") and t.endswith(".run")}
-    ephemeral = {t[4:-4] for t in dag.task_ids if t.startswith("dbt.") and t.endswith("_run")}
-    assert model_tasks | ephemeral == _dbt_models() and len(ephemeral) < 3
+    # A task per model (`<name>_run`), all after the one dbt build that runs them; the tests
+    # run in that build and have no tasks (transform.dbt_task_group).
+    model_tasks = {t[4:-4] for t in dag.task_ids if t.startswith("dbt.") and t.endswith("_run")}
+    assert model_tasks == _dbt_models()
+    assert not [t for t in dag.task_ids if t.endswith("test")]
     producer = dag.get_task("dbt.dbt_producer_watcher")
     after_build = {t.task_id for t in producer.get_flat_relatives(upstream=False)}
-    assert after_build >= {f"dbt.{m}.run" for m in model_tasks}
+    assert after_build >= {f"dbt.{m}_run" for m in model_tasks} | {"quality_marts"}
     # Scheduled on every channel's raw Asset; publishes the marts Asset.
     assert "salesops://raw/crm_export" in str(dag.timetable.asset_condition)
     assert [o.uri for o in dag.get_task("publish_marts").outlets] == [MARTS_URI]
@@ -292,8 +292,9 @@ def test_a_failing_model_fails_its_task_and_stops_what_is_built_on_it(warehouse_
 
     states = _states(run)
     assert run.state == "failed"
-    assert states["dbt.stg_surveys__responses.run"] == "failed"
-    models = {t.split(".")[1]: s for t, s in states.items() if t.endswith(".run")}
+    assert states["dbt.stg_surveys__responses_run"] == "failed"
+    assert states["dbt.dbt_producer_watcher"] == "failed"  # so are the build and, after it, the gate
+    models = {t[4:-4]: s for t, s in states.items() if t.endswith("_run")}
     assert built_on_it and {m: s for m, s in models.items() if m in built_on_it} == dict.fromkeys(
         built_on_it & models.keys(), "upstream_failed")
     # Models no test ties to it were built, and their tasks say so.
@@ -331,7 +332,7 @@ def test_a_broken_raw_value_fails_the_raw_gate_and_no_dbt_task_runs(warehouse_db
     # follows it never run.
     assert states["dbt.dbt_producer_watcher"] == "upstream_failed"
     assert downstream and set(downstream.values()) <= {"upstream_failed", "skipped"}
-    assert {s for t, s in states.items() if t.endswith(".run")} == {"skipped"}
+    assert {s for t, s in states.items() if t.endswith("_run")} == {"skipped"}
     assert states["quality_marts"] == states["publish_marts"] == "upstream_failed"
     status, summary = _last_gate(warehouse_db, "raw")
     assert status == "failed"
