@@ -5,8 +5,10 @@ erp_invoices.csv        deals of Central/East reps; canonical headers; order_dat
                         "USD 4,514.00", "4,514.00 USD"; currency "USD", "usd" or empty.
 erp_invoices_west.xlsx  deals of West reps; alias headers (order_number, invoice_no, deal_id,
                         customer, invoice_date, product, qty, price, total, currency,
-                        payment_status); native Excel date and number cells.
-Each won deal is billed in 1-3 invoices (INVOICE_SPLIT_PROBS), all on/after its close date.
+                        payment_status, payment_date, cogs); native Excel date and number cells.
+Each won deal is billed in 1-3 invoices (INVOICE_SPLIT_PROBS), all on/after its close date. A
+paid invoice carries its payment date (5-60 days after the invoice, within the period); every
+invoice carries its cost of goods (COST_SHARE of its amount, to the cent).
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ XLSX_REGION = "West"
 XLSX_HEADERS = {"order_id": "order_number", "invoice_number": "invoice_no",
                 "opportunity_id": "deal_id", "account_name": "customer",
                 "order_date": "invoice_date", "product_name": "product", "quantity": "qty",
-                "unit_price": "price", "amount": "total", "status": "payment_status"}
+                "unit_price": "price", "amount": "total", "status": "payment_status",
+                "paid_date": "payment_date", "cost": "cogs"}
+COST_SHARE = (0.45, 0.75)  # an invoice's cost of goods, as a share of its amount (uniform)
 
 
 @dataclass
@@ -72,17 +76,18 @@ def write(out_dir: Path, maven: Maven, seed: int) -> list[tuple[Path, int]]:
     for name, mask in (("csv", ~west), ("xlsx", west)):
         rng = rng_for(seed, "orders", name)
         sel = Invoices(inv.opp[mask], inv.cents[mask], inv.day[mask])
-        cols = _columns(maven, sel, rng, name)
+        cols = _columns(maven, sel, rng, name, seed)
         if name == "csv":
             written += write_csv_parts(cols, out_dir, "erp_invoices")
         else:
             cols = {XLSX_HEADERS.get(k, k): v for k, v in cols.items()}
             written += write_xlsx_parts(cols, out_dir, "erp_invoices_west", "Invoices", {
-                "invoice_date": "date", "qty": "number", "price": "number", "total": "number"})
+                "invoice_date": "date", "qty": "number", "price": "number", "total": "number",
+                "payment_date": "date", "cogs": "number"})
     return written
 
 
-def _columns(maven: Maven, inv: Invoices, rng, name: str) -> dict:
+def _columns(maven: Maven, inv: Invoices, rng, name: str, seed: int) -> dict:
     n = len(inv.opp)
     if name == "csv":
         amount, date = usd(inv.cents, rng), fmt_date(inv.day, "eu")
@@ -106,6 +111,13 @@ def _columns(maven: Maven, inv: Invoices, rng, name: str) -> dict:
         "currency": currency,
         "status": pick(rng, ("paid", "open"), n, p=(0.85, 0.15)),
     }
+    # payment day and cost from their own stream: the columns above stay as they were
+    extra = rng_for(seed, "orders-paid-cost", name)
+    paid_day = np.minimum(inv.day + extra.integers(5, 61, n), C.LAST_DAY)
+    paid_on = fmt_date(paid_day, "eu" if name == "csv" else "iso")
+    cols["paid_date"] = obj(d if s == "paid" else None for d, s in zip(paid_on, cols["status"], strict=True))
+    cost = np.floor(inv.cents * extra.uniform(*COST_SHARE, n)).astype(np.int64)
+    cols["cost"] = obj(f"{c // 100}.{c % 100:02d}" for c in cost)
     return make_invalid(cols, rng, "order_id", lambda k: seq_ids(prefix, start + n, k, 6), {
         "bad_date": bad_date("order_date"),
         "amount_na": set_choice("amount", BAD_AMOUNTS),

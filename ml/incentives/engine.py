@@ -122,15 +122,18 @@ def compute(
     through: pd.Period,
     quotas: pd.DataFrame | None = None,
     roster: set[str] | None = None,
+    billing: pd.DataFrame | None = None,
 ) -> Result:
     """Payout lines and statements for every month up to ``through`` (see module doc).
 
     ``credits``: deal_id, rep_name, manager_name, product_name, closed_date, amount (Decimal, in the
     plan's currency; a split already applied). ``quotas``: rep_name, month (Period), quota (Decimal).
-    ``roster``: the known reps; a plan naming another refuses the run.
+    ``roster``: the known reps; a plan naming another refuses the run. ``billing``: the credited
+    deals' orders (see ``billed_credits``), for plans on invoiced or paid amounts.
     """
     frame = credits_frame(credits)
     frame = frame[frame["month"] <= through]
+    events = {("booked", "gross"): frame}
     known = set(roster) if roster is not None else set(frame["rep_name"])
     for plan in plans:
         named = [
@@ -147,11 +150,21 @@ def compute(
     quota = _quota_lookup(quotas)
     parts, covered, beyond_window, refunds = [], np.zeros(len(frame), dtype=bool), 0, {}
     for plan in plans:
-        on_plan = _in_effect(plan, frame["closed_date"])
+        key = (plan.commission_base, plan.commission_amount)
+        if key not in events:
+            billed = credits_frame(billed_credits(credits, billing, *key, plan=plan))
+            events[key] = billed[billed["month"] <= through]
+        chosen = events[key]
+        on_plan = _in_effect(plan, chosen["closed_date"])
         if plan.reps is not None:
-            on_plan = on_plan & frame["rep_name"].isin(plan.reps).to_numpy()
-        covered |= on_plan
-        deals, refunded, late = _clawed_back(plan, frame[on_plan])
+            on_plan = on_plan & chosen["rep_name"].isin(plan.reps).to_numpy()
+        if chosen is frame:
+            covered |= on_plan
+        else:  # a credited deal is covered when one of its orders is
+            paid_by = set(zip(chosen["deal_id"][on_plan], chosen["rep_name"][on_plan], strict=True))
+            keys = zip(frame["deal_id"], frame["rep_name"], strict=True)
+            covered |= np.fromiter((k in paid_by for k in keys), bool, len(frame))
+        deals, refunded, late = _clawed_back(plan, chosen[on_plan])
         beyond_window += late
         refunds.update({(plan.plan_id, deal): says for deal, says in refunded.items()})
         plan_quota = _plan_quotas(plan, frame, quota, through)
@@ -182,6 +195,72 @@ def compute(
         )
     text.forget()  # the formatted amounts of this computation are in its lines now
     return Result(lines[LINE_COLUMNS], statements(lines), int((~covered).sum()), notes, refunds)
+
+
+def billed_credits(
+    credits: pd.DataFrame, billing: pd.DataFrame | None, base: str, measure: str, plan: Plan | None = None
+) -> pd.DataFrame:
+    """The credits of a plan on invoiced or paid amounts: one row per credited rep and order of a
+    credited deal, dated on the order's invoice date (``invoiced``) or the day it was paid (``paid``;
+    an order not paid yet has nothing to commission), for the order's amount (``gross``) or its
+    amount less its cost (``margin``; a negative margin counts as 0). The deal's credits apply to each
+    order: revenue splits share it by their percentages (allocated to the cent, nothing lost) and an
+    overlay credit gets all of it. A deal no longer won (credited 0) has nothing to commission.
+    A SPIFF pays once per deal, on its first order in the SPIFF's dates.
+
+    ``billing``: deal_id, order_id, invoiced_on, paid_on, amount (Decimal, 0 for a refunded or
+    cancelled order), cost (Decimal or None)."""
+    from ml.forecast.money import allocate
+
+    columns = [
+        "deal_id",
+        "rep_name",
+        "manager_name",
+        "product_name",
+        "closed_date",
+        "amount",
+        "split_pct",
+        "credit_type",
+    ]
+    if billing is None or not len(billing) or not len(credits):
+        return pd.DataFrame(columns=columns)
+    day = "invoiced_on" if base == "invoiced" else "paid_on"
+    orders = billing[billing[day].notna() & billing["deal_id"].isin(set(credits["deal_id"]))]
+    if measure == "margin":
+        no_cost = orders[orders["cost"].isna() & (orders["amount"] != 0)]
+        if len(no_cost):
+            sample = ", ".join(no_cost["order_id"].head(3))
+            raise PayoutInputError(
+                f"plan {plan.plan_id if plan else ''} commissions margin, but {len(no_cost):,} order(s) "
+                f"have no cost: {sample}; load the orders with a cost column"
+            )
+    split = credits.get("split_pct", pd.Series(Decimal(100), index=credits.index))
+    kind = credits.get("credit_type", pd.Series("revenue", index=credits.index))
+    by_deal: dict[str, list] = {}
+    for row in zip(
+        credits["deal_id"],
+        credits["rep_name"],
+        credits["manager_name"],
+        credits["product_name"],
+        credits["amount"],
+        split,
+        kind,
+        strict=True,
+    ):
+        by_deal.setdefault(row[0], []).append(row)
+    rows = []
+    for deal, on, amount, cost in zip(
+        orders["deal_id"], orders[day], orders["amount"], orders["cost"], strict=True
+    ):
+        value = Decimal(amount)
+        if measure == "margin":
+            value = max(value - (Decimal(0) if pd.isna(cost) else Decimal(cost)), Decimal(0))
+        credited = [r for r in by_deal[deal] if Decimal(r[4]) != 0]
+        revenue = iter(allocate(value, [Decimal(r[5]) for r in credited if r[6] == "revenue"]))
+        for _, rep, manager, product, _, pct_, credit_type in credited:
+            share = next(revenue) if credit_type == "revenue" else value
+            rows.append((deal, rep, manager, product, on, share, pct_, credit_type))
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _clawed_back(plan: Plan, deals: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str], int]:
@@ -296,12 +375,15 @@ def _rate_table(plan: Plan, comp: Component, deals: pd.DataFrame, quota: dict) -
             j + 1,
             text.pick(rates, j),
             amount,
-            _transaction_reasons(comp, t, method, x, j, rates, symbol),
+            _transaction_reasons(comp, t, method, x, j, rates, symbol, _unit(plan)),
         )
     window = deals["closed_date"].dt.to_period(_FREQ[accumulate])
     after = deals.groupby([deals["rep_name"], window], sort=False)["cents"].cumsum().to_numpy(dtype=np.int64)
     before = after - x
     label = _LABEL[accumulate]
+    if plan.commission_base != "booked":  # what the running total adds up
+        measure = "margin" if plan.commission_amount == "margin" else "amounts"
+        label = label.replace("bookings", f"{plan.commission_base} {measure}")
     if basis == "amount":
         hi, j = t.evaluate(after)
         lo, j0 = t.evaluate(before)
@@ -395,16 +477,23 @@ def _quotas_of(plan: Plan, reps: pd.Series, window: pd.Series, quota: dict) -> n
     return values[group]
 
 
-def _transaction_reasons(comp, t: Table, method: str, x, j, rates, symbol) -> pa.Array:
+def _unit(plan: Plan) -> str:
+    """What one transaction of the plan is, in a reason."""
+    if plan.commission_base == "booked":
+        return "deal"
+    return "order margin" if plan.commission_amount == "margin" else "order"
+
+
+def _transaction_reasons(comp, t: Table, method: str, x, j, rates, symbol, unit: str = "deal") -> pa.Array:
     starts = [int(s) for s in t.starts]
     if method == "flat":
         whole = [
-            " of the whole deal" if comp.tiers[min(k, len(comp.tiers) - 1)].rate is not None else ""
+            f" of the whole {unit}" if comp.tiers[min(k, len(comp.tiers) - 1)].rate is not None else ""
             for k in range(len(starts))
         ]
         return text.join(
             text.money(x, symbol),
-            " deal in the tier from ",
+            f" {unit} in the tier from ",
             text.money(np.array(starts)[j], symbol),
             ": ",
             text.pick(rates, j),
@@ -425,7 +514,7 @@ def _transaction_reasons(comp, t: Table, method: str, x, j, rates, symbol) -> pa
         " at ",
         text.pick(rates, j),
         text.pick(above, j),
-        " of the deal",
+        f" of the {unit}",
     )
 
 
@@ -545,7 +634,8 @@ def _spiff(plan: Plan, comp: Component, deals: pd.DataFrame) -> pd.DataFrame:
     deals = deals[(days >= spec["from"]) & (days <= spec["to"])]
     if not len(deals):
         return pd.DataFrame(columns=LINE_COLUMNS)
-    deals = _revenue(deals)
+    # once per deal and rep (a plan on invoiced or paid amounts has a row per order, by day)
+    deals = _revenue(deals).drop_duplicates(["deal_id", "rep_name"])
     if not len(deals):
         return pd.DataFrame(columns=LINE_COLUMNS)
     each = to_cents(spec["amount"])
@@ -588,7 +678,7 @@ def _override(plan: Plan, comp: Component, deals: pd.DataFrame) -> pd.DataFrame:
         pa.array(deals["rep_name"], pa.string()),
         "'s ",
         text.money(x),
-        " deal",
+        f" {_unit(plan)}",
     )
     return _lines(
         plan,

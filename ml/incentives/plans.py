@@ -101,6 +101,8 @@ class Plan:
     sha256: str
     path: str = field(default="", compare=False)
     clawback: dict | None = None  # {window_days, method}: refunds of won deals (orders channel)
+    commission_base: str = "booked"  # booked (won deals) | invoiced | paid (their orders)
+    commission_amount: str = "gross"  # gross | margin (an order's amount less its cost)
 
     ends: date | None = field(default=None, compare=False)  # effective_to, or the day before the next version
 
@@ -167,6 +169,18 @@ def parse(text: str, path: str = "<plan>") -> Plan:
     if end is not None and end < start:
         fail(["effective_to"], f"{end} is before effective_from {start}")
     _check_values(data, [], fail)
+    base, measure = data["commission_base"], data.get("commission_amount", "gross")
+    if measure == "margin" and base == "booked":
+        fail(
+            ["commission_amount"],
+            "margin is an order's amount less its cost (orders channel): commission_base invoiced or paid",
+        )
+    if "clawback" in data and base != "booked":
+        fail(
+            ["clawback"],
+            f"with commission_base {base} a refunded or cancelled order pays nothing already; "
+            "clawback: is for booked plans",
+        )
     if "ramp" in data and "quota" not in data:
         fail(["ramp"], "a ramp prorates the quota: the plan needs quota: (monthly:, source:)")
     components = []
@@ -208,6 +222,8 @@ def parse(text: str, path: str = "<plan>") -> Plan:
         hashlib.sha256(text.encode("utf-8")).hexdigest(),
         path,
         clawback=data.get("clawback"),
+        commission_base=base,
+        commission_amount=measure,
     )
 
 

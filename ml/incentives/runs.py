@@ -7,7 +7,8 @@ A run for month P, as the ML role, in one transaction:
 2. records credits in the ledger ``finance.deal_credits``: a won deal seen for the first time
    is credited to its owner at close (or to ``finance.credit_splits``), a new version only when
    what is commissioned changed, and a credited deal that is no longer won gets a version with
-   amount 0;
+   amount 0; when a plan commissions invoiced or paid amounts, the credited deals' orders are
+   recorded the same way in ``finance.deal_billing``;
 3. computes every month up to P from the ledger (``engine.compute``);
 4. writes P's lines, plus, for every locked month, the difference between what it pays now and
    what was paid (locked runs and the adjustments already posted) as ``adjustment`` (up) or
@@ -489,6 +490,80 @@ def _differences_for(period: pd.Period, locks: set) -> set:
     return locks if locks and period == max(locks) + 1 else set()
 
 
+_BILLING_NO_RATE = """
+select count(*), string_agg(o.order_id || ' (' || o.currency || ')', ', ' order by o.order_id)
+    filter (where o.order_id is not null)
+from marts.fct_orders as o
+where not o.is_refunded and (o.amount_usd is null or (o.cost is not null and o.cost_usd is null))
+    and exists (select 1 from finance.deal_credits as c where c.opportunity_id = o.opportunity_id)
+"""
+_RECORD_BILLING = """
+with orders as (
+    -- a refunded or cancelled order commissions nothing any more
+    select o.order_id, o.opportunity_id, o.order_date as invoiced_on,
+        case when not o.is_refunded then o.paid_on end as paid_on,
+        case when o.is_refunded then 0 else round(o.amount_usd, 2) end as amount,
+        case when not o.is_refunded then round(o.cost_usd, 2) end as cost
+    from marts.fct_orders as o
+    where o.order_date is not null
+        and exists (select 1 from finance.deal_credits as c where c.opportunity_id = o.opportunity_id)
+),
+fingerprinted as (
+    select *, md5(concat_ws('|', invoiced_on::text, coalesce(paid_on::text, '-'), amount::text,
+        coalesce(cost::text, '-'), opportunity_id)) as fingerprint
+    from orders
+),
+latest as (
+    select distinct on (order_id) order_id, order_version, order_fingerprint
+    from finance.deal_billing order by order_id, order_version desc
+)
+insert into finance.deal_billing (order_id, order_version, opportunity_id, invoiced_on, paid_on, amount,
+    cost, currency, order_fingerprint)
+select f.order_id, coalesce(l.order_version, 0) + 1, f.opportunity_id, f.invoiced_on, f.paid_on, f.amount,
+    f.cost, 'USD', f.fingerprint
+from fingerprinted as f
+left join latest as l on l.order_id = f.order_id
+where l.order_id is null or l.order_fingerprint <> f.fingerprint
+"""
+
+
+def record_billing(conn) -> int:
+    """New ``finance.deal_billing`` versions for the orders of credited deals whose invoice date,
+    payment day, USD amount or cost changed (a refunded or cancelled order: amount 0). Returns the
+    rows written."""
+    missing, sample = conn.execute(_BILLING_NO_RATE).fetchone()
+    if missing:
+        raise PayoutError(
+            f"{missing} order(s) of credited deals have no USD amount or cost (a currency without a rate): "
+            f"{sample[:200]}; load the rates with `salesops rates load FILE` and build"
+        )
+    return conn.execute(_RECORD_BILLING).rowcount
+
+
+def current_billing(conn, last_billing_id: int | None = None) -> tuple[pd.DataFrame, int]:
+    """The latest version of every order in the billing ledger (as it stood at ``last_billing_id``)."""
+    limit = "where billing_id <= %(last)s" if last_billing_id is not None else ""
+    params = {"last": last_billing_id} if last_billing_id is not None else None
+    rows = conn.execute(
+        "select distinct on (order_id) opportunity_id, order_id, invoiced_on, paid_on, amount, cost"
+        " from finance.deal_billing " + limit + " order by order_id, order_version desc",
+        params,
+    ).fetchall()
+    top = conn.execute(
+        "select coalesce(max(billing_id), 0) from finance.deal_billing " + limit, params
+    ).fetchone()[0]
+    columns = ["deal_id", "order_id", "invoiced_on", "paid_on", "amount", "cost"]
+    return pd.DataFrame(rows, columns=columns), top
+
+
+def _billing(conn, plans: list[Plan]) -> tuple[pd.DataFrame | None, int | None]:
+    """The billing ledger, recorded and read, when a plan commissions invoiced or paid amounts."""
+    if all(p.commission_base == "booked" for p in plans):
+        return None, None
+    record_billing(conn)
+    return current_billing(conn)
+
+
 def _paid(conn, before_run: int | None = None) -> pd.DataFrame:
     """What locked runs paid (those locked before run ``before_run`` ran, when given), per earned
     period, rep, deal, component and rule (a difference posted later counts for the rule it
@@ -548,9 +623,10 @@ def run(url: str, period: pd.Period, plans: list[Plan] | None = None) -> RunOutc
         plans = _all_versions(conn, plans)
         new_credits, no_amount = record_credits(conn, period)
         credits, last_credit = current_credits(conn)
+        billing, last_billing = _billing(conn, plans)
         quotas = _quotas(conn)
         roster = _roster(conn)
-        result = engine.compute(credits, plans, period, quotas, roster)
+        result = engine.compute(credits, plans, period, quotas, roster, billing)
         manual = conn.execute(
             "select rep_name, amount, reason, approved_by from finance.payout_adjustments"
             " where period = %s order by adjustment_id",
@@ -559,10 +635,11 @@ def run(url: str, period: pd.Period, plans: list[Plan] | None = None) -> RunOutc
         locks = _differences_for(period, _locks(conn))
         lines = period_lines(result, period, _paid(conn) if locks else None, manual, locks)
         stmts = statements(lines, period, _payees(plans, credits, period))
-        fingerprint = input_fingerprint(credits, quotas, plans)
+        fingerprint = input_fingerprint(credits, quotas, plans, billing)
         mlflow_id = _track(period, plans, fingerprint, lines, stmts, quotas, credits)
-        run_id = _write(conn, period, plans, fingerprint, last_credit, mlflow_id, lines, stmts)
-        projected = project(conn, run_id, period, plans, credits, quotas, roster)
+        ledgers = (last_credit, last_billing)
+        run_id = _write(conn, period, plans, fingerprint, ledgers, mlflow_id, lines, stmts)
+        projected = project(conn, run_id, period, plans, credits, quotas, roster, billing)
     notes = result.notes + (
         [f"{no_amount:,} won deal(s) have no amount: nothing to commission, not credited (is_missing_amount)"]
         if no_amount
@@ -614,13 +691,16 @@ def project(
     credits: pd.DataFrame,
     quotas: pd.DataFrame,
     roster: set[str],
+    billing: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The accrual of the month after ``period``: every open deal scored by the win-probability
     model counts as closing on the month's first day for its expected revenue (amount x
     probability) times the chance that an open deal closes within a month (``close_rate``), and
     the plans pay the month as they would; written to ``finance.payout_projections`` per rep.
     Nothing when no deal is scored (no forecasts yet). The expected bookings stand in for the
-    uncertain ones, so tiers see their expectation."""
+    uncertain ones, so tiers see their expectation. For plans on invoiced or paid amounts the
+    expected revenue counts as invoiced and paid that day too, at the recorded orders' overall
+    margin (a margin plan projects nothing before any order carries a cost)."""
     scores = conn.execute(_OPEN_SCORES).fetchall()
     columns = ["rep_name", "open_deals", "expected_bookings", "expected_commission"]
     if not scores:
@@ -644,7 +724,10 @@ def project(
     open_deals = frame.assign(
         closed_date=month.to_timestamp().date(), split_pct=Decimal(100), credit_type="revenue"
     )[list(credits.columns)]
-    result = engine.compute(pd.concat([credits, open_deals], ignore_index=True), plans, month, quotas, roster)
+    if billing is not None:
+        billing = pd.concat([billing, _expected_orders(open_deals, billing)], ignore_index=True)
+    together = pd.concat([credits, open_deals], ignore_index=True)
+    result = engine.compute(together, plans, month, quotas, roster, billing)
     lines = result.lines[
         (result.lines["period"] == month) & result.lines["deal_id"].isin(set(frame["deal_id"]))
     ]
@@ -682,10 +765,31 @@ def project(
     return out
 
 
-def input_fingerprint(credits: pd.DataFrame, quotas: pd.DataFrame, plans: list[Plan]) -> str:
-    """SHA-256 over what a run read: the credits, the quotas (pandas' row hashes) and the plans."""
+def _expected_orders(open_deals: pd.DataFrame, billing: pd.DataFrame) -> pd.DataFrame:
+    """One order per open deal for its expected revenue, invoiced and paid on its expected close
+    day, costing the recorded orders' overall cost share (its whole amount when none has a cost)."""
+    costed = billing[billing["cost"].notna() & (billing["amount"] != 0)]
+    spent, sold = sum(costed["cost"], Decimal(0)), sum(costed["amount"], Decimal(0))
+    share = spent / sold if sold else Decimal(1)
+    return pd.DataFrame(
+        {
+            "deal_id": open_deals["deal_id"],
+            "order_id": "expected " + open_deals["deal_id"],
+            "invoiced_on": open_deals["closed_date"],
+            "paid_on": open_deals["closed_date"],
+            "amount": open_deals["amount"],
+            "cost": [(Decimal(a) * share).quantize(CENT) for a in open_deals["amount"]],
+        }
+    )
+
+
+def input_fingerprint(
+    credits: pd.DataFrame, quotas: pd.DataFrame, plans: list[Plan], billing: pd.DataFrame | None = None
+) -> str:
+    """SHA-256 over what a run read: the credits, the quotas (pandas' row hashes), the plans and,
+    for plans on invoiced or paid amounts, the billing ledger."""
     digest = hashlib.sha256()
-    for frame in (credits, quotas):
+    for frame in (credits, quotas, *([billing] if billing is not None else [])):
         digest.update(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes())
     for p in plans:
         digest.update(p.sha256.encode())
@@ -724,18 +828,19 @@ def _track(period, plans, fingerprint, lines, stmts, quotas, credits) -> str:
         return active.info.run_id
 
 
-def _write(conn, period, plans, fingerprint, last_credit, mlflow_id, lines, stmts) -> int:
+def _write(conn, period, plans, fingerprint, ledgers, mlflow_id, lines, stmts) -> int:
+    """``ledgers``: the last credit and billing ids the run read."""
     month = _month(period)
     versions = json.dumps([{"plan_id": p.plan_id, "version": p.version, "sha256": p.sha256} for p in plans])
     run_id = conn.execute(
         "insert into finance.payout_runs (period, plan_versions, input_fingerprint, last_credit_id,"
-        " mlflow_run_id,"
-        " lines, earned, payable) values (%s, %s, %s, %s, %s, %s, %s, %s) returning run_id",
+        " last_billing_id, mlflow_run_id,"
+        " lines, earned, payable) values (%s, %s, %s, %s, %s, %s, %s, %s, %s) returning run_id",
         (
             month,
             versions,
             fingerprint,
-            last_credit,
+            *ledgers,
             mlflow_id,
             len(lines),
             sum(stmts["earned"], Decimal(0)),
@@ -866,16 +971,17 @@ def replay(url: str, run_id: int) -> tuple[int, int, bool]:
 
     with _connect(url) as conn:
         found = conn.execute(
-            "select period, last_credit_id, mlflow_run_id, input_fingerprint from finance.payout_runs"
-            " where run_id = %s",
+            "select period, last_credit_id, last_billing_id, mlflow_run_id, input_fingerprint"
+            " from finance.payout_runs where run_id = %s",
             (run_id,),
         ).fetchone()
         if not found:
             raise PayoutError(f"no payout run {run_id}")
-        month, last_credit, mlflow_id, fingerprint = found
+        month, last_credit, last_billing, mlflow_id, fingerprint = found
         period = pd.Period(month, freq="M")
         plans = _all_versions(conn, [], before_run=run_id)
         credits, _ = current_credits(conn, last_credit)
+        billing = current_billing(conn, last_billing)[0] if last_billing is not None else None
         roster = _roster(conn)
         stored = conn.execute(
             "select earned_period, rep_name, opportunity_id, plan_id, plan_version, component, rule, tier,"
@@ -906,7 +1012,7 @@ def replay(url: str, run_id: int) -> tuple[int, int, bool]:
     if len(quotas):
         quotas["month"] = pd.PeriodIndex(quotas["month"], freq="M")
         quotas["quota"] = [Decimal(q) for q in quotas["quota"]]
-    result = engine.compute(credits, plans, period, quotas, roster)
+    result = engine.compute(credits, plans, period, quotas, roster, billing)
     lines = period_lines(result, period, paid, manual, locks)
     again = sorted(
         _line_key(
@@ -934,7 +1040,7 @@ def replay(url: str, run_id: int) -> tuple[int, int, bool]:
     differ = max(len(again), len(before)) - matched
     differ += sum(1 for a, b in zip(statements_now, stored_statements, strict=False) if tuple(a) != tuple(b))
     differ += abs(len(statements_now) - len(stored_statements))
-    return matched, differ, input_fingerprint(credits, quotas, plans) == fingerprint
+    return matched, differ, input_fingerprint(credits, quotas, plans, billing) == fingerprint
 
 
 def _line_key(earned, rep, deal, plan_id, version, component, rule, tier, rate, base, amount, kind, reason):

@@ -503,3 +503,104 @@ def test_a_refund_claws_back_its_share_in_the_next_open_month(pay_db, tmp_path):
         (deal,),
     ) == [(1, Decimal(0), None), (2, share, date.today())]
     assert "identical" in cli("payouts", "replay", "2")
+
+
+PAID_MARGIN_PLAN = """\
+plan: margin-plan
+version: 1
+title: 10% of the margin of each paid order
+effective_from: 2016-10-01
+currency: USD
+rounding: half_even
+boundary: higher
+pay_period: month
+commission_base: paid
+commission_amount: margin
+components:
+  - {name: commission, kind: rate_table, basis: amount, accumulate: transaction, method: flat,
+     tiers: [{from: 0, rate: 10%}]}
+"""
+
+
+def paid_margin_by_rep(url: str, start: str, end: str) -> dict[str, Decimal]:
+    """10% of each order's margin (never below 0), to the cent, per owner: the orders paid in
+    [start, end) of deals won before ``end`` (a deal is credited to its owner; the demo has no splits)."""
+    rows = query(
+        url,
+        "select o.rep_name, r.amount_usd, r.cost_usd from marts.fct_orders as r"
+        " join marts.fct_opportunities as o using (opportunity_id)"
+        " where o.is_won and o.closed_date < %s and o.amount is not null and not r.is_refunded"
+        " and r.paid_on >= %s and r.paid_on < %s",
+        (end, start, end),
+    )
+    out: dict[str, Decimal] = {}
+    for rep, amount, cost in rows:
+        margin = max(amount - cost, Decimal(0))
+        out[rep] = out.get(rep, Decimal(0)) + (margin / 10).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+    return out
+
+
+def test_commission_on_paid_margin_from_the_billing_ledger_with_a_refund_clawed_back(pay_db, tmp_path):
+    """A plan paying 10% of each paid order's margin: May pays what an independent reading of the
+    orders mart says; the orders are recorded once in the billing ledger; after May is locked, a
+    May-paid order delivered again as refunded posts its commission back as a clawback in June,
+    and both runs replay identically."""
+    from ingestion.loader import ingest_path
+    from salesops.access import apply_grants
+    from salesops.dbt_project import run_dbt
+    from salesops.transform import ensure_manifest, pii_columns
+
+    url = pay_db
+    plans = tmp_path / "plans"
+    (plans / "test-plan.yaml").unlink()
+    (plans / "margin-plan.yaml").write_text(PAID_MARGIN_PLAN)
+    cli("payouts", "run", "--period", "2017-05")
+    expected = paid_margin_by_rep(url, "2017-05-01", "2017-06-01")
+    assert len(expected) > 5 and lines(url, 1) == expected
+    [(billed, orders_of_credited)] = query(
+        url,
+        "select (select count(*) from finance.deal_billing), count(*) from marts.fct_orders as r"
+        " where exists (select 1 from finance.deal_credits as c where c.opportunity_id = r.opportunity_id)",
+    )
+    assert billed == orders_of_credited > 0
+    assert query(url, "select last_billing_id from finance.payout_runs") == [(billed,)]
+    reason = query(url, "select reason from finance.payout_lines where run_id = 1 limit 1")[0][0]
+    assert reason.endswith("order margin in the tier from $0: 10% of the whole order margin")
+    cli("payouts", "lock", "--period", "2017-05")
+
+    [(order_id, deal, rep, amount, cost)] = query(
+        url,
+        "select r.order_id, r.opportunity_id, o.rep_name, r.amount_usd, r.cost_usd from marts.fct_orders as r"
+        " join marts.fct_opportunities as o using (opportunity_id)"
+        " where r.paid_on >= '2017-05-01' and r.paid_on < '2017-06-01' and o.closed_date < '2017-06-01'"
+        " and r.amount_usd > r.cost_usd order by r.amount_usd desc, r.order_id limit 1",
+    )
+    refund = tmp_path / "refunds" / "orders"
+    refund.mkdir(parents=True)
+    (refund / "erp_refunds.csv").write_text(
+        f"order_id,opportunity_id,order_date,amount,currency,status\n{order_id},{deal},2017-05-02,{amount},USD,"
+        "refunded\n",
+        encoding="utf-8",
+    )
+    [loaded] = ingest_path(url, "orders", str(refund))
+    assert loaded.status == "loaded" and loaded.rows_loaded == 1
+    run_dbt(["build", "--select", "fct_orders"], url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        apply_grants(conn, pii_columns(ensure_manifest()))
+    cli("payouts", "run", "--period", "2017-06")
+    taken = ((amount - cost) / 10).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+    assert query(
+        url,
+        "select opportunity_id, kind, amount from finance.payout_lines where run_id = 2 and rep_name = %s"
+        " and earned_period = '2017-05-01'",
+        (rep,),
+    ) == [(deal, "clawback", -taken)]
+    assert query(
+        url,
+        "select order_version, amount, paid_on from finance.deal_billing where order_id = %s"
+        " order by order_version",
+        (order_id,),
+    )[1:] == [(2, Decimal("0.00"), None)]
+    assert lines(url, 2) == paid_margin_by_rep(url, "2017-06-01", "2017-07-01")
+    assert "identical" in cli("payouts", "replay", "1")
+    assert "identical" in cli("payouts", "replay", "2")

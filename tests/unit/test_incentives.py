@@ -524,3 +524,101 @@ def test_refunds_are_ignored_by_a_plan_without_clawback():
 def test_a_clawback_needs_a_window_and_a_method():
     with pytest.raises(PlanError, match="clawback"):
         plan(REFUND_BODY.format(method="half"))
+
+
+ORDERS_BODY = """\
+components:
+  - {name: c, kind: rate_table, basis: amount, accumulate: month, method: step,
+     tiers: [{from: 0, rate: 10%}]}
+"""
+
+
+def billed_plan(base: str, measure: str = "gross", extra: str = ""):
+    text = HEAD.format(plan="b", version=1, start="2017-01-01", boundary="lower").replace(
+        "commission_base: booked", f"commission_base: {base}\ncommission_amount: {measure}"
+    )
+    return parse(text + extra + ORDERS_BODY, "b-v1.yaml")
+
+
+def orders(rows):
+    """(order_id, deal_id, invoiced_on, paid_on, amount, cost) rows."""
+    frame = pd.DataFrame(rows, columns=["order_id", "deal_id", "invoiced_on", "paid_on", "amount", "cost"])
+    frame["amount"] = [Decimal(a) for a in frame["amount"]]
+    frame["cost"] = [Decimal(c) if c is not None else None for c in frame["cost"]]
+    return frame
+
+
+def split_deal():
+    """D000, won 2017-02-10 for $10,000.01, credited 60% to Ann and 40% to Bo (the ledger's shape)."""
+    frame = deals([6000.01, 4000.00], days=["2017-02-10", "2017-02-10"])
+    frame["deal_id"] = ["D000", "D000"]
+    frame["rep_name"] = ["Ann", "Bo"]
+    frame["split_pct"] = [Decimal(60), Decimal(40)]
+    frame["credit_type"] = "revenue"
+    return frame
+
+
+BILLS = orders(
+    [
+        ("O1", "D000", "2017-02-15", "2017-03-20", "6000.01", "2500.00"),
+        ("O2", "D000", "2017-03-01", None, "4000.00", "4500.00"),  # not paid yet; sold at a loss
+        ("O3", "D000", "2017-03-02", None, "0", None),  # cancelled: recorded at 0
+    ]
+)
+
+
+def by_month_and_rep(result) -> dict:
+    got = result.lines.groupby([result.lines["period"].astype(str), "rep_name"])["amount_cents"].sum()
+    return {k: int(v) for k, v in got.items()}
+
+
+def test_invoiced_amounts_commission_each_order_on_its_invoice_date_at_the_deals_split():
+    result = run(billed_plan("invoiced"), split_deal(), billing=BILLS)
+    # O1 $6,000.01 in Feb: 60% = $3,600.01 (the odd cent to the largest remainder), 40% = $2,400.00;
+    # O2 $4,000.00 in March: $2,400.00 and $1,600.00; at 10%, to the cent, half to even.
+    assert by_month_and_rep(result) == {
+        ("2017-02", "Ann"): 36000,
+        ("2017-02", "Bo"): 24000,
+        ("2017-03", "Ann"): 24000,
+        ("2017-03", "Bo"): 16000,
+    }
+    feb = result.lines[result.lines["period"] == pd.Period("2017-02", freq="M")]
+    assert sorted(int(b) for b in feb["base_cents"]) == [240000, 360001]
+    assert all("monthly invoiced amounts" in r for r in result.lines["reason"])
+
+
+def test_paid_amounts_wait_for_the_payment_and_margin_takes_the_cost_off():
+    paid = run(billed_plan("paid"), split_deal(), billing=BILLS)
+    assert by_month_and_rep(paid) == {("2017-03", "Ann"): 36000, ("2017-03", "Bo"): 24000}
+    margin = run(billed_plan("invoiced", "margin"), split_deal(), billing=BILLS)
+    # O1: $6,000.01 - $2,500 = $3,500.01 → $2,100.01 / $1,400.00; O2 costs more than it sold for: 0.
+    assert by_month_and_rep(margin) == {
+        ("2017-02", "Ann"): 21000,
+        ("2017-02", "Bo"): 14000,
+        ("2017-03", "Ann"): 0,
+        ("2017-03", "Bo"): 0,
+    }
+    assert all("monthly invoiced margin" in r for r in margin.lines["reason"])
+
+
+def test_a_deal_no_longer_won_and_a_booked_plan_beside_it():
+    gone = split_deal().assign(amount=Decimal(0))
+    assert run(billed_plan("invoiced"), gone, billing=BILLS).lines.empty
+    booked = plan(ORDERS_BODY, name="k")
+    both = run([booked, billed_plan("invoiced")], split_deal(), billing=BILLS)
+    per_plan = both.lines.groupby("plan_id")["amount_cents"].sum()
+    assert (int(per_plan["k"]), int(per_plan["b"])) == (100000, 100000)  # 10% of $10,000.01, twice
+
+
+def test_margin_needs_every_orders_cost_and_plans_refuse_margin_on_bookings_or_a_clawback():
+    no_cost = orders([("O9", "D000", "2017-02-15", None, "100.00", None)])
+    said = r"plan b commissions margin, but 1 order\(s\) have no cost: O9"
+    with pytest.raises(engine.PayoutInputError, match=said):
+        run(billed_plan("invoiced", "margin"), split_deal(), billing=no_cost)
+    said = r"b-v1.yaml, line 10: commission_amount: margin is an order's amount"
+    with pytest.raises(PlanError, match=said):
+        billed_plan("booked", "margin")
+    with pytest.raises(PlanError, match="clawback: is for booked plans"):
+        billed_plan("paid", extra="clawback: {window_days: 90, method: full}\n")
+    with pytest.raises(PlanError, match="commission_base"):
+        billed_plan("shipped")

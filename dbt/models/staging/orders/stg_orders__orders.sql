@@ -42,6 +42,8 @@ renamed as (
         coalesce(upper(btrim(currency)), '{{ var("reporting_currency") }}')
             as currency,
         lower({{ clean_text('status') }}) as status,
+        paid_date,
+        cost,
         {{ load_metadata_columns() }}
     from source
 
@@ -71,6 +73,9 @@ final as (
         latest.currency,
         latest.amount * rates.usd_per_unit as amount_usd,
         latest.status,
+        latest.paid_date,
+        latest.cost,
+        latest.cost * rates.usd_per_unit as cost_usd,
         coalesce(latest.status not in ('cancelled', 'refunded'), true)
             as is_revenue,
         latest.batch_id,
