@@ -501,7 +501,7 @@ _RECORD_BILLING = """
 with orders as (
     -- a refunded or cancelled order commissions nothing any more
     select o.order_id, o.opportunity_id, o.order_date as invoiced_on,
-        case when not o.is_refunded then o.paid_on end as paid_on,
+        case when not o.is_refunded then o.paid_date end as paid_on,
         case when o.is_refunded then 0 else round(o.amount_usd, 2) end as amount,
         case when not o.is_refunded then round(o.cost_usd, 2) end as cost
     from marts.fct_orders as o

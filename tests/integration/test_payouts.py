@@ -530,7 +530,7 @@ def paid_margin_by_rep(url: str, start: str, end: str) -> dict[str, Decimal]:
         "select o.rep_name, r.amount_usd, r.cost_usd from marts.fct_orders as r"
         " join marts.fct_opportunities as o using (opportunity_id)"
         " where o.is_won and o.closed_date < %s and o.amount is not null and not r.is_refunded"
-        " and r.paid_on >= %s and r.paid_on < %s",
+        " and r.paid_date >= %s and r.paid_date < %s",
         (end, start, end),
     )
     out: dict[str, Decimal] = {}
@@ -572,7 +572,7 @@ def test_commission_on_paid_margin_from_the_billing_ledger_with_a_refund_clawed_
         url,
         "select r.order_id, r.opportunity_id, o.rep_name, r.amount_usd, r.cost_usd from marts.fct_orders as r"
         " join marts.fct_opportunities as o using (opportunity_id)"
-        " where r.paid_on >= '2017-05-01' and r.paid_on < '2017-06-01' and o.closed_date < '2017-06-01'"
+        " where r.paid_date >= '2017-05-01' and r.paid_date < '2017-06-01' and o.closed_date < '2017-06-01'"
         " and r.amount_usd > r.cost_usd order by r.amount_usd desc, r.order_id limit 1",
     )
     refund = tmp_path / "refunds" / "orders"

@@ -36,7 +36,7 @@ final as (
         case
             when status = 'paid' then coalesce(paid_date, loaded_at::date)
             when status is null then paid_date
-        end as paid_on,
+        end as paid_date,
         amount_usd - cost_usd as margin_usd
     from orders
 
