@@ -154,16 +154,9 @@ def compute(
         if key not in events:
             billed = credits_frame(billed_credits(credits, billing, *key, plan=plan))
             events[key] = billed[billed["month"] <= through]
+        covered |= _on_plan(plan, frame)  # a credited deal is covered by the plan of its close
         chosen = events[key]
-        on_plan = _in_effect(plan, chosen["closed_date"])
-        if plan.reps is not None:
-            on_plan = on_plan & chosen["rep_name"].isin(plan.reps).to_numpy()
-        if chosen is frame:
-            covered |= on_plan
-        else:  # a credited deal is covered when one of its orders is
-            paid_by = set(zip(chosen["deal_id"][on_plan], chosen["rep_name"][on_plan], strict=True))
-            keys = zip(frame["deal_id"], frame["rep_name"], strict=True)
-            covered |= np.fromiter((k in paid_by for k in keys), bool, len(frame))
+        on_plan = _on_plan(plan, chosen)
         deals, refunded, late = _clawed_back(plan, chosen[on_plan])
         beyond_window += late
         refunds.update({(plan.plan_id, deal): says for deal, says in refunded.items()})
@@ -291,6 +284,14 @@ def _clawed_back(plan: Plan, deals: pd.DataFrame) -> tuple[pd.DataFrame, dict[st
         )
     out["cents"] = cents.astype(out["cents"].dtype) if out["cents"].dtype != object else cents
     return out, says, int((refunded & ~inside).sum())
+
+
+def _on_plan(plan: Plan, deals: pd.DataFrame) -> np.ndarray:
+    """Which rows the plan pays: dated in its effective dates, of its reps."""
+    on_plan = _in_effect(plan, deals["closed_date"])
+    if plan.reps is not None:
+        on_plan = on_plan & deals["rep_name"].isin(plan.reps).to_numpy()
+    return on_plan
 
 
 def _in_effect(plan: Plan, days: pd.Series) -> np.ndarray:
