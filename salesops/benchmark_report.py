@@ -67,19 +67,19 @@ def run_report_benchmark(scale: float, output: Path | None, echo: Callable = pri
     return outcome
 
 
+RESULTS_MARK = "<!-- report results: salesops benchmark report --output inserts runs above this line -->"
+
+
 def _append_markdown(output: Path, o: dict) -> None:
-    new = not output.exists() or "| slowest HTML s |" not in output.read_text()
+    from salesops.benchmark import append_rows
+
     t = o["timings"]
-    with output.open("a", encoding="utf-8") as handle:
-        if new:
-            handle.write(
-                "\n| date | machine | scale | rows | sales en s | sales zh s | finance en s | finance zh s "
-                "| PDF s | slowest HTML s | / 20 s target |\n"
-                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-            )
-        handle.write(
-            f"| {datetime.now(UTC):%Y-%m-%d} | {platform.machine()} {os.cpu_count()} cores | {o['scale']:g} "
-            f"| {o['rows']:,} | {t['sales-en.html']:.1f} | {t['sales-zh.html']:.1f} "
-            f"| {t['finance-en.html']:.1f} | {t['finance-zh.html']:.1f} | {t['sales-en.pdf']:.1f} "
-            f"| {o['slowest_html_s']:.1f} | {o['ratio']:.2f} |\n"
-        )
+    header = (
+        "| date | machine | scale | rows | sales en s | sales zh s | finance en s | finance zh s "
+        "| PDF s | slowest HTML s | / 20 s target |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )
+    append_rows(output, RESULTS_MARK, header, [
+        f"| {datetime.now(UTC):%Y-%m-%d} | {platform.machine()} {os.cpu_count()} cores | {o['scale']:g} "
+        f"| {o['rows']:,} | {t['sales-en.html']:.1f} | {t['sales-zh.html']:.1f} "
+        f"| {t['finance-en.html']:.1f} | {t['finance-zh.html']:.1f} | {t['sales-en.pdf']:.1f} "
+        f"| {o['slowest_html_s']:.1f} | {o['ratio']:.2f} |"])

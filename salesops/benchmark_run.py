@@ -87,13 +87,16 @@ def run_run_benchmark(scale: float, output: Path | None, echo: Callable = print)
     return outcome
 
 
+RESULTS_MARK = "<!-- run results: salesops benchmark run --output inserts runs above this line -->"
+
+
 def _append_markdown(output: Path, o: dict) -> None:
-    header = "| transform DAG s | salesops build --full-refresh s |"
-    new = not output.exists() or header not in output.read_text()
-    with output.open("a", encoding="utf-8") as handle:
-        if new:
-            handle.write(f"\n| date | machine | scale | first salesops run s {header} DAG / build "
-                         "| rerun s |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
-        handle.write(f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {platform.machine()} {os.cpu_count()} cores "
-                     f"| {o['scale']:g} | {o['first_run_s']:.1f} | {o['dag_s']:.1f} | {o['build_s']:.1f} "
-                     f"| {o['ratio']:.2f}x | {o['rerun_s']:.1f} |\n")
+    from salesops.benchmark import append_rows
+
+    header = ("| date | machine | scale | first salesops run s | transform DAG s "
+              "| salesops build --full-refresh s | DAG / build | rerun s |\n"
+              "|---|---|---:|---:|---:|---:|---:|---:|")
+    append_rows(output, RESULTS_MARK, header, [
+        f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {platform.machine()} {os.cpu_count()} cores "
+        f"| {o['scale']:g} | {o['first_run_s']:.1f} | {o['dag_s']:.1f} | {o['build_s']:.1f} "
+        f"| {o['ratio']:.2f}x | {o['rerun_s']:.1f} |"])

@@ -32,3 +32,16 @@ def test_urls_for_url_clients_keep_loopback_or_socket():
         "postgresql://postgres:p%40ss@127.0.0.1:5433/b"
     assert _sqlalchemy_url("host=/run/pg port=5432 user=u dbname=b", "postgresql+psycopg2") == \
         "postgresql+psycopg2://u@/b?host=/run/pg&port=5432"
+
+
+def test_the_run_benchmarks_row_lands_in_its_own_table_not_at_the_end_of_the_file(tmp_path):
+    from salesops import benchmark_run
+
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"## Run\n\n| a |\n|---|\n{benchmark_run.RESULTS_MARK}\n\n## Forecast\n", encoding="utf-8")
+    outcome = {"scale": 1, "first_run_s": 106.94, "dag_s": 55.2, "build_s": 32.5, "ratio": 1.698,
+               "rerun_s": 1.8}
+    benchmark_run._append_markdown(doc, outcome)
+    table, rest = doc.read_text(encoding="utf-8").split(benchmark_run.RESULTS_MARK)
+    assert table.rstrip().endswith("| 1 | 106.9 | 55.2 | 32.5 | 1.70x | 1.8 |")
+    assert rest == "\n\n## Forecast\n"
