@@ -7,8 +7,8 @@ erp_invoices_west.xlsx  deals of West reps; alias headers (order_number, invoice
                         customer, invoice_date, product, qty, price, total, currency,
                         payment_status, payment_date, cogs); native Excel date and number cells.
 Each won deal is billed in 1-3 invoices (INVOICE_SPLIT_PROBS), all on/after its close date. A
-paid invoice carries its payment date (5-60 days after the invoice, within the period); every
-invoice carries its cost of goods (COST_SHARE of its amount, to the cent).
+paid invoice carries its payment date (5-60 days after the invoice, sooner near the period's
+end); every invoice carries its cost of goods (COST_SHARE of its amount, to the cent).
 """
 
 from __future__ import annotations
@@ -113,7 +113,8 @@ def _columns(maven: Maven, inv: Invoices, rng, name: str, seed: int) -> dict:
     }
     # payment day and cost from their own stream: the columns above stay as they were
     extra = rng_for(seed, "orders-paid-cost", name)
-    paid_day = np.minimum(inv.day + extra.integers(5, 61, n), C.LAST_DAY)
+    gap, room = extra.integers(5, 61, n), C.LAST_DAY - inv.day  # paid within the demo's period
+    paid_day = inv.day + np.where(gap <= room, gap, gap % (room + 1))
     paid_on = fmt_date(paid_day, "eu" if name == "csv" else "iso")
     cols["paid_date"] = obj(d if s == "paid" else None for d, s in zip(paid_on, cols["status"], strict=True))
     cost = np.floor(inv.cents * extra.uniform(*COST_SHARE, n)).astype(np.int64)
