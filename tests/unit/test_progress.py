@@ -79,3 +79,17 @@ def test_the_benchmark_reads_the_transform_dags_time_from_the_runs_output():
     assert transform_dag_seconds(output) == 97.4
     with pytest.raises(ValueError, match="no transform DAG time"):
         transform_dag_seconds(output.split("[5/5]")[0])
+
+
+def test_the_first_run_is_timed_to_the_end_of_the_transform_whatever_dags_follow():
+    from salesops.benchmark_run import to_end_of_transform
+
+    dags = [("ingest", 16.3), ("transform", 48.6), ("forecast", 25.5), ("payouts", 1.1), ("report", 4.4)]
+    output = "".join(
+        f"[{n}/8] airflow: run DAG salesops_{dag} (dag.test)\n"
+        f"      success: 3 success ({seconds}s; task log: /h/logs/salesops_{dag}.log)\n"
+        for n, (dag, seconds) in enumerate(dags, start=4)
+    )
+    assert to_end_of_transform(117.0, output) == pytest.approx(117.0 - 25.5 - 1.1 - 4.4)
+    # a DAG that did not run (its step absent from the output) takes nothing off
+    assert to_end_of_transform(117.0, output.split("[8/8]")[0]) == pytest.approx(117.0 - 25.5 - 1.1)
