@@ -791,7 +791,7 @@ def input_fingerprint(
     digest = hashlib.sha256()
     for frame in (credits, quotas, *([billing] if billing is not None else [])):
         digest.update(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes())
-    for p in plans:
+    for p in sorted(plans, key=lambda p: (p.plan_id, p.version)):  # a replay reads them in this order
         digest.update(p.sha256.encode())
     return digest.hexdigest()
 

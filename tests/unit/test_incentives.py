@@ -622,3 +622,15 @@ def test_margin_needs_every_orders_cost_and_plans_refuse_margin_on_bookings_or_a
         billed_plan("paid", extra="clawback: {window_days: 90, method: full}\n")
     with pytest.raises(PlanError, match="commission_base"):
         billed_plan("shipped")
+
+
+def test_a_runs_input_fingerprint_does_not_depend_on_the_order_of_its_plans():
+    """A run reads its plan folder first and the other registered versions after; its replay reads
+    them all from the database by plan id: both must give the run's fingerprint."""
+    from ml.incentives.runs import input_fingerprint
+
+    quotas = pd.DataFrame(columns=["rep_name", "month", "quota"])
+    a, b = billed_plan("paid"), plan(ORDERS_BODY, name="k")
+    both = input_fingerprint(split_deal(), quotas, [a, b], BILLS)
+    assert both == input_fingerprint(split_deal(), quotas, [b, a], BILLS)
+    assert both != input_fingerprint(split_deal(), quotas, [a], BILLS)
