@@ -50,6 +50,17 @@ STATEMENT_COLUMNS = [
     "clawback_cents",
     "payable_cents",
 ]
+# What a credit carries (the credits ledger's latest versions; a plan on orders gets one per order).
+CREDIT_COLUMNS = [
+    "deal_id",
+    "rep_name",
+    "manager_name",
+    "product_name",
+    "closed_date",
+    "amount",
+    "split_pct",
+    "credit_type",
+]
 _LABEL = {
     "transaction": "the deal",
     "month": "monthly bookings",
@@ -205,16 +216,7 @@ def billed_credits(
     cancelled order), cost (Decimal or None)."""
     from ml.forecast.money import allocate
 
-    columns = [
-        "deal_id",
-        "rep_name",
-        "manager_name",
-        "product_name",
-        "closed_date",
-        "amount",
-        "split_pct",
-        "credit_type",
-    ]
+    columns = CREDIT_COLUMNS
     if billing is None or not len(billing) or not len(credits):
         return pd.DataFrame(columns=columns)
     day = "invoiced_on" if base == "invoiced" else "paid_on"

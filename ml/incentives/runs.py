@@ -271,18 +271,7 @@ def current_credits(conn, last_credit_id: int | None = None) -> tuple[pd.DataFra
     ).fetchone()[0]
     frame = pd.DataFrame(
         rows,
-        columns=[
-            "deal_id",
-            "rep_name",
-            "manager_name",
-            "product_name",
-            "closed_date",
-            "amount",
-            "split_pct",
-            "credit_type",
-            "refunded_share",
-            "refunded_on",
-        ],
+        columns=[*engine.CREDIT_COLUMNS, "refunded_share", "refunded_on"],
     )
     if not (frame["refunded_share"] > 0).any():
         # No refund recorded: the credits are read as before refunds were (a run's input fingerprint,

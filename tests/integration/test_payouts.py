@@ -94,6 +94,21 @@ def lines(url: str, run_id: int, component: str = "commission") -> dict:
     return dict(rows)
 
 
+def deliver_orders(url: str, folder) -> None:
+    """A one-row delivery of the orders channel through the real loader, then fct_orders rebuilt
+    and the readers' grants applied again."""
+    from ingestion.loader import ingest_path
+    from salesops.access import apply_grants
+    from salesops.dbt_project import run_dbt
+    from salesops.transform import ensure_manifest, pii_columns
+
+    [loaded] = ingest_path(url, "orders", str(folder))
+    assert loaded.status == "loaded" and loaded.rows_loaded == 1
+    run_dbt(["build", "--select", "fct_orders"], url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        apply_grants(conn, pii_columns(ensure_manifest()))
+
+
 def test_payout_run_lock_late_data_replay_and_statements(pay_db, tmp_path):
     url = pay_db
     # Two open deals scored by the win-probability model: the run accrues June's commission on them.
@@ -407,11 +422,7 @@ def test_a_refund_claws_back_its_share_in_the_next_open_month(pay_db, tmp_path):
     posts, for May, the difference of the rep's quarterly commission on the reduced bookings and
     of the manager's override, as clawbacks; the ledger keeps the deal's new version with its
     refunded share; a refund the plan's window does not cover would keep its commission."""
-    from ingestion.loader import ingest_path
     from ml.incentives.engine import money
-    from salesops.access import apply_grants
-    from salesops.dbt_project import run_dbt
-    from salesops.transform import ensure_manifest, pii_columns
 
     url = pay_db
     (tmp_path / "plans" / "test-plan.yaml").write_text(
@@ -457,11 +468,7 @@ def test_a_refund_claws_back_its_share_in_the_next_open_month(pay_db, tmp_path):
             ]
         )
         writer.writerow([*first[:10], "refunded"])
-    [loaded] = ingest_path(url, "orders", str(refund))
-    assert loaded.status == "loaded" and loaded.rows_loaded == 1
-    run_dbt(["build", "--select", "fct_orders"], url)
-    with psycopg.connect(url, autocommit=True) as conn:
-        apply_grants(conn, pii_columns(ensure_manifest()))
+    deliver_orders(url, refund)
     cli("payouts", "run", "--period", "2017-06")
 
     share = (first[10] / (orders[0][10] + orders[1][10])).quantize(Decimal("0.00000001"), ROUND_HALF_EVEN)
@@ -545,10 +552,6 @@ def test_commission_on_paid_margin_from_the_billing_ledger_with_a_refund_clawed_
     orders mart says; the orders are recorded once in the billing ledger; after May is locked, a
     May-paid order delivered again as refunded posts its commission back as a clawback in June,
     and both runs replay identically."""
-    from ingestion.loader import ingest_path
-    from salesops.access import apply_grants
-    from salesops.dbt_project import run_dbt
-    from salesops.transform import ensure_manifest, pii_columns
 
     url = pay_db
     plans = tmp_path / "plans"
@@ -582,11 +585,7 @@ def test_commission_on_paid_margin_from_the_billing_ledger_with_a_refund_clawed_
         "refunded\n",
         encoding="utf-8",
     )
-    [loaded] = ingest_path(url, "orders", str(refund))
-    assert loaded.status == "loaded" and loaded.rows_loaded == 1
-    run_dbt(["build", "--select", "fct_orders"], url)
-    with psycopg.connect(url, autocommit=True) as conn:
-        apply_grants(conn, pii_columns(ensure_manifest()))
+    deliver_orders(url, refund)
     cli("payouts", "run", "--period", "2017-06")
     taken = ((amount - cost) / 10).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
     assert query(
