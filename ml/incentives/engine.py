@@ -61,12 +61,7 @@ CREDIT_COLUMNS = [
     "split_pct",
     "credit_type",
 ]
-_LABEL = {
-    "transaction": "the deal",
-    "month": "monthly bookings",
-    "quarter": "quarterly bookings",
-    "year": "year-to-date bookings",
-}
+_LABEL = {"month": "monthly", "quarter": "quarterly", "year": "year-to-date"}
 _FREQ = {"month": "M", "quarter": "Q", "year": "Y"}
 
 
@@ -378,15 +373,12 @@ def _rate_table(plan: Plan, comp: Component, deals: pd.DataFrame, quota: dict) -
             j + 1,
             text.pick(rates, j),
             amount,
-            _transaction_reasons(comp, t, method, x, j, rates, symbol, _unit(plan)),
+            _transaction_reasons(comp, t, method, x, j, rates, symbol, _commissioned(plan)[0]),
         )
     window = deals["closed_date"].dt.to_period(_FREQ[accumulate])
     after = deals.groupby([deals["rep_name"], window], sort=False)["cents"].cumsum().to_numpy(dtype=np.int64)
     before = after - x
-    label = _LABEL[accumulate]
-    if plan.commission_base != "booked":  # what the running total adds up
-        measure = "margin" if plan.commission_amount == "margin" else "amounts"
-        label = label.replace("bookings", f"{plan.commission_base} {measure}")
+    label = f"{_LABEL[accumulate]} {_commissioned(plan)[1]}"
     if basis == "amount":
         hi, j = t.evaluate(after)
         lo, j0 = t.evaluate(before)
@@ -480,11 +472,13 @@ def _quotas_of(plan: Plan, reps: pd.Series, window: pd.Series, quota: dict) -> n
     return values[group]
 
 
-def _unit(plan: Plan) -> str:
-    """What one transaction of the plan is, in a reason."""
+def _commissioned(plan: Plan) -> tuple[str, str]:
+    """What the plan commissions, in a reason: one transaction, and a running total of them."""
     if plan.commission_base == "booked":
-        return "deal"
-    return "order margin" if plan.commission_amount == "margin" else "order"
+        return "deal", "bookings"
+    if plan.commission_amount == "margin":
+        return "order margin", f"{plan.commission_base} margin"
+    return "order", f"{plan.commission_base} amounts"
 
 
 def _transaction_reasons(comp, t: Table, method: str, x, j, rates, symbol, unit: str = "deal") -> pa.Array:
@@ -681,7 +675,7 @@ def _override(plan: Plan, comp: Component, deals: pd.DataFrame) -> pd.DataFrame:
         pa.array(deals["rep_name"], pa.string()),
         "'s ",
         text.money(x),
-        f" {_unit(plan)}",
+        f" {_commissioned(plan)[0]}",
     )
     return _lines(
         plan,

@@ -481,16 +481,14 @@ def _differences_for(period: pd.Period, locks: set) -> set:
 
 _BILLING_NO_RATE = """
 select count(*), string_agg(o.order_id || ' (' || o.currency || ')', ', ' order by o.order_id)
-    filter (where o.order_id is not null)
 from marts.fct_orders as o
 where not o.is_refunded and (o.amount_usd is null or (o.cost is not null and o.cost_usd is null))
     and exists (select 1 from finance.deal_credits as c where c.opportunity_id = o.opportunity_id)
 """
 _RECORD_BILLING = """
 with orders as (
-    -- a refunded or cancelled order commissions nothing any more
-    select o.order_id, o.opportunity_id, o.order_date as invoiced_on,
-        case when not o.is_refunded then o.paid_date end as paid_on,
+    -- a refunded or cancelled order commissions nothing any more (the mart gives it no paid_date)
+    select o.order_id, o.opportunity_id, o.order_date as invoiced_on, o.paid_date as paid_on,
         case when o.is_refunded then 0 else round(o.amount_usd, 2) end as amount,
         case when not o.is_refunded then round(o.cost_usd, 2) end as cost
     from marts.fct_orders as o
