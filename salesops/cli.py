@@ -10,6 +10,7 @@ import errno
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import click
@@ -666,7 +667,7 @@ def mlflow_group() -> None:
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
               help="Port on 127.0.0.1.")
 def mlflow_ui(port: int) -> None:
-    """Serve MLflow's UI on this home's tracking store, on 127.0.0.1 only, until Ctrl-C."""
+    """Serve MLflow's UI on this home's tracking store, on 127.0.0.1 only, behind a sign-in, until Ctrl-C."""
     uri = os.environ.get("MLFLOW_TRACKING_URI", "")
     if uri.startswith(("http://", "https://")):
         from urllib.parse import urlsplit
@@ -684,11 +685,20 @@ def mlflow_ui(port: int) -> None:
                                    "train`) tracks the first ones")
     from mlflow.cli import cli as mlflow_cli
 
+    from salesops.mlflow_auth import UI_USER, ui_environment
+
+    os.environ.update(ui_environment(home))
+    # MLflow's server imports starlette's deprecated WSGI middleware: nothing a user can change.
+    wsgi_notice = "starlette.middleware.wsgi is deprecated"
+    os.environ["PYTHONWARNINGS"] = f"ignore:{wsgi_notice}"
+    warnings.filterwarnings("ignore", message=wsgi_notice)
     shown = store if store.startswith("sqlite:") else store.split("://", 1)[0] + "://***"  # no password shown
-    echo(f"MLflow UI of {shown}: http://127.0.0.1:{port} (Ctrl-C stops; any local user can reach it "
-         "while it runs)")
-    mlflow_cli.main(["ui", "--backend-store-uri", store, "--default-artifact-root",
-                     (home / "artifacts").as_uri(), "--host", "127.0.0.1", "--port", str(port)],
+    echo(f"MLflow UI of {shown}: http://127.0.0.1:{port} (Ctrl-C stops)")
+    echo(f"sign in as {UI_USER} with password {os.environ['MLFLOW_AUTH_ADMIN_PASSWORD']} (this home's "
+         "own; the runs hold the payout statements, so the UI asks everyone for it)")
+    mlflow_cli.main(["server", "--app-name", "basic-auth", "--backend-store-uri", store,
+                     "--default-artifact-root", (home / "artifacts").as_uri(), "--host", "127.0.0.1",
+                     "--port", str(port), "--workers", "1"],
                     prog_name="mlflow", standalone_mode=True)
 
 

@@ -18,7 +18,7 @@ import fnmatch
 import importlib.metadata
 import importlib.util
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 import pytest
@@ -838,6 +838,31 @@ def test_mlflow_server_command(services):
     assert artifacts["type"] == "volume"
     assert depends_on(mlflow)["warehouse"]["condition"] == "service_healthy"
     assert "/health" in " ".join(mlflow["healthcheck"]["test"])
+
+
+def test_mlflow_asks_for_a_sign_in_that_airflow_has(services):
+    """The runs hold payout statements: MLflow's basic-auth app, whose admin Airflow signs in as."""
+    import configparser
+
+    mlflow = services["mlflow"]
+    argv = command_list(mlflow)
+    assert _option(argv, "--app-name") == "basic-auth"
+    env = resolved_environment(mlflow)
+    config_file = PurePosixPath(env["MLFLOW_AUTH_CONFIG_PATH"])
+    # The image holds the repository at /opt/salesops (docker/Dockerfile: COPY . /opt/salesops/).
+    config = configparser.ConfigParser()
+    assert config.read(REPO / config_file.relative_to("/opt/salesops"))
+    assert config["mlflow"]["default_permission"] == "NO_PERMISSIONS"
+    auth_db = PurePosixPath(urlsplit(config["mlflow"]["database_uri"]).path[1:])
+    volumes = {m["target"]: m for m in mounts(mlflow) if m["type"] == "volume"}
+    assert str(auth_db.parent) in volumes, "the users must outlive the container"
+    assert str(auth_db.parent) in (REPO / "docker" / "Dockerfile").read_text()  # created for the airflow user
+    assert env["MLFLOW_FLASK_SERVER_SECRET_KEY"]
+    assert len(env["MLFLOW_AUTH_ADMIN_PASSWORD"]) >= 12  # MLflow refuses to start with a shorter one
+    for name in ("airflow-scheduler", "airflow-apiserver"):
+        client = resolved_environment(services[name])
+        assert (client["MLFLOW_TRACKING_USERNAME"], client["MLFLOW_TRACKING_PASSWORD"]) == (
+            env["MLFLOW_AUTH_ADMIN_USERNAME"], env["MLFLOW_AUTH_ADMIN_PASSWORD"])
 
 
 def test_mlflow_accepts_the_host_header_airflow_sends(services):

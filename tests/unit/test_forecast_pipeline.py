@@ -257,7 +257,8 @@ def test_every_experiment_of_a_process_keeps_its_artifacts_in_the_home(tmp_path,
         monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
 
 
-def test_salesops_mlflow_ui_serves_the_homes_runs_on_loopback_only(tmp_path):
+def test_salesops_mlflow_ui_serves_the_homes_runs_on_loopback_only_behind_a_sign_in(tmp_path):
+    import base64
     import json
     import os
     import signal
@@ -265,6 +266,7 @@ def test_salesops_mlflow_ui_serves_the_homes_runs_on_loopback_only(tmp_path):
     import subprocess
     import sys
     import time
+    import urllib.error
     import urllib.request
 
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"} | {
@@ -290,15 +292,36 @@ def test_salesops_mlflow_ui_serves_the_homes_runs_on_loopback_only(tmp_path):
         start_new_session=True,
     )
     try:
-        names, deadline = None, time.monotonic() + 90
-        while names is None and time.monotonic() < deadline:
+        url = f"http://127.0.0.1:{port}/ajax-api/2.0/mlflow/experiments/search?max_results=10"
+
+        def status(user: str | None, password: str | None = None) -> tuple[int, dict | None]:
+            request = urllib.request.Request(url)
+            if user is not None:
+                token = base64.b64encode(f"{user}:{password}".encode()).decode()
+                request.add_header("Authorization", f"Basic {token}")
             try:
-                url = f"http://127.0.0.1:{port}/ajax-api/2.0/mlflow/experiments/search?max_results=10"
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    names = {e["name"] for e in json.load(response)["experiments"]}
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    return response.status, json.load(response)
+            except urllib.error.HTTPError as refused:
+                return refused.code, None
+
+        from salesops import credentials
+
+        answer, deadline = None, time.monotonic() + 90
+        while answer is None and time.monotonic() < deadline:
+            try:
+                answer = status(None)
             except OSError:
                 time.sleep(1)
-        assert names is not None and "salesops-revenue-forecast" in names
+        # The runs hold payout statements: nobody reads them without the home's password.
+        assert answer == (401, None)
+        password = credentials.known("mlflow_ui", tmp_path)
+        assert password and (tmp_path / "credentials.json").stat().st_mode & 0o077 == 0
+        assert status("salesops", password + "x")[0] == 401
+        assert status("admin", "password1234")[0] == 401
+        code, body = status("salesops", password)
+        assert code == 200 and "salesops-revenue-forecast" in {e["name"] for e in body["experiments"]}
+        assert (tmp_path / "mlflow" / "auth.ini").stat().st_mode & 0o077 == 0
         import psutil
 
         listening = {
