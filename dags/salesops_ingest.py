@@ -32,30 +32,20 @@ def salesops_ingest():
     @task
     def discover_files() -> list[dict]:
         from ingestion.discovery import new_files
-        from salesops import warehouse
-        from salesops.config import settings
 
-        return new_files(warehouse.ensure_running(), settings().landing_uri)
+        return new_files()
 
     @task(map_index_template="{{ task.op_kwargs['file']['path'] }}", retries=1)
     def load_file(file: dict) -> dict:
         from airflow.sdk.exceptions import AirflowFailException
 
+        from ingestion.discovery import load_landing_file
         from ingestion.errors import IngestionError
-        from ingestion.loader import ingest_file
-        from salesops import warehouse
-        from salesops.config import settings
 
         try:
-            # Read beneath the landing root: a link or `..` that leaves it is refused.
-            result = ingest_file(warehouse.ensure_running(), file["channel"], file["path"],
-                                 root=settings().landing_uri)
-        except IngestionError as exc:
-            # A refused file will not become valid by retrying; the batch is booked as failed.
+            return load_landing_file(file)
+        except IngestionError as exc:  # a refused file will not become valid by retrying
             raise AirflowFailException(str(exc)) from exc
-        print(f"{result.status}: {result.source_file} in={result.rows_in} "
-              f"loaded={result.rows_loaded} rejected={result.rows_rejected} {result.message}")
-        return result.as_dict()
 
     @task
     def all_files_loaded(loaded: list[dict]) -> int:
@@ -72,17 +62,11 @@ def salesops_ingest():
         def _publish(loaded: list[dict], *, outlet_events=None) -> dict:
             from airflow.sdk.exceptions import AirflowSkipException
 
-            # Index, don't iterate: iterating a lazy XCom sequence probes past its end.
-            rows = [loaded[i] for i in range(len(loaded))] if loaded else []
-            mine = [r for r in rows if r and r["channel"] == channel and r["status"] == "loaded"]
-            if not mine:
+            from ingestion.discovery import channel_summary
+
+            summary = channel_summary(loaded, channel)
+            if summary is None:
                 raise AirflowSkipException(f"no new {channel} files")
-            summary = {
-                "files": len(mine),
-                "rows_loaded": sum(r["rows_loaded"] for r in mine),
-                "rows_rejected": sum(r["rows_rejected"] for r in mine),
-                "batch_ids": [r["batch_id"] for r in mine],
-            }
             outlet_events[asset].extra = summary
             return summary
 

@@ -35,9 +35,15 @@ def landing_folder(landing_uri: str, channel: str) -> str:
     return f"{landing_uri.rstrip('/')}/{channel}"
 
 
-def new_files(url: str, landing_uri: str) -> list[dict]:
-    """[{channel, path}] for every file not seen yet, channel by channel, in name order."""
+def new_files(url: str | None = None, landing_uri: str | None = None) -> list[dict]:
+    """[{channel, path}] for every file not seen yet, channel by channel, in name order
+    (by default: in the configured landing zone, against the configured warehouse)."""
+    from salesops import warehouse
+    from salesops.config import settings
     from salesops.warehouse import role_url
+
+    url = url or warehouse.ensure_running()
+    landing_uri = landing_uri or settings().landing_uri
 
     with psycopg.connect(role_url(url, "loader")) as conn:
         loaded = set(
@@ -72,3 +78,34 @@ def landing_is_empty(landing_uri: str) -> bool:
             except FileNotFoundError:
                 continue
     return True
+
+
+def load_landing_file(file: dict) -> dict:
+    """Load one file that ``new_files`` found, read beneath the landing root (a link or ``..``
+    that leaves it is refused); one line for the task log, the result as a dict.
+    Raises ``IngestionError`` for a refused file (its batch is booked as failed)."""
+    from ingestion.loader import ingest_file
+    from salesops import warehouse
+    from salesops.config import settings
+
+    result = ingest_file(warehouse.ensure_running(), file["channel"], file["path"],
+                         root=settings().landing_uri)
+    print(f"{result.status}: {result.source_file} in={result.rows_in} "
+          f"loaded={result.rows_loaded} rejected={result.rows_rejected} {result.message}")
+    return result.as_dict()
+
+
+def channel_summary(results, channel: str) -> dict | None:
+    """What one channel loaded in a run, from the load results (None: nothing): the extra of
+    the channel's raw Asset, which the transform DAG is scheduled on."""
+    # Index, don't iterate: iterating Airflow's lazy XCom sequence probes past its end.
+    rows = [results[i] for i in range(len(results))] if results else []
+    mine = [r for r in rows if r and r["channel"] == channel and r["status"] == "loaded"]
+    if not mine:
+        return None
+    return {
+        "files": len(mine),
+        "rows_loaded": sum(r["rows_loaded"] for r in mine),
+        "rows_rejected": sum(r["rows_rejected"] for r in mine),
+        "batch_ids": [r["batch_id"] for r in mine],
+    }
