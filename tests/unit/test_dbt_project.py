@@ -235,3 +235,22 @@ def test_sqlfluff_config_is_jaffle_shop_on_postgres():
     assert config["sqlfluff"]["templater"] == "jinja"
     assert config["sqlfluff:templater:jinja"]["apply_dbt_builtins"] == "True"
     assert config["sqlfluff:rules:capitalisation.keywords"]["capitalisation_policy"] == "lower"
+
+
+def test_salesops_run_parses_the_project_in_a_process_of_its_own(tmp_path, monkeypatch):
+    """`salesops run` starts dbt's parse beside its first steps: the manifest it waits for is the
+    one the DAGs render from, and the warehouse password never reaches the process's argv."""
+    from salesops import pipeline, transform
+
+    monkeypatch.setenv("SALESOPS_HOME", str(tmp_path))
+    secret = "postgresql://salesops_transformer:pa55-word@127.0.0.1:9/salesops"
+    assert transform.fresh_manifest() is None
+    parsing = pipeline._start_manifest(secret)
+    assert parsing is not None and not any("pa55-word" in str(arg) for arg in parsing.args)
+    said = []
+    pipeline._refresh_manifest(said.append, secret, parsing)
+    assert parsing.returncode == 0, parsing.stderr
+    assert transform.fresh_manifest() == transform.manifest_path()
+    assert said and "parsed beside the steps above" in said[0]
+    # A fresh manifest starts nothing.
+    assert pipeline._start_manifest(secret) is None
