@@ -685,17 +685,17 @@ def mlflow_ui(port: int) -> None:
                                    "train`) tracks the first ones")
     from mlflow.cli import cli as mlflow_cli
 
-    from salesops.mlflow_auth import UI_USER, ui_environment
+    from salesops.mlflow_auth import UI_USER, prepare_ui
 
-    os.environ.update(ui_environment(home))
     # MLflow's server imports starlette's deprecated WSGI middleware: nothing a user can change.
     wsgi_notice = "starlette.middleware.wsgi is deprecated"
     os.environ["PYTHONWARNINGS"] = f"ignore:{wsgi_notice}"
     warnings.filterwarnings("ignore", message=wsgi_notice)
+    password = prepare_ui(home)
     shown = store if store.startswith("sqlite:") else store.split("://", 1)[0] + "://***"  # no password shown
     echo(f"MLflow UI of {shown}: http://127.0.0.1:{port} (Ctrl-C stops)")
-    echo(f"sign in as {UI_USER} with password {os.environ['MLFLOW_AUTH_ADMIN_PASSWORD']} (this home's "
-         "own; the runs hold the payout statements, so the UI asks everyone for it)")
+    echo(f"sign in as {UI_USER} with password {password} (this home's own; the runs hold the payout "
+         "statements, so the UI asks everyone for it)")
     mlflow_cli.main(["server", "--app-name", "basic-auth", "--backend-store-uri", store,
                      "--default-artifact-root", (home / "artifacts").as_uri(), "--host", "127.0.0.1",
                      "--port", str(port), "--workers", "1"],

@@ -381,3 +381,31 @@ def test_a_target_is_not_shared_with_a_rep_who_left():
     by_rep = out.groupby("rep_name")["quota"].sum()
     assert by_rep.to_dict() == {"new": Decimal("6000.00"), "selling": Decimal("24000.00")}
     assert set(out.loc[out["rep_name"] == "new", "method"]) == {"ramp"}
+
+
+def test_the_mlflow_ui_admin_signs_in_with_the_homes_stored_password(tmp_path, monkeypatch):
+    """credentials.json is the one record of the UI's password: a home whose credentials were
+    replaced gets the admin's password in MLflow's users database set back to the stored one."""
+    import os
+
+    from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
+
+    from salesops import credentials, mlflow_auth
+
+    monkeypatch.setenv("SALESOPS_HOME", str(tmp_path))
+    for key in ("MLFLOW_AUTH_CONFIG_PATH", "MLFLOW_AUTH_ADMIN_USERNAME", "MLFLOW_AUTH_ADMIN_PASSWORD",
+                "MLFLOW_FLASK_SERVER_SECRET_KEY"):
+        monkeypatch.setenv(key, "")  # restored after the test: prepare_ui sets them for the server
+    tracking = tmp_path / "mlflow"
+    tracking.mkdir()
+    users = SqlAlchemyStore()
+    users.init_db(f"sqlite:///{tracking / 'auth.db'}")
+    users.create_user(mlflow_auth.UI_USER, "an-older-password", is_admin=True)
+    assert credentials.known("mlflow_ui", tmp_path) is None
+    password = mlflow_auth.prepare_ui(tracking)
+    stored = credentials.known("mlflow_ui", tmp_path)
+    assert password == stored == os.environ["MLFLOW_AUTH_ADMIN_PASSWORD"]
+    assert users.authenticate_user(mlflow_auth.UI_USER, stored, use_primary=True)
+    assert not users.authenticate_user(mlflow_auth.UI_USER, "an-older-password", use_primary=True)
+    assert (tracking / "auth.ini").stat().st_mode & 0o777 == 0o600
+    users.engine.dispose()
