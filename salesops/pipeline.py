@@ -228,8 +228,8 @@ def _start_manifest(url: str):
     code = ("import os, sys; from salesops.transform import ensure_manifest; "
             f"sys.exit(0 if ensure_manifest(os.environ.pop({_MANIFEST_URL!r})) else 1)")
     return subprocess.Popen([sys.executable, "-c", code], env={**os.environ, _MANIFEST_URL: url},
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
 
 
 def _refresh_manifest(echo: Callable, url: str, parsing=None) -> None:
@@ -241,9 +241,7 @@ def _refresh_manifest(echo: Callable, url: str, parsing=None) -> None:
 
     t = time.perf_counter()
     if parsing is not None:
-        _, errors = parsing.communicate()
-        if parsing.returncode not in (0, 1) and errors.strip():
-            logging.getLogger(__name__).debug("dbt parse process: %s", errors)
+        parsing.wait()
     if transform.fresh_manifest() is not None:
         if parsing is not None:
             echo(f"      dbt manifest written: {transform.manifest_path()} (parsed beside the steps "
