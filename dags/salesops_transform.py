@@ -31,12 +31,11 @@ from salesops.assets import MARTS_ASSET, RAW_ASSETS
 )
 def salesops_transform():
     @task
-    def prepare_warehouse(run_id: str | None = None) -> None:
-        """Migrations, then book the dbt build's start (what it will have tested)."""
+    def prepare_warehouse() -> None:
+        """Migrations (the dbt build books its own start: what it will have tested)."""
         from salesops.setup_warehouse import prepare
 
         prepare()
-        transform.book_dbt_build("start", run_id)
 
     @task(retries=0)
     def quality_raw() -> dict:
@@ -62,9 +61,8 @@ def salesops_transform():
 
     @task(outlets=[MARTS_ASSET])
     def publish_marts(raw: dict, marts: dict, *, outlet_events=None, run_id: str | None = None) -> dict:
-        """Book the run (moving the raw watermark) and emit the marts Asset with row counts."""
-        transform.book_dbt_build("end", run_id)
-        summary = transform.finish(raw, marts)
+        """Book the run (its build succeeded, the raw watermark moves); emit the marts Asset."""
+        summary = transform.finish(raw, marts, run_id)
         outlet_events[MARTS_ASSET].extra = {"marts": summary["marts"], "upto_batch_id": raw["upto"]}
         return summary
 

@@ -45,9 +45,9 @@ def dbt_env(url: str) -> dict[str, str]:
         "SALESOPS_PG_PASSWORD": str(parts.get("password") or ""),
         "SALESOPS_PG_DBNAME": str(parts.get("dbname", "salesops")),
         "SALESOPS_PG_ROLE": _session_role(str(parts.get("options", ""))),
-        # Set to 1 for the transform DAG's build only (transform.warehouse_env), which the DAG
-        # books itself; cleared here, as Cosmos leaves a task's environment in os.environ.
-        "SALESOPS_DAG_BOOKS_BUILD": "",
+        # Set for the transform DAG's build only (transform.warehouse_env: the DAG run's id, which
+        # the build is booked under); cleared here, as Cosmos leaves a task's environment in os.environ.
+        "SALESOPS_DAG_BUILD_ID": "",
         "DBT_TARGET_PATH": str(home / "target"),
         "DBT_LOG_PATH": str(home / "logs"),
         "DBT_PROFILES_DIR": str(project_dir()),

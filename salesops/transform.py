@@ -228,8 +228,11 @@ def warehouse_env(context, operator) -> None:
     from salesops.dbt_project import dbt_env
 
     env = dbt_env(warehouse.ensure_running())
-    # The project's hooks leave booking the build to the DAG (macros/test_scope.sql).
-    env["SALESOPS_DAG_BOOKS_BUILD"] = "1"
+    # The build's on-run-start hook books it under the DAG run's id; the DAG marks it succeeded
+    # after its quality gates (macros/test_scope.sql, ``finish``).
+    # (The task instance's run id: in a process that runs the DAG twice, dag.test() in tests,
+    # context["run_id"] still names the first run here.)
+    env["SALESOPS_DAG_BUILD_ID"] = context["ti"].run_id
     # Cosmos runs dbt in a temporary copy of the project and reads the node's compiled SQL
     # and run results from that copy's target/: keep dbt's default there.
     env["DBT_TARGET_PATH"] = "target"
@@ -434,27 +437,17 @@ def grant_readers() -> list[str]:
         return apply_grants(conn, pii_columns(manifest))
 
 
-def book_dbt_build(stage: str, build_id: str) -> None:
-    """Book the start or the success of the DAG's dbt build in ``ops.transform_builds``.
-
-    The DAG books its run (``build_id``: the Airflow run id): the start before its build, the
-    success after its quality gates, with the project's own macros (dbt/macros/test_scope.sql),
-    which incremental builds read to test only the batches no succeeded build has tested.
-    """
-    from salesops import warehouse
-    from salesops.dbt_project import run_dbt
-
-    run_dbt(["run-operation", f"book_build_{stage}", "--args", json.dumps({"build_invocation_id": build_id})],
-            warehouse.ensure_running())
-
-
-def finish(raw_gate: dict, marts_gate: dict) -> dict:
-    """Book a successful transform: raw window, rows per mart, gate summaries."""
+def finish(raw_gate: dict, marts_gate: dict, build_id: str) -> dict:
+    """Book a successful transform in one transaction: its dbt build (``build_id``, the Airflow
+    run id its on-run-start hook booked) succeeded, which incremental builds read to test only
+    the batches no succeeded build has tested (dbt/macros/test_scope.sql); the raw window; rows
+    per mart; the gates' summaries."""
     import psycopg
 
     from salesops import warehouse
 
-    with psycopg.connect(warehouse.ensure_running(role="transformer"), autocommit=True) as conn:
+    with psycopg.connect(warehouse.ensure_running(role="transformer")) as conn:
+        conn.execute("select ops.mark_transform_build_succeeded(%s)", (build_id,))
         summary = {"since_batch_id": raw_gate["since"], "upto_batch_id": raw_gate["upto"],
                    "marts": mart_row_counts(conn),
                    "gates": {"raw": raw_gate["summary"], "marts": marts_gate["summary"]}}

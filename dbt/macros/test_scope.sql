@@ -86,24 +86,27 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- A whole-project build: `dbt build` with no node selection, not the transform DAG's
-    (its tasks run dbt with SALESOPS_DAG_BOOKS_BUILD=1): the DAG books its run itself, the
-    start before its build and the success after its quality gates passed. Read only when
-    executing, so the variable never makes dbt parse the project again. -#}
+{#- A whole-project build: `dbt build` with no node selection (`salesops build`, the transform
+    DAG's one Cosmos build). Its on-run-start hook books it: the transform DAG's under its
+    Airflow run id (SALESOPS_DAG_BUILD_ID, set for its tasks by transform.warehouse_env), any
+    other under its dbt invocation id. Read only when executing, so the variable never makes
+    dbt parse the project again. -#}
 {% macro is_whole_project_build() -%}
-    {{ return(flags.WHICH == 'build' and env_var('SALESOPS_DAG_BOOKS_BUILD', '') != '1'
+    {{ return(flags.WHICH == 'build'
               and not invocation_args_dict.get('select') and not invocation_args_dict.get('exclude')) }}
 {%- endmacro %}
 
-{#- build_invocation_id: the transform DAG books its whole run (dbt run-operation with
-    the Airflow run id) around its Cosmos build. -#}
-{% macro book_build_start(build_invocation_id=none) -%}
-    {%- if execute and (build_invocation_id or is_whole_project_build()) -%}
+{% macro booked_build_id() -%}
+    {{ return(env_var('SALESOPS_DAG_BUILD_ID', '') or invocation_id) }}
+{%- endmacro %}
+
+{% macro book_build_start() -%}
+    {%- if execute and is_whole_project_build() -%}
         {%- call statement('book_build_start') -%}
             insert into ops.transform_builds
                 (invocation_id, batches_through, recent_batch_ids)
             select
-                '{{ build_invocation_id or invocation_id }}',
+                '{{ booked_build_id() | replace("'", "''") }}',
                 mark.batches_through,
                 array(
                     select batch_id
@@ -114,22 +117,23 @@
             from (select max(finished_at) as batches_through from ops.ingestion_batches) as mark
             on conflict (invocation_id) do nothing
         {%- endcall -%}
+        {#- Committed now: a build that fails later stays booked, as started. -#}
+        {%- do adapter.commit() -%}
     {%- endif -%}
 {%- endmacro %}
 
-{#- Marks the build succeeded when no node errored or failed (on-run-end passes the
-    results; the transform DAG calls it with the start's invocation id after its quality
-    gates passed). -#}
-{% macro book_build_end(results=none, build_invocation_id=none) -%}
-    {%- if execute and (build_invocation_id or is_whole_project_build()) -%}
+{#- Marks the build succeeded when no node errored or failed (on-run-end passes the results).
+    The transform DAG's build is marked by the DAG itself, after its quality gates passed
+    (salesops.transform.finish calls the same function, migration V022). -#}
+{% macro book_build_end(results=none) -%}
+    {%- if execute and is_whole_project_build() and not env_var('SALESOPS_DAG_BUILD_ID', '') -%}
         {%- set failed = results | selectattr('status', 'in', ['error', 'fail', 'runtime error', 'skipped', 'partial success'])
                          | list if results else [] -%}
         {%- if not failed -%}
             {%- call statement('book_build_end') -%}
-                update ops.transform_builds
-                set succeeded = true, finished_at = clock_timestamp()
-                where invocation_id = '{{ build_invocation_id or invocation_id }}'
+                select ops.mark_transform_build_succeeded('{{ invocation_id }}')
             {%- endcall -%}
+            {%- do adapter.commit() -%}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
