@@ -22,6 +22,7 @@ from salesops.config import (
     check_landing,
     ensure_home,
     maven_export_dir,
+    pipeline_lock,
     settings,
 )
 
@@ -374,7 +375,8 @@ def run(scale: float, retrain: bool) -> None:
     ensure_home()
     check_landing(settings().landing_uri)
 
-    ok = run_pipeline(scale=scale, maven_dir=maven_export_dir(), echo=echo, retrain=retrain)
+    with pipeline_lock("run"):
+        ok = run_pipeline(scale=scale, maven_dir=maven_export_dir(), echo=echo, retrain=retrain)
     sys.exit(0 if ok else 1)
 
 
@@ -620,9 +622,9 @@ def build(select: str | None, full_refresh: bool) -> None:
     """
     from salesops.transform import build as dbt_build
 
-    url = _warehouse_url()
     args = (["--select", select] if select else []) + (["--full-refresh"] if full_refresh else [])
-    summary = dbt_build(url, args)
+    with pipeline_lock("build"):
+        summary = dbt_build(_warehouse_url(), args)
     echo("")
     for line in summary.lines():
         echo(line, err=line.startswith(("FAILED", "error")))
@@ -644,11 +646,12 @@ def docs(serve: bool, port: int) -> None:
     from salesops.dbt_project import run_dbt
 
     ensure_home()  # dbt's target and logs live there
-    url = _warehouse_url()
-    try:
-        run_dbt(["docs", "generate"], url)
-    except RuntimeError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with pipeline_lock("docs"):
+        url = _warehouse_url()
+        try:
+            run_dbt(["docs", "generate"], url)
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from exc
     index = settings().home / "dbt" / "target" / "index.html"
     echo(f"\ndocs generated: {index}")
     if not serve:

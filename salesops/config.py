@@ -8,8 +8,10 @@ The same variables drive the embedded default and the docker-compose stack:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +83,39 @@ def ensure_home(cfg: Settings | None = None) -> Path:
         reason = "is on a read-only file system" if _read_only_fs(home) else "is not writable by you"
         raise HomeError(f"SALESOPS_HOME {home} {reason}; {what}")
     return home
+
+
+class HomeBusyError(HomeError):
+    """Another salesops command is building or running the pipeline on this home."""
+
+
+@contextlib.contextmanager
+def pipeline_lock(command: str) -> Iterator[None]:
+    """Hold ``$SALESOPS_HOME/.pipeline.lock`` while ``command`` runs the pipeline or dbt.
+
+    Two such commands on one home would build the same warehouse tables at once (dbt's
+    temporary relations collide and one fails midway) and share Airflow's SQLite metadata DB,
+    so the second refuses at once, naming the first; it is safe to run it again afterwards.
+    The lock is the kernel's (``flock``): it goes with the process, killed or not.
+    """
+    import fcntl
+    import time
+
+    home = ensure_home()
+    fd = os.open(home / ".pipeline.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            raise HomeBusyError(f"{holder} is already using SALESOPS_HOME {home}; run `salesops "
+                                f"{command}` again when it has finished") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"`salesops {command}` (pid {os.getpid()}, since "
+                      f"{time.strftime('%H:%M:%S')})".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
 
 
 def check_landing(uri: str) -> None:

@@ -539,3 +539,31 @@ def test_entry_point_closed_pipe_is_quiet(places):
     result = _run(places, ["inspect", str(folder), "--channel", "orders"],
                   wrap=["sh", "-c", '"$@" | head -c 10 >/dev/null', "sh"])
     assert result.stderr == ""
+
+
+# --- one pipeline at a time per home ----------------------------------------------------------
+
+def test_a_second_pipeline_command_on_a_busy_home_refuses_and_names_the_first(places):
+    """`run`, `build` and `docs` on a home whose pipeline lock another process holds: one clear
+    error naming that process, before anything starts; the lock goes with its holder, even killed."""
+    from salesops.config import pipeline_lock
+
+    holder_code = ("import sys, time; from salesops.config import pipeline_lock\n"
+                   "with pipeline_lock('run'):\n    print('held', flush=True); time.sleep(120)")
+    env = {**os.environ, "SALESOPS_HOME": places["home"], "PYTHONPATH": str(REPO)}
+    holder = subprocess.Popen([sys.executable, "-c", holder_code], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for args in (["run"], ["build"], ["docs"]):
+            result = invoke(places, args)
+            assert_one_clear_error(result.output, result.exit_code,
+                                   f"`salesops run` (pid {holder.pid}, since ", 1)
+            said = f"is already using SALESOPS_HOME {places['home']}; run `salesops {args[0]}` again"
+            assert said in result.output
+        assert not (Path(places["home"]) / "pgdata").exists()  # refused before any warehouse start
+    finally:
+        holder.kill()
+        holder.wait()
+    with pipeline_lock("build"):  # released with its holder
+        pass
+    assert (Path(places["home"]) / ".pipeline.lock").stat().st_mode & 0o777 == 0o600
