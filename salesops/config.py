@@ -98,24 +98,22 @@ def pipeline_lock(command: str) -> Iterator[None]:
     so the second refuses at once, naming the first; it is safe to run it again afterwards.
     The lock is the kernel's (``flock``): it goes with the process, killed or not.
     """
-    import fcntl
     import time
 
+    from salesops.credentials import home_lock
+
     home = ensure_home()
-    fd = os.open(home / ".pipeline.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
+    with contextlib.ExitStack() as held:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fd = held.enter_context(home_lock(home, "pipeline", wait=False))
         except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            holder = (home / ".pipeline.lock").read_text(errors="replace").strip() or "another process"
             raise HomeBusyError(f"{holder} is already using SALESOPS_HOME {home}; run `salesops "
                                 f"{command}` again when it has finished") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"`salesops {command}` (pid {os.getpid()}, since "
                       f"{time.strftime('%H:%M:%S')})".encode(), 0)
         yield
-    finally:
-        os.close(fd)
 
 
 def check_landing(uri: str) -> None:

@@ -39,13 +39,14 @@ def ensure_private_home(home: Path) -> None:
 
 
 @contextlib.contextmanager
-def home_lock(home: Path, name: str) -> Iterator[None]:
-    """An exclusive lock held by one process at a time on ``home/.<name>.lock``."""
+def home_lock(home: Path, name: str, wait: bool = True) -> Iterator[int]:
+    """An exclusive lock held by one process at a time on ``home/.<name>.lock`` (0600); yields
+    the file's descriptor. ``wait=False``: BlockingIOError at once when another process holds it."""
     ensure_private_home(home)
     fd = os.open(home / f".{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield fd
     finally:
         os.close(fd)
 
