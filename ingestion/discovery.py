@@ -40,12 +40,11 @@ def new_files(url: str | None = None, landing_uri: str | None = None) -> list[di
     (by default: in the configured landing zone, against the configured warehouse)."""
     from salesops import warehouse
     from salesops.config import settings
-    from salesops.warehouse import role_url
 
     url = url or warehouse.ensure_running()
     landing_uri = landing_uri or settings().landing_uri
 
-    with psycopg.connect(role_url(url, "loader")) as conn:
+    with psycopg.connect(warehouse.role_url(url, "loader")) as conn:
         loaded = set(
             conn.execute(
                 "select channel, source_file, file_bytes from ops.ingestion_batches"

@@ -692,7 +692,8 @@ def mlflow_ui(port: int) -> None:
 
     # MLflow's server imports starlette's deprecated WSGI middleware: nothing a user can change.
     wsgi_notice = "starlette.middleware.wsgi is deprecated"
-    os.environ["PYTHONWARNINGS"] = f"ignore:{wsgi_notice}"
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"),
+                                                         f"ignore:{wsgi_notice}"]))  # the user's stay
     warnings.filterwarnings("ignore", message=wsgi_notice)
     password = prepare_ui(home)
     shown = store if store.startswith("sqlite:") else store.split("://", 1)[0] + "://***"  # no password shown
